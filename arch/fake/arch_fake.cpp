@@ -1,0 +1,30 @@
+// Host stand-in for arch/ppc64: lets GoogleTest link the real hv/ and mm/.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "hv/arch.h"
+
+namespace pv::arch {
+
+std::string g_fake_console;  // tests inspect what the core printed
+
+void console_write(const char* s, std::size_t n) { g_fake_console.append(s, n); }
+
+u64 timebase() {
+    using namespace std::chrono;
+    return static_cast<u64>(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count() / 2);
+}
+u64 timebase_hz() { return 512'000'000; }
+
+void* host_ptr(HostReal a) { return reinterpret_cast<void*>(a.value); }
+HostReal host_real(const void* p) { return HostReal{reinterpret_cast<u64>(p)}; }
+
+void tlb_flush_partition(Lpid) {}
+void kick_thread(Pir) {}
+
+[[noreturn]] void power_off() { std::exit(0); }
+[[noreturn]] void halt_this_thread() { std::abort(); }
+
+}  // namespace pv::arch

@@ -1,0 +1,33 @@
+# Host build: unit tests of the portable core, host tools, boot tests.
+find_package(GTest REQUIRED)
+find_library(HOST_LIBFDT NAMES libfdt.a fdt REQUIRED)
+find_path(HOST_LIBFDT_INCLUDE libfdt.h REQUIRED)
+include(CTest)
+
+add_compile_options(-Wall -Wextra -Werror=return-type)
+
+add_library(pv_core STATIC ${PV_CORE_SOURCES} ${CMAKE_SOURCE_DIR}/arch/fake/arch_fake.cpp)
+target_include_directories(pv_core PUBLIC ${CMAKE_SOURCE_DIR})
+target_include_directories(pv_core PUBLIC ${HOST_LIBFDT_INCLUDE})
+target_link_libraries(pv_core PUBLIC ${HOST_LIBFDT})
+
+file(GLOB PV_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*_test.cpp)
+add_executable(pv_unit_tests ${PV_UNIT_TESTS})
+target_link_libraries(pv_unit_tests PRIVATE pv_core GTest::gtest_main)
+include(GoogleTest)
+gtest_discover_tests(pv_unit_tests PROPERTIES LABELS unit)
+
+add_subdirectory(tools)
+
+# The ppc64le images: a nested build with the cross toolchain.
+include(ExternalProject)
+ExternalProject_Add(images
+    SOURCE_DIR ${CMAKE_SOURCE_DIR}
+    BINARY_DIR ${CMAKE_BINARY_DIR}/image
+    CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/ppc64le-toolchain.cmake
+               -DPV_DEPS_DIR=${PV_DEPS_DIR} -DCMAKE_BUILD_TYPE=Release
+    BUILD_ALWAYS ON
+    INSTALL_COMMAND "")
+set(PV_IMAGE_DIR ${CMAKE_BINARY_DIR}/image)
+
+add_subdirectory(tests/boot)

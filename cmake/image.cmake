@@ -1,0 +1,1 @@
+# Cross build: poolvisor.elf and the guest partition images (filled in below).

@@ -1,0 +1,30 @@
+// What the portable core needs from the processor. arch/ppc64 implements it on
+// POWER9; arch/fake implements it on the host so unit tests link the real core.
+#pragma once
+#include "hv/types.h"
+
+namespace pv::arch {
+
+// Raw hypervisor console (OPAL on POWER). Writes whole buffers; no locking.
+void console_write(const char* s, std::size_t n);
+
+// Timebase ticks and their frequency.
+u64 timebase();
+u64 timebase_hz();
+
+// Host-real address → pointer the hypervisor can dereference (identity in
+// real mode; the fake maps it onto host memory).
+void* host_ptr(HostReal a);
+HostReal host_real(const void* p);
+
+// Invalidate every partition-scoped and process-scoped translation of a partition.
+void tlb_flush_partition(Lpid lpid);
+
+// Wake a hardware thread that may be idle (hypervisor doorbell).
+void kick_thread(Pir pir);
+
+// Stop the machine.
+[[noreturn]] void power_off();
+[[noreturn]] void halt_this_thread();
+
+}  // namespace pv::arch
