@@ -20,8 +20,20 @@ HostReal host_real(const void* p);
 // Invalidate every partition-scoped and process-scoped translation of a partition.
 void tlb_flush_partition(Lpid lpid);
 
+// Idle this thread until kicked or until the timebase reaches deadline.
+void idle_wait(u64 deadline_tb);
+
 // Wake a hardware thread that may be idle (hypervisor doorbell).
 void kick_thread(Pir pir);
+
+// Hardware random number (darn on POWER9); false if none is available.
+bool random64(u64& out);
+
+// Time of day from the machine's real-time clock.
+struct WallClock {
+    u32 year, month, day, hour, minute, second, nanosecond;
+};
+bool wall_clock(WallClock& out);
 
 // Stop the machine.
 [[noreturn]] void power_off();

@@ -22,7 +22,16 @@ void* host_ptr(HostReal a) { return reinterpret_cast<void*>(a.value); }
 HostReal host_real(const void* p) { return HostReal{reinterpret_cast<u64>(p)}; }
 
 void tlb_flush_partition(Lpid) {}
+bool wall_clock(WallClock& out) {
+    out = WallClock{2026, 11, 24, 12, 0, 0, 0};
+    return true;
+}
+bool random64(u64& out) {
+    out = static_cast<u64>(std::rand());
+    return true;
+}
 void kick_thread(Pir) {}
+void idle_wait(u64) {}
 
 [[noreturn]] void power_off() { std::exit(0); }
 [[noreturn]] void halt_this_thread() { std::abort(); }

@@ -1,0 +1,27 @@
+# Thin wrapper over CMake and ctest. `make demo` / `make test` install what is
+# missing on a Debian 12 machine (tools/setup.sh) first.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+HOST := $(BUILD)/host
+
+.PHONY: all setup build demo test unit bench clean
+all: build
+
+setup:
+	tools/setup.sh $(BUILD)/deps
+
+build: setup
+	cmake -S . -B $(HOST) -DCMAKE_BUILD_TYPE=Release -DPV_DEPS_DIR=$(abspath $(BUILD)/deps)
+	cmake --build $(HOST) -j$(JOBS)
+
+demo: build
+	tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/demo.bundle </dev/null
+
+test: build
+	cd $(HOST) && ctest --output-on-failure -j$(JOBS)
+
+unit: build
+	cd $(HOST) && ctest --output-on-failure -L unit
+
+clean:
+	rm -rf $(HOST)

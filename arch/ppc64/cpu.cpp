@@ -1,0 +1,213 @@
+// POWER9 implementation of hv/arch.h, and the C++ side of partition exit and
+// entry: the partition-visible SPRs are switched here.
+#include <cstddef>
+
+#include "arch/ppc64/opal.h"
+#include "arch/ppc64/spr.h"
+#include "arch/ppc64/thread.h"
+#include "hv/arch.h"
+#include "hv/console.h"
+#include "hv/hv.h"
+
+extern "C" pv::arch::ThreadSlot pv_thread_slots[pv::kMaxThreads];
+pv::arch::ThreadSlot pv_thread_slots[pv::kMaxThreads];
+
+namespace pv::arch {
+
+namespace {
+u64 g_timebase_hz = 512000000;
+SpinLock g_opal_console_lock;
+
+inline u64 mftb() {
+    u64 v;
+    asm volatile("mftb %0" : "=r"(v));
+    return v;
+}
+}  // namespace
+
+void set_timebase_hz(u64 hz) { g_timebase_hz = hz; }
+
+ThreadBlock& thread_block(u32 index) { return pv_thread_slots[index].block; }
+ThreadBlock& this_thread() { return *reinterpret_cast<ThreadBlock*>(spr::read<spr::HSPRG0>()); }
+
+void console_write(const char* s, std::size_t n) {
+    Guard g(g_opal_console_lock);
+    opal::console_write(s, n);
+}
+
+u64 timebase() { return mftb(); }
+u64 timebase_hz() { return g_timebase_hz; }
+
+void* host_ptr(HostReal a) { return reinterpret_cast<void*>(a.value); }
+HostReal host_real(const void* p) { return HostReal{reinterpret_cast<u64>(p)}; }
+
+// Every translation of the partition, partition- and process-scoped: IS=2
+// (match LPID), RIC=2 (TLB, page-walk cache and table caches).
+void tlb_flush_partition(Lpid lpid) {
+    u64 rb = 2 << 10, rs = lpid.value;
+    asm volatile("ptesync\n"
+                 "tlbie %0, %1, 2, 0, 1\n"
+                 "tlbie %0, %1, 2, 1, 1\n"
+                 "eieio; tlbsync; ptesync" : : "r"(rb), "r"(rs) : "memory");
+}
+
+// Hypervisor doorbell: vector 0xE80 on the target, or a wake-up from stop.
+void kick_thread(Pir pir) {
+    u64 rb = (u64{5} << 27) | pir.value;
+    asm volatile("sync; msgsnd %0" : : "r"(rb) : "memory");
+}
+
+void idle_wait(u64 deadline_tb) {
+    u64 now = mftb();
+    if (deadline_tb <= now) return;
+    u64 ticks = deadline_tb - now;
+    // The decrementer (LPCR[PECE1]) or a doorbell (PECEDH) ends the stop.
+    spr::write<spr::DEC>(ticks > 0x7fffffff ? 0x7fffffff : ticks);
+    spr::write<spr::PSSCR>(0xf00f0);  // EC=0, ESL=0: continue after stop
+    asm volatile("sync; stop" : : : "memory");
+    u64 rb = u64{5} << 27;
+    asm volatile("msgclr %0" : : "r"(rb) : "memory");
+}
+
+bool random64(u64& out) {
+    for (int i = 0; i < 16; ++i) {
+        u64 v;
+        asm volatile("darn %0, 1" : "=r"(v));
+        if (v != ~u64{0}) {
+            out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+namespace {
+u32 from_bcd(u64 v) { return static_cast<u32>((v >> 4) * 10 + (v & 0xf)); }
+}  // namespace
+
+bool wall_clock(WallClock& out) {
+    Be32 ymd;
+    Be64 hmsm;
+    i64 rc = 0;
+    for (int tries = 0; tries < 1000; ++tries) {
+        rc = pv_opal_call(3 /* OPAL_RTC_READ */, reinterpret_cast<u64>(&ymd), reinterpret_cast<u64>(&hmsm));
+        if (rc != opal::kBusy && rc != opal::kBusyEvent) break;
+        pv_opal_call(opal::POLL_EVENTS, 0);
+    }
+    if (rc != opal::kSuccess) return false;
+    u32 d = ymd.get();
+    u64 t = hmsm.get();
+    out.year = from_bcd(d >> 24) * 100 + from_bcd((d >> 16) & 0xff);
+    out.month = from_bcd((d >> 8) & 0xff);
+    out.day = from_bcd(d & 0xff);
+    out.hour = from_bcd(t >> 56);
+    out.minute = from_bcd((t >> 48) & 0xff);
+    out.second = from_bcd((t >> 40) & 0xff);
+    out.nanosecond = 0;
+    return true;
+}
+
+[[noreturn]] void power_off() { opal::power_down(); }
+
+[[noreturn]] void halt_this_thread() {
+    for (;;) asm volatile("sync; stop" : : : "memory");
+}
+
+}  // namespace pv::arch
+
+namespace pv {
+namespace {
+
+static_assert(offsetof(Vcpu, regs) == 0, "the exit path hands us &vcpu.regs");
+
+void save_sprs(Vcpu& v, u64 vector) {
+    VcpuSprs& s = v.sprs;
+    s.srr0 = spr::read<spr::SRR0>();
+    s.srr1 = spr::read<spr::SRR1>();
+    s.dar = spr::read<spr::DAR>();
+    s.dsisr = spr::read<spr::DSISR>();
+    s.sprg[0] = spr::read<spr::SPRG0>();
+    s.sprg[1] = spr::read<spr::SPRG1>();
+    s.sprg[2] = spr::read<spr::SPRG2>();
+    s.sprg[3] = spr::read<spr::SPRG3>();
+    s.dec = static_cast<u64>(static_cast<i64>(static_cast<int32_t>(spr::read<spr::DEC>())));
+    s.dec_tb = arch::timebase();
+    s.pid = spr::read<spr::PID>();
+    s.amr = spr::read<spr::AMR>();
+    switch (static_cast<Vector>(vector)) {
+    case Vector::HDSI:
+        s.hdar = spr::read<spr::HDAR>();
+        s.hdsisr = spr::read<spr::HDSISR>();
+        s.asdr = spr::read<spr::ASDR>();
+        break;
+    case Vector::HISI: s.asdr = spr::read<spr::ASDR>(); break;
+    case Vector::HEmulAssist: s.heir = spr::read<spr::HEIR>(); break;
+    case Vector::HDoorbell: asm volatile("msgclr %0" : : "r"(u64{5} << 27)); break;
+    default: break;
+    }
+}
+
+void load_sprs(PhysCpu& cpu, Vcpu& v) {
+    const VcpuSprs& s = v.sprs;
+    Partition& p = *v.part;
+    spr::write<spr::LPIDR>(p.lpid.value);
+    spr::write<spr::LPCR>(p.lpcr);
+    asm volatile("isync");
+    spr::write<spr::PID>(s.pid);
+    spr::write<spr::SRR0>(s.srr0);
+    spr::write<spr::SRR1>(s.srr1);
+    spr::write<spr::DAR>(s.dar);
+    spr::write<spr::DSISR>(s.dsisr);
+    spr::write<spr::SPRG0>(s.sprg[0]);
+    spr::write<spr::SPRG1>(s.sprg[1]);
+    spr::write<spr::SPRG2>(s.sprg[2]);
+    spr::write<spr::SPRG3>(s.sprg[3]);
+    spr::write<spr::AMR>(s.amr);
+    u64 now = arch::timebase();
+    // The decrementer kept counting while the vCPU was off the thread.
+    i64 dec = static_cast<i64>(s.dec) - static_cast<i64>(now - s.dec_tb);
+    spr::write<spr::DEC>(static_cast<u64>(dec < -1 ? -1 : dec));
+    i64 slice = static_cast<i64>(cpu.slice_end_tb - now);
+    spr::write<spr::HDEC>(static_cast<u64>(slice < 512 ? 512 : slice));
+    v.regs.msr &= ~msr::HV;
+    v.entry_tb = now;
+}
+
+}  // namespace
+
+[[noreturn]] void enter_first(arch::ThreadBlock& tb);
+
+}  // namespace pv
+
+extern "C" void pv_enter_guest(pv::VcpuRegs* regs) __attribute__((noreturn));
+
+extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv::VcpuRegs* regs) {
+    using namespace pv;
+    Vcpu& v = *reinterpret_cast<Vcpu*>(regs);
+    save_sprs(v, vector);
+    Vcpu& next = handle_exit(tb->cpu, v, static_cast<Vector>(vector));
+    load_sprs(tb->cpu, next);
+    return &next.regs;
+}
+
+// First entry of a thread into a partition.
+[[noreturn]] void pv::enter_first(arch::ThreadBlock& tb) {
+    Vcpu& v = schedule(tb.cpu);
+    load_sprs(tb.cpu, v);
+    pv_enter_guest(&v.regs);
+}
+
+// The hypervisor itself took an interrupt: a bug. Report and stop the machine.
+extern "C" void pv_hv_fault(pv::arch::ThreadBlock* tb, pv::u64 vector) {
+    using namespace pv;
+    log("HYPERVISOR FAULT: vector 0x%lx on thread %u: hsrr0 0x%lx hsrr1 0x%lx srr0 0x%lx srr1 0x%lx dar 0x%lx "
+        "dsisr 0x%lx hdar 0x%lx",
+        vector, tb->cpu.index, spr::read<spr::HSRR0>(), spr::read<spr::HSRR1>(), spr::read<spr::SRR0>(),
+        spr::read<spr::SRR1>(), spr::read<spr::DAR>(), spr::read<spr::DSISR>(), spr::read<spr::HDAR>());
+    arch::power_off();
+}
+
+extern "C" void pv_stack_check_failed() {
+    pv::log("HYPERVISOR FAULT: stack protector check failed");
+    pv::arch::power_off();
+}

@@ -1,0 +1,44 @@
+// Per-hardware-thread block, reached through HSPRG0 (and r13 while in the
+// hypervisor). Offsets used by assembly are defined here and checked.
+#pragma once
+
+#define TB_GUARD_BYTES 0x7010   /* libfdt's stack-protector canary is at r13 - 0x7010 */
+#define TB_SCR11 0
+#define TB_SCR12 8
+#define TB_SCRCTR 16
+#define TB_REGS 24          /* VcpuRegs* of the running partition, 0 in the hypervisor */
+#define TB_STACK 32         /* top of this thread's hypervisor stack */
+#define TB_TOC 40
+#define TB_EXIT 48          /* address of pv_exit_common */
+#define TB_FAULT_STACK 56
+
+#ifndef __ASSEMBLER__
+#include <cstddef>
+
+#include "hv/cpu.h"
+
+namespace pv::arch {
+
+struct ThreadBlock {
+    u64 scr11, scr12, scrctr;
+    void* regs;
+    u64 stack_top, toc, exit_entry, fault_stack;
+    PhysCpu cpu;
+};
+static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, scr12) == TB_SCR12 &&
+              offsetof(ThreadBlock, scrctr) == TB_SCRCTR && offsetof(ThreadBlock, regs) == TB_REGS &&
+              offsetof(ThreadBlock, stack_top) == TB_STACK && offsetof(ThreadBlock, toc) == TB_TOC &&
+              offsetof(ThreadBlock, exit_entry) == TB_EXIT &&
+              offsetof(ThreadBlock, fault_stack) == TB_FAULT_STACK);
+
+// The guard keeps the canary constant: nothing ever writes it.
+struct alignas(128) ThreadSlot {
+    unsigned char guard[TB_GUARD_BYTES];
+    ThreadBlock block;
+};
+
+ThreadBlock& this_thread();
+ThreadBlock& thread_block(u32 index);
+
+}  // namespace pv::arch
+#endif

@@ -1,0 +1,19 @@
+// A hardware thread as the portable core sees it.
+#pragma once
+#include "hv/types.h"
+
+namespace pv {
+
+struct Vcpu;
+
+inline constexpr u32 kMaxThreads = 16;
+
+struct PhysCpu {
+    Pir pir{};
+    u32 index = 0;            // dense 0..n-1, in device-tree order
+    Vcpu* current = nullptr;  // running (or about to run) on this thread
+    u64 slice_end_tb = 0;     // when the current vCPU's time slice ends
+    volatile bool idle = false;
+};
+
+}  // namespace pv

@@ -1,0 +1,237 @@
+// Partition exits and scheduling: what a hardware thread does between two
+// partition entries.
+#include <cstdarg>
+
+#include "hv/arch.h"
+#include "hv/console.h"
+#include "hv/format.h"
+#include "hv/hcall.h"
+#include "hv/hv.h"
+
+namespace pv {
+namespace {
+
+// A partition has ended when it is no longer Running and none of its vCPUs
+// is on a thread. The last partition to end ends the machine. Caller holds p.lock.
+void maybe_finish(Partition& p) {
+    if (p.is_running()) return;
+    for (u32 i = 0; i < p.vcpu_count; ++i)
+        if (p.vcpus[i].state != VcpuState::Stopped) return;
+    if (p.finished) return;
+    p.finished = true;
+    partition_console_flush(p);
+    if (p.state == PartitionState::Killed) log("partition %s killed: %s", p.name, p.reason);
+    else log("partition %s stopped: %s", p.name, p.reason);
+    if (__atomic_sub_fetch(&hv().live_partitions, 1, __ATOMIC_ACQ_REL) == 0) {
+        hv().all_done = true;
+        for (u32 i = 0; i < hv().thread_count; ++i) arch::kick_thread(hv().threads[i]->pir);
+    }
+}
+
+// Ceded vCPUs whose decrementer has expired become runnable again.
+u64 wake_ceded(u64 now) {
+    u64 next = ~u64{0};
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.partition_count; ++i) {
+        Partition& p = h.partitions[i];
+        for (u32 j = 0; j < p.vcpu_count; ++j) {
+            Vcpu& v = p.vcpus[j];
+            if (v.state != VcpuState::Ceded) continue;
+            bool wake = false;
+            {
+                Guard g(p.lock);
+                if (v.state == VcpuState::Ceded && (v.wake_tb <= now || !p.is_running())) {
+                    v.state = p.is_running() ? VcpuState::Runnable : VcpuState::Stopped;
+                    wake = true;
+                } else if (v.state == VcpuState::Ceded && v.wake_tb < next) {
+                    next = v.wake_tb;
+                }
+            }
+            if (wake && v.state == VcpuState::Runnable) {
+                make_runnable(v);
+            } else if (wake) {
+                Guard g(p.lock);
+                maybe_finish(p);
+            }
+        }
+    }
+    return next;
+}
+
+void finish_machine() {
+    Hypervisor& h = hv();
+    h.finish_lock.lock();  // one thread reports; the others wait here until power-off
+    print_stats();
+    log("all partitions have ended; powering off");
+    arch::power_off();
+}
+
+void start_slice(PhysCpu& cpu, Vcpu& v) {
+    cpu.current = &v;
+    cpu.slice_end_tb = arch::timebase() + hv().slice_tb;
+    __atomic_or_fetch(&v.part->stats.threads_used, u64{1} << cpu.index, __ATOMIC_RELAXED);
+}
+
+// The watchdog catches a vCPU that runs without ever calling the hypervisor.
+bool watchdog_expired(const Vcpu& v) {
+    u64 limit = v.part->watchdog_tb;
+    return limit && v.tb_since_hcall > limit;
+}
+
+Next handle_storage_fault(Vcpu& v, Vector vec) {
+    Partition& p = *v.part;
+    u64 addr = v.sprs.asdr;  // partition-scoped fault: the logical address
+    bool store = vec == Vector::HDSI && (v.sprs.hdsisr & ppc_bit(38));
+    const char* kind = vec == Vector::HISI ? "instruction fetch from" : store ? "store to" : "load from";
+    if (!p.logical_range_ok(addr, 1))
+        stop_partition(p, PartitionState::Killed, "%s logical address 0x%lx outside its %lu MiB at pc 0x%lx",
+                       kind, addr, p.mem_bytes >> 20, v.regs.pc);
+    else
+        stop_partition(p, PartitionState::Killed, "unexpected %s fault at logical 0x%lx (pc 0x%lx, hdsisr 0x%lx)",
+                       kind, addr, v.regs.pc, v.sprs.hdsisr);
+    return Next::Stop;
+}
+
+// An illegal or hypervisor-only instruction. When the partition's own
+// program-interrupt vector holds an illegal instruction, the original cause
+// is in SRR0/SRR1: report that too.
+Next handle_emulation_assist(Vcpu& v) {
+    Partition& p = *v.part;
+    u64 srr1 = v.sprs.srr1;
+    if (v.regs.pc == 0x700 && (srr1 & ppc_bit(45)))
+        stop_partition(p, PartitionState::Killed,
+                       "privileged instruction at pc 0x%lx (partition has no program-check handler; "
+                       "then illegal instruction 0x%08lx at 0x700)",
+                       v.sprs.srr0, v.sprs.heir & 0xffffffff);
+    else
+        stop_partition(p, PartitionState::Killed, "illegal or hypervisor-privileged instruction 0x%08lx at pc 0x%lx",
+                       v.sprs.heir & 0xffffffff, v.regs.pc);
+    return Next::Stop;
+}
+
+Next dispatch_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
+    switch (vec) {
+    case Vector::Hcall:
+        v.tb_since_hcall = 0;
+        return dispatch_hcall(v);
+    case Vector::HDecrementer:
+        if (watchdog_expired(v)) {
+            stop_partition(*v.part, PartitionState::Killed,
+                           "watchdog: vCPU %u ran %lu ms without a hypervisor call (pc 0x%lx)", v.id.value,
+                           v.tb_since_hcall / (arch::timebase_hz() / 1000), v.regs.pc);
+            return Next::Stop;
+        }
+        return arch::timebase() >= cpu.slice_end_tb ? Next::Yield : Next::Resume;
+    case Vector::HDSI:
+    case Vector::HISI:
+        return handle_storage_fault(v, vec);
+    case Vector::HEmulAssist:
+        return handle_emulation_assist(v);
+    case Vector::HDoorbell:
+        return Next::Resume;  // a kick: the checks below decide
+    default:
+        stop_partition(*v.part, PartitionState::Killed, "unexpected hypervisor interrupt 0x%x at pc 0x%lx",
+                       static_cast<u32>(vec), v.regs.pc);
+        return Next::Stop;
+    }
+}
+
+}  // namespace
+
+void make_runnable(Vcpu& v) {
+    v.state = VcpuState::Runnable;
+    hv().runq.push(v);
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.thread_count; ++i) {
+        if (h.threads[i]->idle) {
+            arch::kick_thread(h.threads[i]->pir);
+            break;
+        }
+    }
+}
+
+void vcpu_stopped(Vcpu& v) {
+    Partition& p = *v.part;
+    Guard g(p.lock);
+    v.state = VcpuState::Stopped;
+    bool all_stopped = true;
+    for (u32 i = 0; i < p.vcpu_count; ++i) all_stopped &= p.vcpus[i].state == VcpuState::Stopped;
+    if (all_stopped && p.is_running()) {
+        p.state = PartitionState::Stopped;
+        format(p.reason, sizeof p.reason, "all vCPUs stopped themselves");
+    }
+    maybe_finish(p);
+}
+
+void stop_partition(Partition& p, PartitionState how, const char* fmt, ...) {
+    {
+        Guard g(p.lock);
+        if (!p.is_running()) return;  // the first reason wins
+        va_list ap;
+        va_start(ap, fmt);
+        vformat(p.reason, sizeof p.reason, fmt, ap);
+        va_end(ap);
+        p.state = how;
+        if (how == PartitionState::Killed) log("stopping partition %s: %s", p.name, p.reason);
+        // vCPUs that are not on a thread stop now; running ones at their next exit.
+        for (u32 i = 0; i < p.vcpu_count; ++i) {
+            VcpuState s = p.vcpus[i].state;
+            if (s == VcpuState::Ceded || s == VcpuState::Runnable) p.vcpus[i].state = VcpuState::Stopped;
+        }
+        maybe_finish(p);
+    }
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.thread_count; ++i)
+        if (h.threads[i]->current && h.threads[i]->current->part == &p) arch::kick_thread(h.threads[i]->pir);
+}
+
+Vcpu& schedule(PhysCpu& cpu) {
+    cpu.current = nullptr;
+    for (;;) {
+        if (hv().all_done) finish_machine();
+        u64 next_wake = wake_ceded(arch::timebase());
+        if (Vcpu* v = hv().runq.pop()) {
+            if (!v->part->is_running()) {
+                vcpu_stopped(*v);
+                continue;
+            }
+            start_slice(cpu, *v);
+            return *v;
+        }
+        cpu.idle = true;
+        if (hv().runq.empty() && !hv().all_done) arch::idle_wait(next_wake);
+        cpu.idle = false;
+    }
+}
+
+Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
+    u64 now = arch::timebase();
+    u64 ran = now - v.entry_tb;
+    v.stats.exits++;
+    v.stats.guest_tb += ran;
+    v.tb_since_hcall += ran;
+    __atomic_add_fetch(&v.part->stats.hv_exits, 1, __ATOMIC_RELAXED);
+
+    Next next = dispatch_exit(cpu, v, vec);
+    if (!v.part->is_running()) next = Next::Stop;
+    switch (next) {
+    case Next::Resume:
+        if (now < cpu.slice_end_tb || hv().runq.empty()) {
+            if (now >= cpu.slice_end_tb) start_slice(cpu, v);
+            return v;
+        }
+        [[fallthrough]];
+    case Next::Yield:
+        v.state = VcpuState::Runnable;
+        hv().runq.push(v);
+        break;
+    case Next::Block:
+        break;
+    case Next::Stop:
+        vcpu_stopped(v);
+        break;
+    }
+    return schedule(cpu);
+}
+
+}  // namespace pv

@@ -1,0 +1,161 @@
+#include "hv/hcall.h"
+
+#include "hv/arch.h"
+#include "hv/console.h"
+#include "hv/hv.h"
+#include "hv/papr.h"
+#include "hv/rtas.h"
+
+namespace pv {
+namespace {
+
+using namespace papr;
+
+u64 arg(const Vcpu& v, unsigned n) { return v.regs.gpr[3 + n]; }  // arg(1) is r4
+Next ret(Vcpu& v, i64 code) {
+    v.regs.gpr[3] = static_cast<u64>(code);
+    return Next::Resume;
+}
+
+Next h_put_term_char(Vcpu& v) {
+    u64 len = arg(v, 2);
+    if (arg(v, 1) != kVtermno || len > 16) return ret(v, H_PARAMETER);
+    // Characters are packed big-endian in r6, r7: first character most significant.
+    char buf[16];
+    for (u64 i = 0; i < len; ++i) buf[i] = static_cast<char>(arg(v, 3 + i / 8) >> (56 - 8 * (i % 8)));
+    Partition& p = *v.part;
+    {
+        Guard g(p.lock);
+        partition_console_write(p, buf, static_cast<u32>(len));
+    }
+    return ret(v, H_SUCCESS);
+}
+
+// No console input yet: report zero characters.
+Next h_get_term_char(Vcpu& v) {
+    if (arg(v, 1) != kVtermno) return ret(v, H_PARAMETER);
+    v.regs.gpr[4] = 0;
+    v.regs.gpr[5] = v.regs.gpr[6] = 0;
+    return ret(v, H_SUCCESS);
+}
+
+// PAPR: H_CEDE returns with MSR[EE]=1, after an interrupt is pending (the
+// decrementer here) or another vCPU prodded this one.
+Next h_cede(Vcpu& v) {
+    v.regs.msr |= msr::EE;
+    ret(v, H_SUCCESS);
+    Partition& p = *v.part;
+    Guard g(p.lock);
+    if (v.prodded) {
+        v.prodded = false;
+        return Next::Resume;
+    }
+    i64 dec = static_cast<i64>(v.sprs.dec);
+    if (dec <= 0) return Next::Resume;
+    v.wake_tb = v.sprs.dec_tb + static_cast<u64>(dec);
+    v.state = VcpuState::Ceded;
+    return Next::Block;
+}
+
+Next h_confer(Vcpu& v) {
+    i64 target = static_cast<i64>(arg(v, 1));
+    if (target != -1 && !v.part->vcpu_by_id(static_cast<u64>(target))) return ret(v, H_PARAMETER);
+    ret(v, H_SUCCESS);
+    return Next::Yield;
+}
+
+Next h_prod(Vcpu& v) {
+    Vcpu* t = v.part->vcpu_by_id(arg(v, 1));
+    if (!t) return ret(v, H_PARAMETER);
+    bool wake = false;
+    {
+        Guard g(v.part->lock);
+        if (t->state == VcpuState::Ceded) {
+            t->state = VcpuState::Runnable;
+            wake = true;
+        } else {
+            t->prodded = true;
+        }
+    }
+    if (wake) make_runnable(*t);
+    return ret(v, H_SUCCESS);
+}
+
+Next h_random(Vcpu& v) {
+    u64 value = 0;
+    if (!arch::random64(value)) return ret(v, H_HARDWARE);
+    v.regs.gpr[4] = value;
+    return ret(v, H_SUCCESS);
+}
+
+Next h_set_mode(Vcpu& v) {
+    u64 mflags = arg(v, 1), resource = arg(v, 2);
+    Partition& p = *v.part;
+    switch (resource) {
+    case H_SET_MODE_RESOURCE_LE:
+        if (arg(v, 3) || arg(v, 4)) return ret(v, H_P3);
+        if (mflags > 1) return ret(v, H_UNSUPPORTED_FLAG);
+        p.lpcr = mflags ? (p.lpcr | lpcr::ILE) : (p.lpcr & ~lpcr::ILE);
+        return ret(v, H_SUCCESS);
+    case H_SET_MODE_RESOURCE_ADDR_TRANS_MODE:
+        // Interrupts are taken in real mode: only AIL = 0 is offered.
+        if (arg(v, 3) || arg(v, 4)) return ret(v, H_P3);
+        return ret(v, mflags == 0 ? H_SUCCESS : H_UNSUPPORTED_FLAG);
+    default:
+        return ret(v, H_P2);
+    }
+}
+
+// A radix guest tells us where its process table is; it goes into the
+// partition-table entry (dw1) as a logical address.
+Next h_register_proc_tbl(Vcpu& v) {
+    u64 flags = arg(v, 1), base = arg(v, 2), page_size = arg(v, 3), table_size = arg(v, 4);
+    Partition& p = *v.part;
+    u64 op = flags & PROC_TABLE_OP_MASK;
+    if (op == PROC_TABLE_DEREG) {
+        p.process_table = 0;
+    } else if (op == PROC_TABLE_NEW) {
+        if (!(flags & PROC_TABLE_RADIX)) return ret(v, H_PARAMETER);  // no HPT support
+        if (page_size != 0 || table_size > 24) return ret(v, H_PARAMETER);
+        u64 bytes = u64{1} << (table_size + 12);
+        if (!is_aligned(base, bytes) || !p.logical_range_ok(base, bytes)) return ret(v, H_PARAMETER);
+        p.process_table = make_prte_dw1_guest_radix(HostReal{base}, static_cast<u32>(table_size));
+    } else {
+        return ret(v, H_PARAMETER);
+    }
+    hv().partition_table[p.lpid.value].dw1.set(p.process_table);
+    arch::tlb_flush_partition(p.lpid);
+    return ret(v, H_SUCCESS);
+}
+
+Next h_rtas(Vcpu& v) { return rtas_call(v, arg(v, 1)); }
+
+struct HcallEntry {
+    u64 number;
+    Next (*handler)(Vcpu&);
+};
+
+constexpr HcallEntry kHcalls[] = {
+    {H_GET_TERM_CHAR, h_get_term_char},
+    {H_PUT_TERM_CHAR, h_put_term_char},
+    {H_CEDE, h_cede},
+    {H_CONFER, h_confer},
+    {H_PROD, h_prod},
+    {H_RANDOM, h_random},
+    {H_SET_MODE, h_set_mode},
+    {H_REGISTER_PROC_TBL, h_register_proc_tbl},
+    {H_RTAS, h_rtas},
+};
+
+}  // namespace
+
+Next dispatch_hcall(Vcpu& v) {
+    u64 number = v.regs.gpr[3];
+    v.stats.hcalls++;
+    __atomic_add_fetch(&v.part->stats.hcalls, 1, __ATOMIC_RELAXED);
+    for (const HcallEntry& e : kHcalls)
+        if (e.number == number) return e.handler(v);
+    return ret(v, H_FUNCTION);
+}
+
+}  // namespace pv

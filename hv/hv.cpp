@@ -1,0 +1,211 @@
+// Boot-time creation of partitions from the bundle's config.
+#include "hv/hv.h"
+
+#include <cstring>
+
+#include "hv/arch.h"
+#include "hv/bundle.h"
+#include "hv/console.h"
+#include "hv/format.h"
+#include "hv/guest_fdt.h"
+#include "hv/papr.h"
+#include "hv/rtas.h"
+
+namespace pv {
+namespace {
+
+Hypervisor g_hv;
+
+// Partition logical memory layout: the image at 0; at the top, the RTAS
+// area (the stub, later the error-log buffer) and the device tree.
+constexpr u64 kRtasFromTop = 1 << 20;
+constexpr u64 kRtasSize = 64 << 10;
+constexpr u64 kFdtFromTop = 512 << 10;
+constexpr u32 kFdtMax = 64 << 10;
+constexpr u64 kReservedTop = 2 << 20;  // what images must leave free
+
+constexpr u32 kPartitionTableEntries = 1024;  // LPIDs 0..1023
+constexpr u64 kPartitionTableBytes = kPartitionTableEntries * sizeof(PartitionTableEntry);
+
+// Page-table pages for one partition come from its own chunk.
+HostReal table_alloc(void* ctx, u64 bytes) {
+    auto* c = static_cast<BumpChunk*>(ctx);
+    u64 base = align_up(c->next, bytes);
+    if (base + bytes > c->end) return HostReal{0};
+    c->next = base + bytes;
+    std::memset(arch::host_ptr(HostReal{base}), 0, bytes);
+    return HostReal{base};
+}
+
+// Root (64 KiB) + one 4 KiB leaf table per 2 MiB + upper levels, with slack.
+u64 table_bytes_for(u64 mem_bytes) { return (64 << 10) + ((mem_bytes >> 21) + 8) * kPageSize; }
+
+bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
+    bool ok = true;
+    for (u32 i = 0; i < cfg.partition_count; ++i) {
+        const PartitionConfig& pc = cfg.partitions[i];
+        auto img = bundle.find(pc.image);
+        if (!img) {
+            log("config:%u: image: partition %s names image '%s', which is not in the bundle", pc.line, pc.name,
+                pc.image);
+            ok = false;
+        } else if (img->size > pc.mem_bytes - kReservedTop) {
+            log("config:%u: desired_mem: partition %s: image '%s' (%lu KiB) does not fit in %lu MiB", pc.line,
+                pc.name, pc.image, img->size >> 10, pc.mem_bytes >> 20);
+            ok = false;
+        }
+        if (pc.mem_mode == MemMode::Shared) {
+            log("config:%u: mem_mode: partition %s: shared memory needs a shared memory pool, not configured yet",
+                pc.line, pc.name);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+[[nodiscard]] bool map_memory(Partition& p, const PartitionConfig& pc) {
+    auto mem = g_hv.frames.alloc(pc.mem_bytes, 2 << 20);
+    u64 tbytes = table_bytes_for(pc.mem_bytes);
+    auto tables = g_hv.frames.alloc(tbytes, 64 << 10);
+    if (!mem.ok() || !tables.ok()) {
+        log("partition %s: not enough memory for %lu MiB (%lu MiB free)", pc.name, pc.mem_bytes >> 20,
+            g_hv.frames.free_bytes() >> 20);
+        return false;
+    }
+    p.mem_base = mem.value;
+    p.mem_bytes = pc.mem_bytes;
+    // Fresh memory must not show a partition what was there before.
+    std::memset(arch::host_ptr(p.mem_base), 0, p.mem_bytes);
+    p.table_chunk = {tables.value.value, tables.value.value + tbytes};
+    if (p.radix.init(TablePool{table_alloc, &p.table_chunk}) != Err::Ok) return false;
+    for (u64 off = 0; off < p.mem_bytes; off += kPageSize) {
+        if (p.radix.map(page_of(LogicalAddr{off}), frame_of(HostReal{p.mem_base.value + off}), Perm::RWX) != Err::Ok) {
+            log("partition %s: page-table pool exhausted", pc.name);
+            return false;
+        }
+    }
+    return true;
+}
+
+[[nodiscard]] bool load_partition(Partition& p, const PartitionConfig& pc, const BundleEntry& image) {
+    std::memcpy(p.logical_ptr(0), image.data, image.size);
+
+    p.rtas_base = p.mem_bytes - kRtasFromTop;
+    p.rtas_size = kRtasSize;
+    auto* stub = static_cast<Be32*>(p.logical_ptr(p.rtas_base));
+    for (u32 i = 0; i < sizeof kRtasStub / sizeof kRtasStub[0]; ++i) stub[i].set(kRtasStub[i]);
+
+    u64 fdt_addr = p.mem_bytes - kFdtFromTop;
+    GuestFdtParams fp{};
+    fp.partition_name = p.name;
+    fp.lpid = p.lpid;
+    fp.vcpus = p.vcpu_count;
+    fp.mem_bytes = p.mem_bytes;
+    fp.bootargs = pc.bootargs;
+    fp.rtas_base = p.rtas_base;
+    fp.rtas_size = static_cast<u32>(p.rtas_size);
+    fp.rtas_entry = p.rtas_base;
+    fp.rtas_tokens = rtas_tokens();
+    fp.vty_reg = static_cast<u32>(papr::kVtermno);
+    fp.timebase_hz = arch::timebase_hz();
+    fp.reserve_base[0] = p.rtas_base;
+    fp.reserve_size[0] = p.rtas_size;
+    fp.reserve_base[1] = fdt_addr;
+    fp.reserve_size[1] = kFdtMax;
+    fp.reserve_count = 2;
+    if (Err e = build_guest_fdt(fp, p.logical_ptr(fdt_addr), kFdtMax); e != Err::Ok) {
+        log("partition %s: cannot build its device tree (error %u)", p.name, static_cast<unsigned>(e));
+        return false;
+    }
+
+    // PAPR/kexec entry: real mode, big-endian, r3 = device tree, r4 = load address, r5 = 0.
+    Vcpu& boot = p.vcpus[0];
+    boot.regs.pc = 0;
+    boot.regs.msr = msr::SF | msr::ME;
+    boot.regs.gpr[3] = fdt_addr;
+    boot.regs.gpr[4] = 0;
+    boot.regs.gpr[5] = 0;
+    boot.sprs.dec = 0x7fffffff;
+    return true;
+}
+
+[[nodiscard]] bool create_partition(Partition& p, const PartitionConfig& pc, const BundleEntry& image) {
+    format(p.name, sizeof p.name, "%s", pc.name);
+    p.lpid = pc.lpid;
+    p.mem_mode = pc.mem_mode;
+    p.vcpu_count = pc.vcpus;
+    p.watchdog_tb = pc.watchdog_us * (arch::timebase_hz() / 1000000);
+    p.lpcr = lpcr::kGuestBase;
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        p.vcpus[i].part = &p;
+        p.vcpus[i].id = VcpuId{i};
+    }
+    if (!map_memory(p, pc) || !load_partition(p, pc, image)) return false;
+    PartitionTableEntry& e = g_hv.partition_table[p.lpid.value];
+    e.dw0.set(p.radix.partition_table_dw0());
+    e.dw1.set(0);
+    log("partition %s: lpid %u, %u vCPU%s, %lu MiB dedicated at 0x%lx, image %s (%lu KiB)", p.name, p.lpid.value,
+        p.vcpu_count, p.vcpu_count == 1 ? "" : "s", p.mem_bytes >> 20, p.mem_base.value, pc.image, image.size >> 10);
+    return true;
+}
+
+[[nodiscard]] bool setup_partition_table() {
+    auto t = g_hv.frames.alloc(kPartitionTableBytes, kPartitionTableBytes);
+    if (!t.ok()) return false;
+    g_hv.partition_table_base = t.value;
+    g_hv.partition_table = static_cast<PartitionTableEntry*>(arch::host_ptr(t.value));
+    std::memset(g_hv.partition_table, 0, kPartitionTableBytes);
+    // PTCR: table base | PATS, where the table holds 2^(12 + PATS) bytes.
+    g_hv.ptcr = t.value.value | (__builtin_ctzll(kPartitionTableBytes) - 12);
+    return true;
+}
+
+}  // namespace
+
+Hypervisor& hv() { return g_hv; }
+
+bool start_partitions(const u8* bundle_data, u64 bundle_size) {
+    auto bundle = Bundle::parse(bundle_data, bundle_size);
+    if (!bundle.ok()) {
+        log("partition bundle at %p (%lu bytes) is not valid: %s; no partition started", bundle_data, bundle_size,
+            bundle_error_text(bundle.err));
+        return false;
+    }
+    auto cfg_entry = bundle.value.find("poolvisor.cfg");
+    if (!cfg_entry) {
+        log("the partition bundle has no poolvisor.cfg; no partition started");
+        return false;
+    }
+    ConfigError err{};
+    const char* text = reinterpret_cast<const char*>(cfg_entry->data);
+    if (!parse_config(std::string_view(text, cfg_entry->size), g_hv.config, err)) {
+        char msg[256];
+        format_config_error(err, msg, sizeof msg);
+        log("%s", msg);
+        log("the configuration has errors; no partition started");
+        return false;
+    }
+    const SystemConfig& cfg = g_hv.config;
+    if (!check_images(cfg, bundle.value)) {
+        log("the configuration has errors; no partition started");
+        return false;
+    }
+    g_hv.slice_tb = cfg.hdec_slice_us * (arch::timebase_hz() / 1000000);
+    if (!setup_partition_table()) return false;
+    for (u32 i = 0; i < cfg.partition_count; ++i) {
+        const PartitionConfig& pc = cfg.partitions[i];
+        if (!create_partition(g_hv.partitions[i], pc, *bundle.value.find(pc.image))) {
+            log("no partition started");
+            return false;
+        }
+    }
+    g_hv.partition_count = cfg.partition_count;
+    g_hv.live_partitions = cfg.partition_count;
+    return true;
+}
+
+void launch_partitions() {
+    for (u32 i = 0; i < g_hv.partition_count; ++i) make_runnable(g_hv.partitions[i].vcpus[0]);
+}
+
+}  // namespace pv

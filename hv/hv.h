@@ -1,0 +1,57 @@
+// The hypervisor's global state and the entry points the architecture layer
+// calls: boot-time start, the per-thread scheduler, and partition exits.
+#pragma once
+#include "hv/config.h"
+#include "hv/machine.h"
+#include "hv/partition.h"
+#include "hv/ppc_defs.h"
+#include "hv/sched.h"
+#include "mm/frame_alloc.h"
+#include "mm/radix.h"
+
+namespace pv {
+
+struct Hypervisor {
+    MachineInfo machine;
+    FrameAllocator frames;
+    SystemConfig config;
+    u32 partition_count = 0;
+    Partition partitions[kMaxPartitions];
+    PartitionTableEntry* partition_table = nullptr;  // indexed by LPID
+    HostReal partition_table_base{};
+    u64 ptcr = 0;
+    RunQueue runq;
+    u64 slice_tb = 0;
+    u32 thread_count = 0;
+    PhysCpu* threads[kMaxThreads]{};
+    u32 live_partitions = 0;  // atomically decremented as partitions finish
+    volatile bool all_done = false;
+    SpinLock finish_lock;
+};
+
+Hypervisor& hv();
+
+// Boot: parse the bundle's config and create every partition, or print why
+// not (nothing starts then). Returns false if no partition could start.
+[[nodiscard]] bool start_partitions(const u8* bundle, u64 bundle_size);
+// Make every partition's boot vCPU runnable (after all threads are up).
+void launch_partitions();
+
+// Pick the next vCPU for this thread; idles until one is runnable. Never
+// returns when every partition has ended (prints PV-STAT, powers off).
+Vcpu& schedule(PhysCpu& cpu);
+
+// A partition left to the hypervisor on this thread: handle it and return
+// what this thread runs next (the same vCPU or another).
+Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, Vector vec);
+
+// Stop a partition: Killed with a reason (misbehaviour) or Stopped (its own request).
+void stop_partition(Partition& p, PartitionState how, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+
+// vCPU state changes that may finish a partition.
+void make_runnable(Vcpu& v);
+void vcpu_stopped(Vcpu& v);
+
+void print_stats();
+
+}  // namespace pv

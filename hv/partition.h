@@ -1,0 +1,69 @@
+// A logical partition: its identity, memory, translation, vCPUs and the
+// counters PV-STAT reports.
+#pragma once
+#include "hv/config.h"
+#include "hv/spinlock.h"
+#include "hv/vcpu.h"
+#include "mm/radix.h"
+
+namespace pv {
+
+inline constexpr u32 kMaxVcpusPerPartition = 8;
+
+enum class PartitionState : u8 {
+    Running,
+    Stopped,  // ended by its own request (RTAS power-off)
+    Killed,   // stopped by the hypervisor for misbehaving
+};
+
+struct PartitionStats {
+    u64 hcalls = 0;
+    u64 hv_exits = 0;
+    u64 threads_used = 0;  // bitmask of hardware thread indexes that ran its vCPUs
+};
+
+// A range handed out front to back (page-table pages of one partition).
+struct BumpChunk {
+    u64 next = 0, end = 0;
+};
+
+struct ConsoleLine {
+    char text[160];
+    u32 len = 0;
+};
+
+struct Partition {
+    char name[16]{};
+    Lpid lpid{};
+    MemMode mem_mode = MemMode::Dedicated;
+    volatile PartitionState state = PartitionState::Running;
+    char reason[128]{};  // why it stopped
+    bool finished = false;  // stopped and no vCPU left on a thread (reported once)
+    u32 vcpu_count = 0;
+    Vcpu vcpus[kMaxVcpusPerPartition];
+    u64 watchdog_tb = 0;  // 0: off
+
+    // Logical memory [0, mem_bytes) is backed by host-real [mem_base, +mem_bytes).
+    HostReal mem_base{};
+    u64 mem_bytes = 0;
+    RadixTable radix;
+    BumpChunk table_chunk{};  // where its page tables come from
+
+    u64 lpcr = 0;           // per-partition LPCR (ILE changes with H_SET_MODE)
+    u64 process_table = 0;  // partition-table dw1 (H_REGISTER_PROC_TBL)
+    u64 rtas_base = 0, rtas_size = 0;
+
+    SpinLock lock;  // state, console, vCPU start/stop
+    ConsoleLine console;
+    PartitionStats stats{};
+
+    bool is_running() const { return state == PartitionState::Running; }
+    bool logical_range_ok(u64 addr, u64 len) const {
+        return addr < mem_bytes && len <= mem_bytes - addr;
+    }
+    // Host pointer to partition memory; callers check logical_range_ok first.
+    void* logical_ptr(u64 addr) const;
+    Vcpu* vcpu_by_id(u64 id) { return id < vcpu_count ? &vcpus[id] : nullptr; }
+};
+
+}  // namespace pv

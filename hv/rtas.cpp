@@ -1,0 +1,180 @@
+#include "hv/rtas.h"
+
+#include "hv/arch.h"
+#include "hv/console.h"
+#include "hv/hv.h"
+#include "hv/papr.h"
+
+namespace pv {
+namespace {
+
+// RTAS status values (PAPR 7.2).
+constexpr i32 kRtasSuccess = 0;
+constexpr i32 kRtasHardwareError = -1;
+constexpr i32 kRtasParameterError = -3;
+
+// rtas_args in partition memory: token, nargs, nret, then args and rets.
+struct RtasArgs {
+    Be32 token, nargs, nret;
+    Be32 data[16];
+};
+
+class Call {
+public:
+    Call(Vcpu& v, RtasArgs& a) : v_(v), a_(a) {}
+    Vcpu& vcpu() { return v_; }
+    Partition& part() { return *v_.part; }
+    u32 nargs() const { return a_.nargs.get(); }
+    u32 nret() const { return a_.nret.get(); }
+    u32 arg(u32 i) const { return a_.data[i].get(); }
+    void set_ret(u32 i, u32 value) {
+        if (i < nret()) a_.data[nargs() + i].set(value);
+    }
+    void status(i32 s) { set_ret(0, static_cast<u32>(s)); }
+    bool shape(u32 want_args, u32 want_rets) {
+        if (nargs() == want_args && nret() >= want_rets) return true;
+        status(kRtasParameterError);
+        return false;
+    }
+
+private:
+    Vcpu& v_;
+    RtasArgs& a_;
+};
+
+Next rtas_get_time_of_day(Call& c) {
+    if (!c.shape(0, 8)) return Next::Resume;
+    arch::WallClock t;
+    if (!arch::wall_clock(t)) {
+        c.status(kRtasHardwareError);
+        return Next::Resume;
+    }
+    u32 fields[] = {t.year, t.month, t.day, t.hour, t.minute, t.second, t.nanosecond};
+    for (u32 i = 0; i < 7; ++i) c.set_ret(i + 1, fields[i]);
+    c.status(kRtasSuccess);
+    return Next::Resume;
+}
+
+Next rtas_power_off(Call& c) {
+    if (!c.shape(2, 1)) return Next::Resume;
+    c.status(kRtasSuccess);
+    stop_partition(c.part(), PartitionState::Stopped, "power-off requested");
+    return Next::Stop;
+}
+
+// Restarting a partition in place is not supported yet: it stops, and says so.
+Next rtas_system_reboot(Call& c) {
+    if (!c.shape(0, 1)) return Next::Resume;
+    c.status(kRtasSuccess);
+    stop_partition(c.part(), PartitionState::Stopped, "system-reboot requested (restart not supported)");
+    return Next::Stop;
+}
+
+Next rtas_start_cpu(Call& c) {
+    if (!c.shape(3, 1)) return Next::Resume;
+    Partition& p = c.part();
+    Vcpu* t = p.vcpu_by_id(c.arg(0));
+    u64 start = c.arg(1);
+    if (!t || !p.logical_range_ok(start, 4) || (start & 3)) {
+        c.status(kRtasParameterError);
+        return Next::Resume;
+    }
+    {
+        Guard g(p.lock);
+        if (t->state != VcpuState::Stopped) {
+            c.status(kRtasHardwareError);  // already started
+            return Next::Resume;
+        }
+        t->regs = VcpuRegs{};
+        t->sprs = VcpuSprs{};
+        t->regs.pc = start;
+        t->regs.msr = msr::SF | msr::ME;  // like the boot vCPU: big-endian, real mode
+        t->regs.gpr[3] = c.arg(2);
+        t->sprs.dec = 0x7fffffff;
+        t->state = VcpuState::Runnable;
+    }
+    make_runnable(*t);
+    c.status(kRtasSuccess);
+    return Next::Resume;
+}
+
+Next rtas_stop_self(Call& c) {
+    if (!c.shape(0, 1)) return Next::Resume;
+    c.status(kRtasSuccess);
+    return Next::Stop;
+}
+
+// 0: stopped, 2: not stopped (running or ceded).
+Next rtas_query_cpu_stopped_state(Call& c) {
+    if (!c.shape(1, 2)) return Next::Resume;
+    Vcpu* t = c.part().vcpu_by_id(c.arg(0));
+    if (!t) {
+        c.status(kRtasParameterError);
+        return Next::Resume;
+    }
+    c.set_ret(1, t->state == VcpuState::Stopped ? 0 : 2);
+    c.status(kRtasSuccess);
+    return Next::Resume;
+}
+
+Next rtas_display_character(Call& c) {
+    if (!c.shape(1, 1)) return Next::Resume;
+    char ch = static_cast<char>(c.arg(0));
+    Partition& p = c.part();
+    {
+        Guard g(p.lock);
+        partition_console_write(p, &ch, 1);
+    }
+    c.status(kRtasSuccess);
+    return Next::Resume;
+}
+
+struct RtasCall {
+    RtasToken token;
+    Next (*handler)(Call&);
+};
+
+// Tokens are arbitrary but stable; 0x2000 + index keeps them recognisable.
+constexpr RtasCall kCalls[] = {
+    {{"get-time-of-day", 0x2001}, rtas_get_time_of_day},
+    {{"power-off", 0x2002}, rtas_power_off},
+    {{"system-reboot", 0x2003}, rtas_system_reboot},
+    {{"start-cpu", 0x2004}, rtas_start_cpu},
+    {{"stop-self", 0x2005}, rtas_stop_self},
+    {{"query-cpu-stopped-state", 0x2006}, rtas_query_cpu_stopped_state},
+    {{"display-character", 0x2007}, rtas_display_character},
+};
+
+constexpr auto make_token_list() {
+    struct List {
+        RtasToken t[sizeof kCalls / sizeof kCalls[0]];
+    } l{};
+    for (std::size_t i = 0; i < sizeof kCalls / sizeof kCalls[0]; ++i) l.t[i] = kCalls[i].token;
+    return l;
+}
+constexpr auto kTokenList = make_token_list();
+
+}  // namespace
+
+std::span<const RtasToken> rtas_tokens() { return kTokenList.t; }
+
+Next rtas_call(Vcpu& v, u64 args_addr) {
+    Partition& p = *v.part;
+    if ((args_addr & 3) || !p.logical_range_ok(args_addr, sizeof(RtasArgs))) {
+        v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
+        return Next::Resume;
+    }
+    auto& args = *static_cast<RtasArgs*>(p.logical_ptr(args_addr));
+    v.regs.gpr[3] = papr::H_SUCCESS;
+    Call c(v, args);
+    if (c.nargs() + c.nret() > 16) {
+        v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
+        return Next::Resume;
+    }
+    for (const RtasCall& rc : kCalls)
+        if (rc.token.token == args.token.get()) return rc.handler(c);
+    c.status(kRtasParameterError);  // unknown token
+    return Next::Resume;
+}
+
+}  // namespace pv

@@ -1,0 +1,47 @@
+// PV-STAT: one JSON line per partition at shutdown; tools and tests parse them.
+#include "hv/console.h"
+#include "hv/hv.h"
+
+namespace pv {
+namespace {
+
+const char* state_name(PartitionState s) {
+    switch (s) {
+    case PartitionState::Running: return "running";
+    case PartitionState::Stopped: return "stopped";
+    case PartitionState::Killed: return "killed";
+    }
+    return "?";
+}
+
+// JSON string body: quotes and backslashes escaped, control characters dropped.
+void json_escape(const char* in, char* out, u32 n) {
+    u32 o = 0;
+    for (; *in && o + 2 < n; ++in) {
+        char c = *in;
+        if (c == '"' || c == '\\') out[o++] = '\\';
+        if (static_cast<unsigned char>(c) >= 0x20) out[o++] = c;
+    }
+    out[o] = '\0';
+}
+
+}  // namespace
+
+void print_stats() {
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.partition_count; ++i) {
+        Partition& p = h.partitions[i];
+        u64 guest_tb = 0, exits = 0;
+        for (u32 j = 0; j < p.vcpu_count; ++j) guest_tb += p.vcpus[j].stats.guest_tb, exits += p.vcpus[j].stats.exits;
+        char reason[2 * sizeof p.reason];
+        json_escape(p.reason, reason, sizeof reason);
+        log_raw("PV-STAT {\"type\":\"partition\",\"name\":\"%s\",\"lpid\":%u,\"vcpus\":%u,\"mem_mode\":\"%s\","
+                "\"mem_mib\":%lu,\"hcalls\":%lu,\"hv_exits\":%lu,\"threads_used\":%u,\"guest_tb\":%lu,"
+                "\"state\":\"%s\",\"reason\":\"%s\"}",
+                p.name, p.lpid.value, p.vcpu_count, p.mem_mode == MemMode::Shared ? "shared" : "dedicated",
+                p.mem_bytes >> 20, p.stats.hcalls, p.stats.hv_exits,
+                static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, state_name(p.state), reason);
+    }
+}
+
+}  // namespace pv

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One boot test: run the machine under a timeout and check its console.
+#   boot_test.sh --elf E --bundle B [--timeout S] [--smp N]
+#                [--expect REGEX]... [--reject REGEX]... [--qemu ARG]...
+# Fails when QEMU cannot run, the machine does not power off by itself in
+# time, an --expect pattern (grep -E) is missing or a --reject one appears.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+timeout_s=120 smp=4 elf= bundle=
+expects=() rejects=() qemu_args=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --elf) elf=$2; shift 2 ;;
+        --bundle) bundle=$2; shift 2 ;;
+        --timeout) timeout_s=$2; shift 2 ;;
+        --smp) smp=$2; shift 2 ;;
+        --expect) expects+=("$2"); shift 2 ;;
+        --reject) rejects+=("$2"); shift 2 ;;
+        --qemu) qemu_args+=("$2"); shift 2 ;;
+        *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+command -v qemu-system-ppc64 >/dev/null || { echo "FAIL: qemu-system-ppc64 not installed"; exit 1; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+PV_SMP=$smp timeout "$timeout_s" "$here/../../tools/pv-run" "$elf" "$bundle" "${qemu_args[@]}" </dev/null >"$log" 2>&1
+rc=$?
+tr -d '\r' <"$log" >"$log.clean" && mv "$log.clean" "$log"
+cat "$log"
+echo "----"
+fail=0
+if [ $rc -eq 124 ]; then echo "FAIL: machine still running after ${timeout_s}s"; fail=1; fi
+if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then echo "FAIL: qemu exited with $rc"; fail=1; fi
+for re in "${expects[@]}"; do
+    if grep -Eq -- "$re" "$log"; then echo "ok: found /$re/"; else echo "FAIL: missing /$re/"; fail=1; fi
+done
+for re in "${rejects[@]}"; do
+    if grep -Eq -- "$re" "$log"; then echo "FAIL: unexpected /$re/"; fail=1; else echo "ok: absent /$re/"; fi
+done
+[ ${#expects[@]} -gt 0 ] || { echo "FAIL: a boot test without expectations checks nothing"; fail=1; }
+exit $fail
