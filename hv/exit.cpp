@@ -121,6 +121,8 @@ Next dispatch_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
                            v.tb_since_hcall / (arch::timebase_hz() / 1000), v.regs.pc);
             return Next::Stop;
         }
+        // Busy threads may never pass through schedule(): wake ceded vCPUs here too.
+        wake_ceded(arch::timebase());
         return arch::timebase() >= cpu.slice_end_tb ? Next::Yield : Next::Resume;
     case Vector::HDSI:
     case Vector::HISI:
