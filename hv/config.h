@@ -1,0 +1,51 @@
+// The partition configuration (poolvisor.cfg in the partition bundle): an
+// INI-like text naming the partitions to start in HMC terms. See docs/config.md.
+#pragma once
+#include <cstddef>
+#include <string_view>
+
+#include "hv/types.h"
+
+namespace pv {
+
+inline constexpr u32 kMaxPartitions = 8;
+// Must equal kMaxVcpusPerPartition (hv/partition.h, which includes this file).
+inline constexpr u32 kMaxConfigVcpus = 8;
+inline constexpr u32 kMaxLpid = 1023;  // LPIDs 1..1023; 0 is the hypervisor
+
+inline constexpr u64 kDefaultHdecSliceUs = 10'000;
+
+enum class MemMode : u8 { Dedicated, Shared };
+
+struct PartitionConfig {
+    char name[16];  // 1..15 chars of [a-z0-9_-]
+    Lpid lpid;      // 1..1023, unique (assigned if the config gave none)
+    u32 vcpus;      // 1..kMaxConfigVcpus
+    u64 mem_bytes;  // multiple of 1 MiB, 16 MiB..4 GiB
+    MemMode mem_mode;
+    char image[32];      // bundle entry name
+    char bootargs[256];  // "" if none
+    u64 watchdog_us;     // 0: off
+    u32 line;            // line of the [partition NAME] header
+};
+
+struct SystemConfig {
+    u64 hdec_slice_us;
+    u32 partition_count;
+    PartitionConfig partitions[kMaxPartitions];  // in file order
+};
+
+struct ConfigError {
+    u32 line;  // 1-based; 0 = the whole file
+    char field[24];
+    char message[160];
+};
+
+// Returns true on success. On failure `out` is unspecified and `err` says
+// where and why (the first error only).
+[[nodiscard]] bool parse_config(std::string_view text, SystemConfig& out, ConfigError& err);
+
+// "config:7: desired_mem: '64X' is not a size ..." (always NUL-terminated when n > 0).
+void format_config_error(const ConfigError& err, char* buf, size_t n);
+
+}  // namespace pv
