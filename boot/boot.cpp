@@ -79,8 +79,10 @@ void sync_icache(const void* p, u64 n) {
 
 void install_vectors() {
     u64 n = static_cast<u64>(pv_vectors_end - pv_vectors);
-    std::memcpy(reinterpret_cast<void*>(0), pv_vectors, n);
-    sync_icache(reinterpret_cast<void*>(0), n);
+    void* low = nullptr;
+    asm("" : "+r"(low));  // real address 0 is memory here, not a null pointer
+    std::memcpy(low, pv_vectors, n);
+    sync_icache(low, n);
 }
 
 void setup_memory(const MachineInfo& m, const void* fdt) {

@@ -6,8 +6,6 @@ include(CTest)
 
 add_compile_options(-Wall -Wextra -Werror=return-type)
 
-# TEMPORARY while the config/bundle/radix/fdt modules land: keep the host build green.
-list(FILTER PV_CORE_SOURCES EXCLUDE REGEX "hv/(hv|hcall|rtas|exit|stats|partition|console)\\.cpp$")
 add_library(pv_core STATIC ${PV_CORE_SOURCES} ${CMAKE_SOURCE_DIR}/arch/fake/arch_fake.cpp)
 target_include_directories(pv_core PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(pv_core PUBLIC ${HOST_LIBFDT_INCLUDE})

@@ -8,22 +8,15 @@ endif()
 # Flags shared by the hypervisor and the guests: freestanding, no FP/vector
 # state (so no FP/VMX context to switch), ELFv2, medium code model.
 set(PV_FREESTANDING_FLAGS -ffreestanding -fno-stack-protector -mno-altivec -mno-vsx -msoft-float
-    -mcmodel=medium -mabi=elfv2 -mlittle-endian -mcpu=power9 -O2 -g -fno-builtin-printf
+    -mcmodel=medium -mlong-double-64 -mabi=elfv2 -mlittle-endian -mcpu=power9 -O2 -g -fno-builtin-printf
     -Wall -Wextra -fno-asynchronous-unwind-tables -fno-pie)
-set(PV_CXX_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit -nostdinc++)
-set(PV_LINK_FLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack)
-
-# libstdc++ headers that are freestanding-safe (type_traits, array, span...)
-execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=include OUTPUT_VARIABLE _gcc_inc OUTPUT_STRIP_TRAILING_WHITESPACE)
-file(GLOB PV_CXX_INC "/usr/powerpc64le-linux-gnu/include/c++/*")
-list(GET PV_CXX_INC 0 PV_CXX_INC)
+set(PV_CXX_FLAGS -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit)
+set(PV_LINK_FLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments)
 
 function(pv_freestanding target)
     target_compile_options(${target} PRIVATE ${PV_FREESTANDING_FLAGS}
         $<$<COMPILE_LANGUAGE:CXX>:${PV_CXX_FLAGS}>)
     target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR} ${PV_FDT_ROOT}/include)
-    target_include_directories(${target} SYSTEM PRIVATE
-        $<$<COMPILE_LANGUAGE:CXX>:${PV_CXX_INC}> $<$<COMPILE_LANGUAGE:CXX>:${PV_CXX_INC}/powerpc64le-linux-gnu>)
     target_link_options(${target} PRIVATE ${PV_LINK_FLAGS})
 endfunction()
 

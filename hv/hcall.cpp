@@ -113,7 +113,7 @@ Next h_register_proc_tbl(Vcpu& v) {
     Partition& p = *v.part;
     u64 op = flags & PROC_TABLE_OP_MASK;
     if (op == PROC_TABLE_DEREG) {
-        p.process_table = 0;
+        p.process_table = make_prte_dw1_guest_radix(HostReal{0}, 0);
     } else if (op == PROC_TABLE_NEW) {
         if (!(flags & PROC_TABLE_RADIX)) return ret(v, H_PARAMETER);  // no HPT support
         if (page_size != 0 || table_size > 24) return ret(v, H_PARAMETER);

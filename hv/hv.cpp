@@ -37,8 +37,11 @@ HostReal table_alloc(void* ctx, u64 bytes) {
     return HostReal{base};
 }
 
-// Root (64 KiB) + one 4 KiB leaf table per 2 MiB + upper levels, with slack.
-u64 table_bytes_for(u64 mem_bytes) { return (64 << 10) + ((mem_bytes >> 21) + 8) * kPageSize; }
+// Root (64 KiB) + a leaf table per 2 MiB + a level-3 table per GiB + one
+// level-2 table, plus slack for alignment.
+u64 table_bytes_for(u64 mem_bytes) {
+    return radix::kRootBytes + ((mem_bytes >> 21) + (mem_bytes >> 30) + 4) * radix::kDirBytes;
+}
 
 bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
     bool ok = true;
@@ -143,7 +146,7 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
     if (!map_memory(p, pc) || !load_partition(p, pc, image)) return false;
     PartitionTableEntry& e = g_hv.partition_table[p.lpid.value];
     e.dw0.set(p.radix.partition_table_dw0());
-    e.dw1.set(0);
+    e.dw1.set(make_prte_dw1_guest_radix(HostReal{0}, 0));  // radix guest, no process table yet
     log("partition %s: lpid %u, %u vCPU%s, %lu MiB dedicated at 0x%lx, image %s (%lu KiB)", p.name, p.lpid.value,
         p.vcpu_count, p.vcpu_count == 1 ? "" : "s", p.mem_bytes >> 20, p.mem_base.value, pc.image, image.size >> 10);
     return true;
@@ -154,7 +157,7 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
     if (!t.ok()) return false;
     g_hv.partition_table_base = t.value;
     g_hv.partition_table = static_cast<PartitionTableEntry*>(arch::host_ptr(t.value));
-    std::memset(g_hv.partition_table, 0, kPartitionTableBytes);
+    std::memset(static_cast<void*>(g_hv.partition_table), 0, kPartitionTableBytes);
     // PTCR: table base | PATS, where the table holds 2^(12 + PATS) bytes.
     g_hv.ptcr = t.value.value | (__builtin_ctzll(kPartitionTableBytes) - 12);
     return true;
@@ -165,10 +168,11 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
 Hypervisor& hv() { return g_hv; }
 
 bool start_partitions(const u8* bundle_data, u64 bundle_size) {
-    auto bundle = Bundle::parse(bundle_data, bundle_size);
+    BundleDiag diag{};
+    auto bundle = Bundle::parse(bundle_data, bundle_size, &diag);
     if (!bundle.ok()) {
-        log("partition bundle at %p (%lu bytes) is not valid: %s; no partition started", bundle_data, bundle_size,
-            bundle_error_text(bundle.err));
+        log("partition bundle at %p (%lu bytes) is not valid: %s (entry %u); no partition started", bundle_data,
+            bundle_size, bundle_error_text(diag.fault), diag.entry);
         return false;
     }
     auto cfg_entry = bundle.value.find("poolvisor.cfg");

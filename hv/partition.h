@@ -8,7 +8,7 @@
 
 namespace pv {
 
-inline constexpr u32 kMaxVcpusPerPartition = 8;
+inline constexpr u32 kMaxVcpusPerPartition = kMaxConfigVcpus;
 
 enum class PartitionState : u8 {
     Running,
