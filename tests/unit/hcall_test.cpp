@@ -1,0 +1,180 @@
+// The hcall and RTAS handlers, run against a partition whose "logical
+// memory" is a host buffer (arch/fake maps host-real addresses 1:1).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "hv/arch.h"
+#include "hv/hcall.h"
+#include "hv/hv.h"
+#include "hv/papr.h"
+#include "hv/rtas.h"
+
+namespace pv::arch {
+extern std::string g_fake_console;
+}
+
+using namespace pv;
+using namespace pv::papr;
+
+namespace {
+
+class HcallTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        mem_.assign(1 << 20, 0);
+        table_.assign(1024, PartitionTableEntry{});
+        Hypervisor& h = hv();
+        h.partition_table = table_.data();
+        h.partition_count = 1;
+        h.live_partitions = 1;
+        h.thread_count = 0;
+        p_ = &h.partitions[0];
+        *p_ = Partition{};
+        std::strcpy(p_->name, "p");
+        p_->lpid = Lpid{1};
+        p_->vcpu_count = 2;
+        p_->mem_base = arch::host_real(mem_.data());
+        p_->mem_bytes = mem_.size();
+        p_->lpcr = lpcr::kGuestBase;
+        for (u32 i = 0; i < 2; ++i) p_->vcpus[i].part = p_, p_->vcpus[i].id = VcpuId{i};
+        v_ = &p_->vcpus[0];
+        v_->state = VcpuState::Running;
+        arch::g_fake_console.clear();
+    }
+
+    Next call(u64 nr, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0, u64 a4 = 0) {
+        v_->regs.gpr[3] = nr;
+        v_->regs.gpr[4] = a1, v_->regs.gpr[5] = a2, v_->regs.gpr[6] = a3, v_->regs.gpr[7] = a4;
+        return dispatch_hcall(*v_);
+    }
+    i64 rc() const { return static_cast<i64>(v_->regs.gpr[3]); }
+
+    // rtas_args at logical 0x1000: token, nargs, nret, args..., rets...
+    Next rtas(const char* name, std::vector<u32> args, u32 nret) {
+        u32 token = 0;
+        for (const RtasToken& t : rtas_tokens())
+            if (std::string(t.name) == name) token = t.token;
+        auto* w = reinterpret_cast<Be32*>(mem_.data() + 0x1000);
+        w[0].set(token), w[1].set(static_cast<u32>(args.size())), w[2].set(nret);
+        for (std::size_t i = 0; i < args.size(); ++i) w[3 + i].set(args[i]);
+        return call(H_RTAS, 0x1000);
+    }
+    u32 rtas_ret(u32 nargs, u32 i) { return reinterpret_cast<Be32*>(mem_.data() + 0x1000)[3 + nargs + i].get(); }
+
+    std::vector<u8> mem_;
+    std::vector<PartitionTableEntry> table_;
+    Partition* p_ = nullptr;
+    Vcpu* v_ = nullptr;
+};
+
+TEST_F(HcallTest, UnknownHcallIsHFunction) {
+    EXPECT_EQ(call(0x3FF0), Next::Resume);
+    EXPECT_EQ(rc(), H_FUNCTION);
+    call(0x1);  // not a multiple of 4
+    EXPECT_EQ(rc(), H_FUNCTION);
+}
+
+TEST_F(HcallTest, PutTermCharPrintsWholeLinesWithThePartitionName) {
+    call(H_PUT_TERM_CHAR, kVtermno, 3, 0x48690a0000000000ULL);  // "Hi\n"
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_EQ(arch::g_fake_console, "[p] Hi\n");
+}
+
+TEST_F(HcallTest, PutTermCharRejectsBadTermnoAndLength) {
+    call(H_PUT_TERM_CHAR, 0x1234, 1, 0x41ULL << 56);
+    EXPECT_EQ(rc(), H_PARAMETER);
+    call(H_PUT_TERM_CHAR, kVtermno, 17, 0);
+    EXPECT_EQ(rc(), H_PARAMETER);
+    EXPECT_EQ(arch::g_fake_console, "");
+}
+
+TEST_F(HcallTest, SetModeLittleEndianTogglesIle) {
+    call(H_SET_MODE, 1, H_SET_MODE_RESOURCE_LE);
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_TRUE(p_->lpcr & lpcr::ILE);
+    call(H_SET_MODE, 0, H_SET_MODE_RESOURCE_LE);
+    EXPECT_FALSE(p_->lpcr & lpcr::ILE);
+    call(H_SET_MODE, 0, 99);
+    EXPECT_EQ(rc(), H_P2);
+    call(H_SET_MODE, 2, H_SET_MODE_RESOURCE_LE);
+    EXPECT_EQ(rc(), H_UNSUPPORTED_FLAG);
+}
+
+TEST_F(HcallTest, CedeBlocksUntilProdded) {
+    v_->sprs.dec = 1000000;
+    EXPECT_EQ(call(H_CEDE), Next::Block);
+    EXPECT_EQ(v_->state, VcpuState::Ceded);
+    EXPECT_TRUE(v_->regs.msr & msr::EE);
+    Vcpu* other = &p_->vcpus[1];
+    std::swap(v_, other);
+    call(H_PROD, 0);
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_EQ(other->state, VcpuState::Runnable);
+    EXPECT_EQ(hv().runq.pop(), other);
+    call(H_PROD, 7);
+    EXPECT_EQ(rc(), H_PARAMETER);
+}
+
+TEST_F(HcallTest, ProdBeforeCedeMakesCedeReturnAtOnce) {
+    p_->vcpus[0].prodded = true;
+    v_->sprs.dec = 1000000;
+    EXPECT_EQ(call(H_CEDE), Next::Resume);
+    EXPECT_FALSE(v_->prodded);
+}
+
+TEST_F(HcallTest, RegisterProcessTableChecksItsArguments) {
+    call(H_REGISTER_PROC_TBL, PROC_TABLE_NEW | PROC_TABLE_RADIX | PROC_TABLE_GTSE, 0x10000, 0, 0);
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_EQ(table_[1].dw1.get(), 0x8000000000010000ULL);
+    call(H_REGISTER_PROC_TBL, PROC_TABLE_NEW | PROC_TABLE_RADIX, 0x10800, 0, 0);  // misaligned
+    EXPECT_EQ(rc(), H_PARAMETER);
+    call(H_REGISTER_PROC_TBL, PROC_TABLE_NEW | PROC_TABLE_RADIX, 0xff000, 0, 4);  // beyond memory
+    EXPECT_EQ(rc(), H_PARAMETER);
+    call(H_REGISTER_PROC_TBL, PROC_TABLE_NEW, 0x10000, 0, 0);  // hash: not offered
+    EXPECT_EQ(rc(), H_PARAMETER);
+}
+
+TEST_F(HcallTest, RtasArgumentsOutsideThePartitionAreRejected) {
+    call(H_RTAS, mem_.size() - 8);
+    EXPECT_EQ(rc(), H_PARAMETER);
+    call(H_RTAS, 0x1002);  // misaligned
+    EXPECT_EQ(rc(), H_PARAMETER);
+}
+
+TEST_F(HcallTest, RtasStartCpuAndQueryStoppedState) {
+    rtas("query-cpu-stopped-state", {1}, 2);
+    EXPECT_EQ(rtas_ret(1, 0), 0u);
+    EXPECT_EQ(rtas_ret(1, 1), 0u);  // stopped
+    rtas("start-cpu", {1, 0x2000, 42}, 1);
+    EXPECT_EQ(rtas_ret(3, 0), 0u);
+    EXPECT_EQ(p_->vcpus[1].state, VcpuState::Runnable);
+    EXPECT_EQ(p_->vcpus[1].regs.pc, 0x2000u);
+    EXPECT_EQ(p_->vcpus[1].regs.gpr[3], 42u);
+    rtas("query-cpu-stopped-state", {1}, 2);
+    EXPECT_EQ(rtas_ret(1, 1), 2u);
+    rtas("start-cpu", {1, 0x2000, 0}, 1);  // already running
+    EXPECT_NE(rtas_ret(3, 0), 0u);
+    rtas("start-cpu", {5, 0x2000, 0}, 1);  // no such vCPU
+    EXPECT_EQ(static_cast<i32>(rtas_ret(3, 0)), -3);
+    rtas("start-cpu", {1, 0x7fffffff, 0}, 1);  // outside memory
+    EXPECT_EQ(static_cast<i32>(rtas_ret(3, 0)), -3);
+    hv().runq.pop();
+}
+
+TEST_F(HcallTest, RtasWrongArgumentCountIsParameterError) {
+    rtas("display-character", {}, 1);
+    EXPECT_EQ(static_cast<i32>(rtas_ret(0, 0)), -3);
+    rtas("display-character", {'x'}, 1);
+    EXPECT_EQ(rtas_ret(1, 0), 0u);
+}
+
+TEST_F(HcallTest, RtasPowerOffStopsThePartition) {
+    EXPECT_EQ(rtas("power-off", {0, 0}, 1), Next::Stop);
+    EXPECT_EQ(static_cast<PartitionState>(p_->state), PartitionState::Stopped);
+    EXPECT_STREQ(p_->reason, "power-off requested");
+}
+
+}  // namespace
