@@ -1,0 +1,29 @@
+// The partition's console: the vty through H_PUT_TERM_CHAR. The hypervisor
+// prefixes each line with the partition name; we print whole lines.
+#pragma once
+#include <stdarg.h>
+
+#include "partition/guest/rt/types.h"
+
+namespace rt {
+
+void console_init(u32 vtermno, const char* image_name);
+const char* image_name();
+
+// printf subset: %s %c %d %i %u %x %X %p %%, flags 0 and width, precision for
+// %s (also .*), length l, ll, z. Always NUL-terminates (n > 0); returns the
+// length written.
+size_t vformat(char* buf, size_t n, const char* fmt, va_list ap);
+size_t format(char* buf, size_t n, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+
+// One line "<image>: <text>\n", written whole (vCPUs do not interleave).
+void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// Same, but does not wait for a console lock that may never be released.
+void panic_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// For a line assembled from several writes (other output in between).
+void console_lock();
+void console_unlock();
+void console_write(const char* s, size_t n);  // caller holds the lock
+
+}  // namespace rt

@@ -1,0 +1,227 @@
+// smp-guest: every vCPU fills its slice of the partition's free memory with a
+// pattern of (address, vCPU, round) and reads it back, for `rounds=N` rounds
+// (default 3); vCPU 0 then re-reads every slice, prints one PASS/FAIL line,
+// checks a few hypercall return codes and powers the partition off.
+#include "partition/guest/rt/console.h"
+#include "partition/guest/rt/cpu.h"
+#include "partition/guest/rt/hcall.h"
+#include "partition/guest/rt/platform.h"
+#include "partition/guest/rt/rtas.h"
+
+using namespace rt;
+
+namespace {
+
+constexpr u32 kDefaultRounds = 3;
+constexpr u32 kMaxRounds = 1000;
+constexpr u64 kCedeUs = 1000;            // between rounds: a short DEC-bounded H_CEDE
+constexpr u64 kPollUs = 5000;            // waiting for the secondaries
+constexpr u64 kSecondaryTimeoutUs = 120'000'000;
+constexpr u64 kUnknownHcall = 0x3FF0;
+constexpr u64 kBadVtermno = 0xBAD00000;
+
+// Written by vCPU 0 before it starts the others.
+struct Plan {
+    u64 base;   // slice i is [base + i * slice, base + (i + 1) * slice)
+    u64 slice;  // bytes, a multiple of 1 MiB
+    u32 rounds;
+};
+constinit Plan g_plan{};
+
+// Written by each vCPU, `done` last (release); vCPU 0 reads them (acquire).
+struct Result {
+    u64 mismatches;
+    u64 first_bad;
+    u32 rounds_done;
+    u32 done;
+};
+constinit Result g_result[RT_MAX_CPUS]{};
+
+u64 pattern(u64 addr, u32 cpu, u32 round) {
+    u64 x = addr ^ (u64{cpu} << 56) ^ (u64{round + 1} * 0x9E3779B97F4A7C15ULL);
+    x ^= x << 13;  // xorshift64*
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+u64 slice_base(u32 index) { return g_plan.base + index * g_plan.slice; }
+
+void fill(u32 index, u32 round) {
+    for (u64 a = slice_base(index), end = a + g_plan.slice; a < end; a += 8)
+        *reinterpret_cast<volatile u64*>(a) = pattern(a, index, round);
+}
+
+// Mismatches in slice `index` against round `round`'s pattern; *first = first address.
+u64 verify(u32 index, u32 round, u64* first) {
+    u64 bad = 0;
+    for (u64 a = slice_base(index), end = a + g_plan.slice; a < end; a += 8) {
+        if (*reinterpret_cast<volatile u64*>(a) == pattern(a, index, round)) continue;
+        if (bad++ == 0) *first = a;
+    }
+    return bad;
+}
+
+// What every vCPU runs (secondaries from start-cpu, then stop-self).
+void run_rounds(u32 index) {
+    Result& r = g_result[index];
+    u32 hwid = this_cpu().hwid;
+    for (u32 round = 0; round < g_plan.rounds; ++round) {
+        fill(index, round);
+        u64 first = 0, bad = verify(index, round, &first);
+        if (bad) {
+            log("cpu %u round %u MISMATCH count %lu first at 0x%lx", hwid, round + 1, bad, first);
+            if (r.mismatches == 0) r.first_bad = first;
+            r.mismatches += bad;
+        } else {
+            log("cpu %u round %u ok (%lu MiB)", hwid, round + 1, g_plan.slice >> 20);
+        }
+        r.rounds_done = round + 1;
+        confer_all();
+        cede(ticks_from_us(kCedeUs));
+    }
+    __atomic_store_n(&r.done, 1, __ATOMIC_RELEASE);
+}
+
+void secondary(u32 index) {
+    run_rounds(index);
+    rt_hcall(h::H_PROD, platform().cpu_hwid[0]);  // vCPU 0 may be ceded, waiting for us
+}
+
+void show_time_of_day() {
+    u32 t[7] = {};
+    i32 s = rtas_call(Rtas::GetTimeOfDay, 8, t);
+    if (s == kRtasSuccess)
+        log("time of day %04u-%02u-%02u %02u:%02u:%02u", t[0], t[1], t[2], t[3], t[4], t[5]);
+    else
+        log("get-time-of-day: status %d", s);
+}
+
+void show_display_character() {
+    console_lock();
+    char head[64];
+    size_t n = format(head, sizeof head, "%s: display-character: ", image_name());
+    console_write(head, n);
+    i32 s = rtas_call(Rtas::DisplayCharacter, 1, nullptr, '!');
+    console_write("\n", 1);
+    console_unlock();
+    if (s != kRtasSuccess) log("display-character: status %d", s);
+}
+
+// Starts vCPUs 1..n-1 with start-cpu.
+void start_secondaries(bool started[]) {
+    for (u32 i = 1; i < platform().cpus; ++i) {
+        i32 s = start_cpu(i, secondary);
+        started[i] = s == kRtasSuccess;
+        if (!started[i]) log("start-cpu %u: status %d", platform().cpu_hwid[i], s);
+    }
+}
+
+// Until vCPU i has published its results and RTAS reports it stopped.
+bool wait_for(u32 i, u64 deadline) {
+    for (;;) {
+        bool stopped = false;
+        if (__atomic_load_n(&g_result[i].done, __ATOMIC_ACQUIRE) && cpu_stopped(i, &stopped) && stopped) return true;
+        if (timebase() > deadline) return false;
+        cede(ticks_from_us(kPollUs));
+    }
+}
+
+// vCPU 0 reads every finished slice again: the memory other vCPUs wrote must
+// look the same from here.
+u64 cross_check(const bool finished[]) {
+    u64 total = 0;
+    for (u32 i = 0; i < platform().cpus; ++i) {
+        if (!finished[i]) continue;
+        u64 first = 0, bad = verify(i, g_plan.rounds - 1, &first);
+        if (bad) log("cpu %u re-read slice of cpu %u: MISMATCH count %lu first at 0x%lx", platform().cpu_hwid[0],
+                     platform().cpu_hwid[i], bad, first);
+        total += bad;
+    }
+    return total;
+}
+
+void hcall_checks() {
+    u32 failed = 0;
+    u64 out[4] = {};
+    i64 rc = rt_hcall_ret(h::H_RANDOM, out);
+    if (rc == h::H_SUCCESS) {
+        log("H_RANDOM: H_SUCCESS (0x%016lx)", out[0]);
+    } else if (rc == h::H_FUNCTION) {
+        log("H_RANDOM: H_FUNCTION (not offered)");
+    } else {
+        log("H_RANDOM returned %ld, want H_SUCCESS or H_FUNCTION", rc);
+        ++failed;
+    }
+    rc = rt_hcall(kUnknownHcall);
+    if (rc != h::H_FUNCTION) {
+        log("hcall 0x%lx returned %ld, want H_FUNCTION (-2)", kUnknownHcall, rc);
+        ++failed;
+    }
+    u64 vterm = platform().vtermno == kBadVtermno ? kBadVtermno + 1 : kBadVtermno;
+    rc = rt_hcall(h::H_PUT_TERM_CHAR, vterm, 1, u64{'x'} << 56, 0);
+    if (rc != h::H_PARAMETER) {
+        log("H_PUT_TERM_CHAR to vtermno 0x%lx returned %ld, want H_PARAMETER (-4)", vterm, rc);
+        ++failed;
+    }
+    if (failed)
+        log("hcall checks: %u of 3 wrong", failed);
+    else
+        log("hcall checks ok");
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void pv_main(const void* fdt) {
+    if (!init(fdt, "smp-guest")) halt();
+    const Platform& p = platform();
+    u64 rounds = bootarg_u64("rounds", kDefaultRounds);
+    if (rounds < 1 || rounds > kMaxRounds) rounds = kDefaultRounds;
+    log("%u vCPUs, %lu MiB, bootargs '%s'", p.cpus_in_tree, p.mem_size >> 20, p.bootargs);
+    if (p.cpus < p.cpus_in_tree) log("using the first %u vCPUs only", p.cpus);
+    show_time_of_day();
+    show_display_character();
+
+    Range free = free_memory();
+    g_plan = {free.base, align_down((free.end - free.base) / p.cpus, MiB), static_cast<u32>(rounds)};
+    if (g_plan.slice == 0) {
+        log("FAIL no free memory to test (0x%lx-0x%lx)", free.base, free.end);
+        power_off();
+    }
+    log("testing 0x%lx-0x%lx: %lu MiB per vCPU", g_plan.base, g_plan.base + p.cpus * g_plan.slice,
+        g_plan.slice >> 20);
+
+    bool started[RT_MAX_CPUS] = {true};
+    start_secondaries(started);
+    run_rounds(0);
+
+    bool finished[RT_MAX_CPUS] = {true};
+    u32 finished_count = 1;
+    u64 deadline = timebase() + ticks_from_us(kSecondaryTimeoutUs);
+    for (u32 i = 1; i < p.cpus; ++i) {
+        finished[i] = started[i] && wait_for(i, deadline);
+        if (finished[i])
+            ++finished_count;
+        else if (started[i])
+            log("cpu %u did not finish", p.cpu_hwid[i]);
+    }
+
+    u64 mismatches = cross_check(finished);
+    u64 dec = 0;
+    for (u32 i = 0; i < p.cpus; ++i) {
+        if (finished[i]) mismatches += g_result[i].mismatches;
+        dec += cpu(i).dec_count;
+    }
+    log("decrementer interrupts taken: %lu", dec);
+
+    if (mismatches == 0 && finished_count == p.cpus)
+        log("PASS verified %lu MiB on %u vCPUs, %u rounds, 0 mismatches", (g_plan.slice >> 20) * p.cpus, p.cpus,
+            g_plan.rounds);
+    else if (finished_count == p.cpus)
+        log("FAIL %lu mismatches", mismatches);
+    else
+        log("FAIL %lu mismatches, %u of %u vCPUs did not finish", mismatches, p.cpus - finished_count, p.cpus);
+
+    hcall_checks();
+    power_off();
+}
