@@ -24,6 +24,7 @@ void pv_secondary_start();
 
 namespace pv::arch {
 void set_timebase_hz(u64 hz);
+void init_wall_clock();
 }
 
 namespace pv {
@@ -166,6 +167,7 @@ extern "C" [[noreturn]] void pv_boot_main() {
         arch::power_off();
     }
     arch::set_timebase_hz(m.timebase_hz);
+    arch::init_wall_clock();
     setup_memory(m, fdt);
     print_machine(m);
     if (rc != opal::kSuccess) log("warning: OPAL_REINIT_CPUS returned %ld", rc);

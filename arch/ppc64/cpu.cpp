@@ -83,27 +83,63 @@ bool random64(u64& out) {
 
 namespace {
 u32 from_bcd(u64 v) { return static_cast<u32>((v >> 4) * 10 + (v & 0xf)); }
+
+// Days since 1970-01-01 of a civil date, and back (proleptic Gregorian).
+i64 days_from_civil(i64 y, u32 m, u32 d) {
+    y -= m <= 2;
+    i64 era = (y >= 0 ? y : y - 399) / 400;
+    u64 yoe = static_cast<u64>(y - era * 400);
+    u64 doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    u64 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<i64>(doe) - 719468;
+}
+
+void civil_from_days(i64 z, u32& y, u32& m, u32& d) {
+    z += 719468;
+    i64 era = (z >= 0 ? z : z - 146096) / 146097;
+    u64 doe = static_cast<u64>(z - era * 146097);
+    u64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    u64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    u64 mp = (5 * doy + 2) / 153;
+    d = static_cast<u32>(doy - (153 * mp + 2) / 5 + 1);
+    m = static_cast<u32>(mp < 10 ? mp + 3 : mp - 9);
+    y = static_cast<u32>(static_cast<i64>(yoe) + era * 400 + (m <= 2));
+}
+
+// The RTC is read once at boot (OPAL's RTC read is slow and not meant for
+// concurrent callers); later times are that plus elapsed timebase.
+i64 g_boot_epoch = -1;
+u64 g_boot_tb = 0;
 }  // namespace
 
-bool wall_clock(WallClock& out) {
+void init_wall_clock() {
     Be32 ymd;
     Be64 hmsm;
     i64 rc = 0;
-    for (int tries = 0; tries < 1000; ++tries) {
+    for (int tries = 0; tries < 100000; ++tries) {
         rc = pv_opal_call(3 /* OPAL_RTC_READ */, reinterpret_cast<u64>(&ymd), reinterpret_cast<u64>(&hmsm));
         if (rc != opal::kBusy && rc != opal::kBusyEvent) break;
         pv_opal_call(opal::POLL_EVENTS, 0);
     }
-    if (rc != opal::kSuccess) return false;
+    if (rc != opal::kSuccess) return;
     u32 d = ymd.get();
     u64 t = hmsm.get();
-    out.year = from_bcd(d >> 24) * 100 + from_bcd((d >> 16) & 0xff);
-    out.month = from_bcd((d >> 8) & 0xff);
-    out.day = from_bcd(d & 0xff);
-    out.hour = from_bcd(t >> 56);
-    out.minute = from_bcd((t >> 48) & 0xff);
-    out.second = from_bcd((t >> 40) & 0xff);
-    out.nanosecond = 0;
+    i64 days = days_from_civil(from_bcd(d >> 24) * 100 + from_bcd((d >> 16) & 0xff), from_bcd((d >> 8) & 0xff),
+                               from_bcd(d & 0xff));
+    g_boot_epoch = days * 86400 + from_bcd(t >> 56) * 3600 + from_bcd((t >> 48) & 0xff) * 60 + from_bcd((t >> 40) & 0xff);
+    g_boot_tb = mftb();
+}
+
+bool wall_clock(WallClock& out) {
+    if (g_boot_epoch < 0) return false;
+    u64 elapsed = mftb() - g_boot_tb;
+    i64 now = g_boot_epoch + static_cast<i64>(elapsed / g_timebase_hz);
+    civil_from_days(now / 86400, out.year, out.month, out.day);
+    u64 secs = static_cast<u64>(now % 86400);
+    out.hour = static_cast<u32>(secs / 3600);
+    out.minute = static_cast<u32>(secs / 60 % 60);
+    out.second = static_cast<u32>(secs % 60);
+    out.nanosecond = static_cast<u32>((elapsed % g_timebase_hz) * 1000000000 / g_timebase_hz);
     return true;
 }
 
