@@ -144,8 +144,20 @@ constexpr HcallEntry kHcalls[] = {
     {H_RANDOM, h_random},
     {H_SET_MODE, h_set_mode},
     {H_REGISTER_PROC_TBL, h_register_proc_tbl},
-    {H_RTAS, h_rtas},
 };
+
+// PAPR numbers are multiples of 4: index a table by number / 4.
+struct HcallTable {
+    Next (*handler[kMaxHcall / 4 + 1])(Vcpu&);
+};
+
+constexpr HcallTable make_table() {
+    HcallTable t{};
+    for (const HcallEntry& e : kHcalls) t.handler[e.number / 4] = e.handler;
+    return t;
+}
+constexpr HcallTable kTable = make_table();
+static_assert(H_REGISTER_PROC_TBL <= kMaxHcall);
 
 }  // namespace
 
@@ -153,8 +165,9 @@ Next dispatch_hcall(Vcpu& v) {
     u64 number = v.regs.gpr[3];
     v.stats.hcalls++;
     __atomic_add_fetch(&v.part->stats.hcalls, 1, __ATOMIC_RELAXED);
-    for (const HcallEntry& e : kHcalls)
-        if (e.number == number) return e.handler(v);
+    if (number == H_RTAS) return h_rtas(v);
+    if (number % 4 == 0 && number <= kMaxHcall)
+        if (auto* handler = kTable.handler[number / 4]) return handler(v);
     return ret(v, H_FUNCTION);
 }
 
