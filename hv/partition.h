@@ -62,7 +62,13 @@ struct Partition {
         return addr < mem_bytes && len <= mem_bytes - addr;
     }
     // Host pointer to partition memory; callers check logical_range_ok first.
+    // Only for memory known to be contiguous and resident (loading at boot).
     void* logical_ptr(u64 addr) const;
+    // Copies through the partition-scoped tables, page by page: false when a
+    // byte is outside the partition or not resident (nothing partial is
+    // promised for the destination then).
+    [[nodiscard]] bool copy_from(u64 addr, void* dst, u64 len) const;
+    [[nodiscard]] bool copy_to(u64 addr, const void* src, u64 len) const;
     Vcpu* vcpu_by_id(u64 id) { return id < vcpu_count ? &vcpus[id] : nullptr; }
 };
 

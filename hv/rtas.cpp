@@ -158,23 +158,32 @@ constexpr auto kTokenList = make_token_list();
 
 std::span<const RtasToken> rtas_tokens() { return kTokenList.t; }
 
+// The arguments are copied in and the results copied back: the buffer may
+// cross pages, and the partition may change it while we work.
 Next rtas_call(Vcpu& v, u64 args_addr) {
     Partition& p = *v.part;
-    if ((args_addr & 3) || !p.logical_range_ok(args_addr, sizeof(RtasArgs))) {
+    RtasArgs args{};
+    constexpr u64 kHeader = 3 * sizeof(Be32);
+    if ((args_addr & 3) || !p.copy_from(args_addr, &args, kHeader)) {
         v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
         return Next::Resume;
     }
-    auto& args = *static_cast<RtasArgs*>(p.logical_ptr(args_addr));
+    u64 words = u64{args.nargs.get()} + args.nret.get();
+    if (words > 16 || !p.copy_from(args_addr + kHeader, args.data, words * sizeof(Be32))) {
+        v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
+        return Next::Resume;
+    }
     v.regs.gpr[3] = papr::H_SUCCESS;
     Call c(v, args);
-    if (c.nargs() + c.nret() > 16) {
-        v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
-        return Next::Resume;
-    }
+    Next next = Next::Resume;
+    bool known = false;
     for (const RtasCall& rc : kCalls)
-        if (rc.token.token == args.token.get()) return rc.handler(c);
-    c.status(kRtasParameterError);  // unknown token
-    return Next::Resume;
+        if (rc.token.token == args.token.get()) next = rc.handler(c), known = true;
+    if (!known) c.status(kRtasParameterError);
+    u64 rets_at = kHeader + sizeof(Be32) * args.nargs.get();
+    if (!p.copy_to(args_addr + rets_at, &args.data[args.nargs.get()], sizeof(Be32) * args.nret.get()))
+        v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
+    return next;
 }
 
 }  // namespace pv

@@ -2,7 +2,9 @@
 // memory" is a host buffer (arch/fake maps host-real addresses 1:1).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,8 +25,23 @@ namespace {
 
 class HcallTest : public ::testing::Test {
 protected:
+    static HostReal table_alloc(void* ctx, u64 bytes) {
+        auto* self = static_cast<HcallTest*>(ctx);
+        void* p = std::aligned_alloc(bytes, bytes);
+        std::memset(p, 0, bytes);
+        self->tables_.push_back(p);
+        return arch::host_real(p);
+    }
+
+    void TearDown() override {
+        for (void* p : tables_) std::free(p);
+        std::free(mem_.data());
+    }
+
     void SetUp() override {
-        mem_.assign(1 << 20, 0);
+        auto* raw = static_cast<u8*>(std::aligned_alloc(kPageSize, 1 << 20));
+        std::memset(raw, 0, 1 << 20);
+        mem_ = std::span<u8>(raw, 1 << 20);
         table_.assign(1024, PartitionTableEntry{});
         Hypervisor& h = hv();
         h.partition_table = table_.data();
@@ -40,6 +57,9 @@ protected:
         p_->mem_bytes = mem_.size();
         p_->lpcr = lpcr::kGuestBase;
         for (u32 i = 0; i < 2; ++i) p_->vcpus[i].part = p_, p_->vcpus[i].id = VcpuId{i};
+        ASSERT_EQ(p_->radix.init(TablePool{table_alloc, this}), Err::Ok);
+        for (u64 off = 0; off < mem_.size(); off += kPageSize)
+            ASSERT_EQ(p_->radix.map(page_of(LogicalAddr{off}), frame_of(arch::host_real(raw + off)), Perm::RWX), Err::Ok);
         v_ = &p_->vcpus[0];
         v_->state = VcpuState::Running;
         arch::g_fake_console.clear();
@@ -64,7 +84,8 @@ protected:
     }
     u32 rtas_ret(u32 nargs, u32 i) { return reinterpret_cast<Be32*>(mem_.data() + 0x1000)[3 + nargs + i].get(); }
 
-    std::vector<u8> mem_;
+    std::span<u8> mem_;
+    std::vector<void*> tables_;
     std::vector<PartitionTableEntry> table_;
     Partition* p_ = nullptr;
     Vcpu* v_ = nullptr;
@@ -135,6 +156,17 @@ TEST_F(HcallTest, RegisterProcessTableChecksItsArguments) {
     EXPECT_EQ(rc(), H_PARAMETER);
     call(H_REGISTER_PROC_TBL, PROC_TABLE_NEW, 0x10000, 0, 0);  // hash: not offered
     EXPECT_EQ(rc(), H_PARAMETER);
+}
+
+TEST_F(HcallTest, RtasArgumentsMayCrossAPage) {
+    u32 token = 0;
+    for (const RtasToken& t : rtas_tokens())
+        if (std::string(t.name) == "display-character") token = t.token;
+    auto* w = reinterpret_cast<Be32*>(mem_.data() + 0x2000 - 8);  // token, nargs | nret, arg, ret
+    w[0].set(token), w[1].set(1), w[2].set(1), w[3].set('\n'), w[4].set(0xffffffff);
+    call(H_RTAS, 0x2000 - 8);
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_EQ(w[4].get(), 0u);
 }
 
 TEST_F(HcallTest, RtasArgumentsOutsideThePartitionAreRejected) {
