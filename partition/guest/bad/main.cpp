@@ -44,7 +44,10 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     const char* mode = "";
     size_t len = 0;
     bootarg_word(0, &mode, &len);
-    log("%.*s", static_cast<int>(len), mode);
+    char word[sizeof platform().bootargs];  // a bootargs word always fits
+    memcpy(word, mode, len);
+    word[len] = '\0';
+    log("%s", word);
     if (is(mode, len, "oob")) oob();
     if (is(mode, len, "priv")) priv();
     if (is(mode, len, "spin")) spin();

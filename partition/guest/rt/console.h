@@ -1,8 +1,7 @@
 // The partition's console: the vty through H_PUT_TERM_CHAR. The hypervisor
 // prefixes each line with the partition name; we print whole lines.
 #pragma once
-#include <stdarg.h>
-
+#include "hv/format.h"
 #include "partition/guest/rt/types.h"
 
 namespace rt {
@@ -10,11 +9,11 @@ namespace rt {
 void console_init(u32 vtermno, const char* image_name);
 const char* image_name();
 
-// printf subset: %s %c %d %i %u %x %X %p %%, flags 0 and width, precision for
-// %s (also .*), length l, ll, z. Always NUL-terminates (n > 0); returns the
-// length written.
-size_t vformat(char* buf, size_t n, const char* fmt, va_list ap);
-size_t format(char* buf, size_t n, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+// printf-style formatting is the hypervisor's (hv/format.h): %s %c %d %i %u
+// %x %p, length l/ll/z, width, flags 0 and -. Always NUL-terminates (n > 0);
+// returns the length written.
+using pv::format;
+using pv::vformat;
 
 // One line "<image>: <text>\n", written whole (vCPUs do not interleave).
 void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

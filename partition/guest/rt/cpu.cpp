@@ -42,14 +42,14 @@ void irq_disable() { asm volatile("mtmsrd %0, 1" ::"r"(kMsrRi) : "memory"); }
 
 void cede(u64 ticks) {
     set_dec(ticks);
-    rt_hcall(h::H_CEDE);
+    rt_hcall(papr::H_CEDE);
     // PAPR returns from H_CEDE with EE = 1: a due decrementer is taken at
     // 0x900 right here. Then back to EE = 0 and a far-away decrementer.
     irq_disable();
     set_dec(kDecMax);
 }
 
-i64 confer_all() { return rt_hcall(h::H_CONFER, static_cast<u64>(-1), 0); }
+i64 confer_all() { return rt_hcall(papr::H_CONFER, static_cast<u64>(-1), 0); }
 
 i32 start_cpu(u32 index, void (*entry)(u32)) {
     CpuLocal& c = cpu(index);

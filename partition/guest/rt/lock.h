@@ -1,41 +1,27 @@
-// Test-and-set spinlock on compiler atomics (lwarx/stwcx.).
+// Spinlocks: the hypervisor's pv::SpinLock and pv::Guard (hv/spinlock.h),
+// plus the bounded wait the panic paths need, which pv::SpinLock lacks.
 #pragma once
+#include <type_traits>
+
+#include "hv/spinlock.h"
 #include "partition/guest/rt/types.h"
 
 namespace rt {
 
-class SpinLock {
-public:
-    void lock() {
-        while (__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE))
-            while (__atomic_load_n(&held_, __ATOMIC_RELAXED)) relax();
-    }
-    // Gives up after about `spins` tries (panic paths: the holder may be us).
-    bool lock_for(u64 spins) {
-        while (__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE)) {
-            while (__atomic_load_n(&held_, __ATOMIC_RELAXED)) {
-                if (spins-- == 0) return false;
-                relax();
-            }
-        }
-        return true;
-    }
-    void unlock() { __atomic_store_n(&held_, false, __ATOMIC_RELEASE); }
+using pv::Guard;
+using pv::SpinLock;
 
-private:
-    static void relax() { asm volatile("or 1,1,1; or 2,2,2" ::: "memory"); }  // SMT priority low, back to medium
-    bool held_ = false;
-};
-
-class Guard {
-public:
-    explicit Guard(SpinLock& l) : l_(l) { l_.lock(); }
-    ~Guard() { l_.unlock(); }
-    Guard(const Guard&) = delete;
-    Guard& operator=(const Guard&) = delete;
-
-private:
-    SpinLock& l_;
-};
+// Takes `l`, or gives up after about `spins` tries (panic paths: the holder
+// may be us). pv::SpinLock has no try_lock(), so this works on its one member,
+// the held flag: a standard-layout object shares its address with its first
+// member. The asserts catch a change of that layout.
+inline bool lock_for(SpinLock& l, u64 spins) {
+    static_assert(std::is_standard_layout_v<SpinLock> && sizeof(SpinLock) == sizeof(bool));
+    bool* held = reinterpret_cast<bool*>(&l);
+    while (__atomic_exchange_n(held, true, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(held, __ATOMIC_RELAXED))
+            if (spins-- == 0) return false;
+    return true;
+}
 
 }  // namespace rt

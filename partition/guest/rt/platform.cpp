@@ -18,7 +18,7 @@ constinit Platform g_platform;
 
 constexpr u64 kReservedTop = 2 * MiB;         // the last 2 MiB hold the FDT and RTAS
 constexpr u64 kDefaultTimebase = 512000000;   // POWER9
-constexpr u32 kDefaultVtermno = 0x30000000;
+constexpr u32 kDefaultVtermno = papr::kVtermno;
 constexpr u64 kMinMemory = 4 * MiB;           // image and .bss, 1 MiB to test, the top 2 MiB
 
 u64 read_cells(const fdt32_t* p, int cells) {
@@ -117,8 +117,8 @@ bool init(const void* fdt, const char* name) {
     Platform& p = g_platform;
     console_init(kDefaultVtermno, name);
     // First: guest interrupts little-endian, as Linux asks for them.
-    i64 le = rt_hcall(h::H_SET_MODE, 1, h::H_SET_MODE_RESOURCE_LE, 0, 0);
-    p.le_interrupts = le == h::H_SUCCESS;
+    i64 le = rt_hcall(papr::H_SET_MODE, 1, papr::H_SET_MODE_RESOURCE_LE, 0, 0);
+    p.le_interrupts = le == papr::H_SUCCESS;
     if (fdt_check_header(fdt) != 0) {
         log("no valid device tree at %p", fdt);
         return false;

@@ -35,7 +35,7 @@ i32 call_with(RtasArgs& a, Rtas call, u32 nargs, const u32* in, u32 nret, u32* o
     for (u32 i = 0; i < nargs; ++i) a.args[i].set(in[i]);
     for (u32 r = 0; r < nret; ++r) a.args[nargs + r].set(static_cast<u32>(kRtasHardwareError));
     if (g_via_hcall)
-        rt_hcall(h::H_RTAS, reinterpret_cast<uintptr_t>(&a));
+        rt_hcall(papr::H_RTAS, reinterpret_cast<uintptr_t>(&a));
     else
         rt_rtas_enter(&a, g_base, g_entry);
     for (u32 r = 1; r < nret; ++r)
@@ -70,7 +70,7 @@ i32 rtas_call_n(Rtas call, u32 nargs, const u32* in, u32 nret, u32* out) {
 
 i32 rtas_power_off() {
     if (!shape_ok(Rtas::PowerOff, 2, 1)) return kRtasUnavailable;
-    bool locked = g_lock.lock_for(kPowerOffSpins);
+    bool locked = lock_for(g_lock, kPowerOffSpins);
     const u32 in[] = {0, 0};
     i32 status = call_with(this_cpu().rtas_args, Rtas::PowerOff, 2, in, 1, nullptr);
     if (locked) g_lock.unlock();

@@ -85,7 +85,7 @@ void run_rounds(u32 index) {
 
 void secondary(u32 index) {
     run_rounds(index);
-    rt_hcall(h::H_PROD, platform().cpu_hwid[0]);  // vCPU 0 may be ceded, waiting for us
+    rt_hcall(papr::H_PROD, platform().cpu_hwid[0]);  // vCPU 0 may be ceded, waiting for us
 }
 
 void show_time_of_day() {
@@ -144,23 +144,23 @@ u64 cross_check(const bool finished[]) {
 void hcall_checks() {
     u32 failed = 0;
     u64 out[4] = {};
-    i64 rc = rt_hcall_ret(h::H_RANDOM, out);
-    if (rc == h::H_SUCCESS) {
+    i64 rc = rt_hcall_ret(papr::H_RANDOM, out);
+    if (rc == papr::H_SUCCESS) {
         log("H_RANDOM: H_SUCCESS (0x%016lx)", out[0]);
-    } else if (rc == h::H_FUNCTION) {
+    } else if (rc == papr::H_FUNCTION) {
         log("H_RANDOM: H_FUNCTION (not offered)");
     } else {
         log("H_RANDOM returned %ld, want H_SUCCESS or H_FUNCTION", rc);
         ++failed;
     }
     rc = rt_hcall(kUnknownHcall);
-    if (rc != h::H_FUNCTION) {
+    if (rc != papr::H_FUNCTION) {
         log("hcall 0x%lx returned %ld, want H_FUNCTION (-2)", kUnknownHcall, rc);
         ++failed;
     }
     u64 vterm = platform().vtermno == kBadVtermno ? kBadVtermno + 1 : kBadVtermno;
-    rc = rt_hcall(h::H_PUT_TERM_CHAR, vterm, 1, u64{'x'} << 56, 0);
-    if (rc != h::H_PARAMETER) {
+    rc = rt_hcall(papr::H_PUT_TERM_CHAR, vterm, 1, u64{'x'} << 56, 0);
+    if (rc != papr::H_PARAMETER) {
         log("H_PUT_TERM_CHAR to vtermno 0x%lx returned %ld, want H_PARAMETER (-4)", vterm, rc);
         ++failed;
     }
