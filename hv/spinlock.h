@@ -10,6 +10,9 @@ public:
             while (__atomic_load_n(&held_, __ATOMIC_RELAXED)) {
             }
     }
+    [[nodiscard]] bool try_lock() {
+        return !__atomic_load_n(&held_, __ATOMIC_RELAXED) && !__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE);
+    }
     void unlock() { __atomic_store_n(&held_, false, __ATOMIC_RELEASE); }
 
 private:
