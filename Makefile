@@ -20,6 +20,9 @@ demo: build
 test: build
 	cd $(HOST) && ctest --output-on-failure -j$(JOBS)
 
+bench: build
+	tools/pv-bench $(HOST)/image/poolvisor.elf $(HOST)/bench.bundle
+
 unit: build
 	cd $(HOST) && ctest --output-on-failure -L unit
 

@@ -186,10 +186,11 @@ void save_sprs(Vcpu& v, u64 vector) {
 void load_sprs(PhysCpu& cpu, Vcpu& v) {
     const VcpuSprs& s = v.sprs;
     Partition& p = *v.part;
-    spr::write<spr::LPIDR>(p.lpid.value);
-    spr::write<spr::LPCR>(p.lpcr);
+    arch::ThreadBlock& tb = arch::this_thread();
+    if (tb.loaded_lpid != p.lpid.value) spr::write<spr::LPIDR>(tb.loaded_lpid = p.lpid.value);
+    if (tb.loaded_lpcr != p.lpcr) spr::write<spr::LPCR>(tb.loaded_lpcr = p.lpcr);
+    if (tb.loaded_pid != s.pid) spr::write<spr::PID>(tb.loaded_pid = s.pid);
     asm volatile("isync");
-    spr::write<spr::PID>(s.pid);
     spr::write<spr::SRR0>(s.srr0);
     spr::write<spr::SRR1>(s.srr1);
     spr::write<spr::DAR>(s.dar);

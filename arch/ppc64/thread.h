@@ -24,6 +24,9 @@ struct ThreadBlock {
     void* regs;
     u64 stack_top, toc, exit_entry, fault_stack;
     PhysCpu cpu;
+    // What this thread's LPIDR/LPCR/PID hold: writing them is costly (a TLB
+    // flush under QEMU), so entry writes only what changes.
+    u64 loaded_lpid = ~u64{0}, loaded_lpcr = ~u64{0}, loaded_pid = ~u64{0};
 };
 static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, scr12) == TB_SCR12 &&
               offsetof(ThreadBlock, scrctr) == TB_SCRCTR && offsetof(ThreadBlock, regs) == TB_REGS &&
