@@ -25,6 +25,7 @@ void pv_secondary_start();
 namespace pv::arch {
 void set_timebase_hz(u64 hz);
 void init_wall_clock();
+void nvme_selftest();  // arch/ppc64/nvme_selftest.cpp: silent without an NVMe device
 }
 
 namespace pv {
@@ -170,6 +171,7 @@ extern "C" [[noreturn]] void pv_boot_main() {
     arch::init_wall_clock();
     setup_memory(m, fdt);
     print_machine(m);
+    arch::nvme_selftest();
     if (rc != opal::kSuccess) log("warning: OPAL_REINIT_CPUS returned %ld", rc);
 
     if (m.initrd_end <= m.initrd_start) {

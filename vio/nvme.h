@@ -1,0 +1,145 @@
+// A polling NVMe driver, portable: no POWER instructions, no heap, no
+// interrupts. Everything machine-specific comes in through three small
+// interfaces, so the same code runs in the hypervisor (self-test), in the
+// paging service partition, and on the host against a fake controller:
+//   * NvmeHw: the controller's register block (BAR0), values in CPU order;
+//   * NvmeDma: one caller-provided, device-visible memory area (queues,
+//     identify data, PRP lists) and its CPU pointer → device address map;
+//   * NvmeClock: a monotonic tick counter for timeouts.
+// One admin queue pair and one I/O queue pair; one command in flight at a
+// time (submit, then poll its completion). Data buffers are given by device
+// (DMA) address, so the caller decides what the device may reach.
+#pragma once
+#include "hv/types.h"
+
+namespace pv::nvme {
+
+struct NvmeHw {
+    u32 (*read32)(void* ctx, u32 off);
+    void (*write32)(void* ctx, u32 off, u32 v);
+    u64 (*read64)(void* ctx, u32 off);
+    void (*write64)(void* ctx, u32 off, u64 v);
+    void* ctx;
+    // The write accessors must order earlier stores to normal memory before
+    // the register write (as Linux's writel does: sync first on POWER).
+};
+
+struct NvmeDma {
+    void* base = nullptr;  // CPU pointer, 4 KiB aligned, kDmaAreaBytes long
+    u64 size = 0;
+    u64 (*dma_addr)(void* ctx, const void* p) = nullptr;  // device address of a byte in the area
+    void* ctx = nullptr;
+};
+
+struct NvmeClock {
+    u64 (*now)(void* ctx) = nullptr;  // monotonic ticks
+    u64 ticks_per_ms = 0;
+    void* ctx = nullptr;
+};
+
+// Memory the driver needs in its DMA area: admin SQ, admin CQ, I/O SQ, I/O
+// CQ, an identify buffer and a PRP list, one 4 KiB page each.
+inline constexpr u64 kNvmePage = 4096;
+inline constexpr u64 kDmaAreaBytes = 6 * kNvmePage;
+inline constexpr u32 kQueueDepth = 64;  // entries per queue (fewer if CAP.MQES says so)
+inline constexpr u32 kLbaBytes = 512;   // the only LBA format accepted (as PowerVM)
+
+// Status: 0 = success; 1..0x7ff = the controller's completion status,
+// (SCT << 8) | SC; larger values are the driver's own.
+enum Status : u32 {
+    kOk = 0,
+    kTimeout = 0x10000,       // no answer in time (command, RDY change), or SQ full of lost commands
+    kFatal = 0x10001,         // CSTS.CFS: controller fatal status
+    kUnsupported = 0x10002,   // controller cannot run our way (page size, command set)
+    kBadLbaFormat = 0x10003,  // namespace 1 does not use 512-byte LBAs without metadata
+    kNoNamespace = 0x10004,   // namespace 1 absent or empty
+    kInvalid = 0x10005,       // bad argument (range, count, alignment) or wrong state
+};
+inline constexpr u32 sct_of(u32 status) { return (status >> 8) & 0x7; }
+inline constexpr u32 sc_of(u32 status) { return status & 0xff; }
+const char* status_name(u32 status);  // short text, e.g. "timeout", "media error"
+
+struct NvmeConfig {
+    u32 command_timeout_ms = 5000;
+    u32 min_ready_timeout_ms = 500;  // at least this long for CSTS.RDY changes (CAP.TO may say more)
+};
+
+class NvmeDriver {
+public:
+    NvmeDriver(const NvmeHw& hw, const NvmeDma& dma, const NvmeClock& clock, NvmeConfig cfg = {})
+        : hw_(hw), dma_(dma), clock_(clock), cfg_(cfg) {}
+
+    // Reset and enable the controller with a fresh admin queue pair.
+    [[nodiscard]] u32 init();
+    // Identify controller and namespace 1; fills model/serial/blocks.
+    [[nodiscard]] u32 identify();
+    // Set Features (number of queues), then create I/O CQ 1 and SQ 1.
+    [[nodiscard]] u32 create_io_queues();
+    // Transfer count 512-byte blocks at lba to/from the device address dma
+    // (dword aligned; the pages dma .. dma + count*512 must be contiguous in
+    // device address space). count ≤ max_blocks().
+    [[nodiscard]] u32 read(u64 lba, u32 count, u64 dma);
+    [[nodiscard]] u32 write(u64 lba, u32 count, u64 dma);
+    [[nodiscard]] u32 flush();
+    // Orderly shutdown (CC.SHN normal, wait SHST complete), then disable.
+    u32 shutdown();
+
+    const char* model() const { return model_; }
+    const char* serial() const { return serial_; }
+    const char* firmware() const { return firmware_; }
+    u64 blocks() const { return blocks_; }
+    u32 max_blocks() const { return max_blocks_; }
+    u32 queue_depth() const { return depth_; }
+    u32 doorbell_stride() const { return stride_; }
+    u64 cap() const { return cap_; }
+    u32 version() const { return vs_; }
+
+    // Submission queue entry (64 bytes) and completion queue entry (16 bytes).
+    struct Sqe {
+        u32 cdw0, nsid, rsvd2, rsvd3;
+        u64 mptr, prp1, prp2;
+        u32 cdw10, cdw11, cdw12, cdw13, cdw14, cdw15;
+    };
+    struct Cqe {
+        u32 dw0, dw1, dw2, dw3;
+    };
+    static_assert(sizeof(Sqe) == 64 && sizeof(Cqe) == 16);
+
+private:
+    struct Queue {
+        Sqe* sq = nullptr;
+        Cqe* cq = nullptr;
+        u16 id = 0;
+        u16 tail = 0;  // next SQ slot we fill
+        u16 head = 0;  // next CQ slot we look at
+        u8 phase = 1;  // phase bit a new completion carries
+        u16 sq_head = 0;  // controller's SQ head, from the last completion
+    };
+    u32 submit_and_wait(Queue& q, Sqe cmd, u32* dw0_out = nullptr);
+    u32 rw(u8 opcode, u64 lba, u32 count, u64 dma);
+    u32 wait_ready(bool want);
+    u64 deadline(u32 ms) const;
+    bool expired(u64 deadline) const;
+    u32 sq_doorbell(u16 qid) const { return 0x1000 + (2 * qid) * stride_; }
+    u32 cq_doorbell(u16 qid) const { return 0x1000 + (2 * qid + 1) * stride_; }
+    u8* page(u32 i) const { return static_cast<u8*>(dma_.base) + i * kNvmePage; }
+    u64 dma_of(const void* p) const { return dma_.dma_addr(dma_.ctx, p); }
+
+    NvmeHw hw_;
+    NvmeDma dma_;
+    NvmeClock clock_;
+    NvmeConfig cfg_;
+    u64 cap_ = 0;
+    u32 vs_ = 0;
+    u32 stride_ = 4;
+    u32 depth_ = kQueueDepth;
+    u32 ready_timeout_ms_ = 500;
+    Queue admin_, io_;
+    u16 next_cid_ = 0;
+    bool enabled_ = false, io_ready_ = false;
+    u64 blocks_ = 0;
+    u32 max_blocks_ = 0;
+    char model_[41]{}, serial_[21]{}, firmware_[9]{};
+};
+
+}  // namespace pv::nvme
