@@ -68,7 +68,7 @@ struct Descriptor {
     u16 blocks;                // 512-byte blocks to move (kBlocksPerPage)
     u64 logical_page;          // in the shared-memory partition (for the PSP's logs)
     u64 device_block;          // first block on that partition's paging device
-    u64 dma_addr;              // host-real address of the pool frame (the PSP maps it to a bus address)
+    u64 dma_addr;              // bus address of the pool frame, TCE-mapped by the hypervisor for this request
 };
 
 // Big-endian field access.
