@@ -10,7 +10,10 @@ enum Num : unsigned {
     AMR = 13, CFAR = 28, SPRG0 = 272, SPRG1 = 273, SPRG2 = 274, SPRG3 = 275,
     TBRL = 268, HSPRG0 = 304, HSPRG1 = 305, HDSISR = 306, HDAR = 307, HDEC = 310,
     LPCR = 318, LPIDR = 319, HSRR0 = 314, HSRR1 = 315, HEIR = 339, ASDR = 816,
-    PTCR = 464, PSSCR = 855, PIR = 1023, MMCR0 = 779, PMC5 = 775, HMER = 336,
+    PTCR = 464, PSSCR = 855, PIR = 1023, HMER = 336,
+    // The privileged PMU registers (779 and 775 are the problem-state aliases:
+    // writing 779 stores MMCR0 without starting the counters under QEMU).
+    MMCR0 = 795, PMC5 = 791,
 };
 
 template <unsigned N>

@@ -2,7 +2,10 @@
 // each figure as one `PV-BENCH {json}` line (tools/pv-bench collects them).
 // Instruction counts come from PMC5, which the hypervisor leaves counting
 // (MMCR0 = 0); QEMU counts guest and hypervisor instructions alike, which is
-// what a path length through the hypervisor needs. Times are timebase ticks.
+// what a path length through the hypervisor needs. QEMU 7.2 adds a translation
+// block's instructions only at some block exits (not after blr/bctr or sc), so
+// the figure is deterministic but below the true path length (about 2/3 of it
+// on the hcall path): compare it only with itself. Times are timebase ticks.
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/hcall.h"
