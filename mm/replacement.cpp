@@ -1,0 +1,190 @@
+#include "mm/replacement.h"
+
+namespace pv {
+namespace {
+
+// ---- step 1: which partition gives a frame up ----
+
+// Frames the partition keeps that are neither pinned nor already on their
+// way out: only those can be robbed, and only down to the entitlement.
+bool can_give_frame(const SharedPool& pool, u32 slot) {
+    PoolPartitionStats s = pool.stats(slot);
+    if (s.resident <= s.pinned) return false;  // nothing evictable
+    u64 unpinned_kept = s.held - s.out_pending - s.pinned;
+    return unpinned_kept > pool.entitled(slot);
+}
+
+// How far above its target the partition is (negative: below).
+i64 excess(const SharedPool& pool, u32 slot) {
+    PoolPartitionStats s = pool.stats(slot);
+    return static_cast<i64>(s.held - s.out_pending) - static_cast<i64>(residency_target(pool, slot));
+}
+
+// The partition to take a frame from: the one furthest above its target
+// among those that can give one; lowest slot on ties. `tried` excludes
+// partitions whose sweep already failed.
+std::optional<u32> pick_partition(const SharedPool& pool, const bool (&tried)[SharedPool::kSlots]) {
+    std::optional<u32> best;
+    i64 best_excess = 0;
+    for (u32 s = 0; s < SharedPool::kSlots; ++s) {
+        if (tried[s] || !pool.has_partition(s) || !can_give_frame(pool, s)) continue;
+        i64 e = excess(pool, s);
+        if (!best || e > best_excess) {
+            best = s;
+            best_excess = e;
+        }
+    }
+    return best;
+}
+
+// ---- step 2: which page, inside the partition ----
+
+constexpr u8 kSeen = 1;              // visited once on the cold ring since it got there
+constexpr u8 kDemoted = kReplKeep;   // came to the cold ring from the hot one (kept across eviction)
+
+// Reads and clears R/C; a C bit is folded into the page at once because the
+// hardware copy is gone after the clear.
+bool referenced(SharedPool& pool, RcAccess rc, u32 slot, LogicalPage lp) {
+    bool ref = false, chg = false;
+    if (!rc.test_and_clear(rc.ctx, slot, lp, ref, chg)) return false;  // no PTE: nothing learned
+    if (chg) pool.note_changed(slot, lp);
+    return ref;
+}
+
+// The cold ring's target size adapts: a refault of a page evicted from
+// probation means the cold ring was too short for it (grow it); a refault of
+// a page that had been hot means the hot ring was (shrink the cold one).
+// Kept as a fraction of the resident frames (policy_state, 1/65536 units;
+// 0 = not set yet) so that it follows the partition's residency as that
+// changes with weights and entitlements. The clamp keeps one frame a side.
+constexpr u64 kFracOne = u64{1} << 16;
+
+u64 cold_target(SharedPool& pool, u32 slot) {
+    u64 resident = pool.stats(slot).resident;
+    u64& frac = pool.policy_state(slot);
+    if (frac == 0) frac = kFracOne / 4;  // start: a quarter on probation
+    if (resident < 2) return resident;
+    u64 t = resident * frac / kFracOne;
+    return t < 1 ? 1 : t > resident - 1 ? resident - 1 : t;
+}
+
+// Step as ARC's: one frame, or the other ring's size relative to this one's.
+void adapt_cold_target(SharedPool& pool, u32 slot, bool was_hot) {
+    u64 resident = pool.stats(slot).resident;
+    if (resident < 2) return;
+    u64 t = cold_target(pool, slot);
+    u64 cold = pool.ring_size(slot, Ring::Cold), hot = pool.ring_size(slot, Ring::Hot);
+    u64 step = was_hot ? (hot ? cold / hot : 1) : (cold ? hot / cold : 1);
+    if (step == 0) step = 1;
+    if (was_hot) t = t > step ? t - step : 1;
+    else t = t + step < resident ? t + step : resident - 1;
+    pool.policy_state(slot) = (t * kFracOne + resident - 1) / resident;  // round up: t survives the way back
+}
+
+u64 hot_max(SharedPool& pool, u32 slot) { return pool.stats(slot).resident - cold_target(pool, slot); }
+
+// Hot hand, second chance: referenced pages keep their place (R cleared),
+// the first unreferenced one moves to the cold ring, where it is visited once
+// more: referenced by then it comes back, else it is evicted. False if the
+// hot ring holds nothing that can move (empty, or only pinned pages).
+bool demote_one(SharedPool& pool, RcAccess rc, u32 slot) {
+    u64 limit = 2 * pool.ring_size(slot, Ring::Hot) + 1;  // one revolution clears every R
+    for (u64 step = 0; step < limit; ++step) {
+        std::optional<Frame> f = pool.hand(slot, Ring::Hot);
+        if (!f) return false;
+        pool.advance_hand(slot, Ring::Hot);
+        LogicalPage lp = pool.owner_page(*f);
+        if (pool.page(slot, lp)->pins || referenced(pool, rc, slot, lp)) continue;
+        pool.move_to_ring(*f, Ring::Cold);
+        pool.repl_bits(*f) = kSeen | kDemoted;
+        return true;
+    }
+    return false;
+}
+
+// A cold page proved itself: into the hot ring, which gives up a page if
+// that takes it over its cap.
+void promote(SharedPool& pool, RcAccess rc, u32 slot, Frame f) {
+    pool.move_to_ring(f, Ring::Hot);
+    pool.repl_bits(f) = 0;
+    if (pool.ring_size(slot, Ring::Hot) > hot_max(pool, slot)) demote_one(pool, rc, slot);
+}
+
+// A page at its first cold visit that had been evicted recently: within
+// `resident` evictions of its own, it would have stayed with a little more
+// room, so it is part of the working set (hot at once) and tells which ring
+// should have kept it.
+bool recent_refault(SharedPool& pool, u32 slot, Frame f) {
+    u32 d = pool.refault_distance(f);
+    return d != SharedPool::kNone && d <= pool.stats(slot).resident;
+}
+
+// One cold-hand visit; returns true when f is the victim.
+bool visit_cold(SharedPool& pool, RcAccess rc, u32 slot, Frame f, LogicalPage lp) {
+    u8& bits = pool.repl_bits(f);
+    bool ref = referenced(pool, rc, slot, lp);
+    if (!(bits & kSeen) && recent_refault(pool, slot, f)) {
+        adapt_cold_target(pool, slot, bits & kDemoted);
+        if (ref) {
+            promote(pool, rc, slot, f);
+            return false;
+        }
+    }
+    if (!ref) return true;
+    if (bits & kSeen) promote(pool, rc, slot, f);
+    else bits = kSeen;  // R here is the faulting access itself
+    return false;
+}
+
+// Cold hand. A page arrives with R set by the access that faulted it in, so
+// its first visit only marks it seen; at a later visit R set means a second
+// reference while on probation → hot, R clear → the victim. One-time pages
+// (a scan) thus stay at most two revolutions of the cold ring and never
+// displace the hot ring; pinned pages are parked on the hot ring.
+std::optional<Victim> sweep(SharedPool& pool, RcAccess rc, u32 slot) {
+    if (pool.ring_size(slot, Ring::Hot) > hot_max(pool, slot)) demote_one(pool, rc, slot);
+    u64 limit = 3 * pool.stats(slot).resident + 3;  // each page: seen, promoted, or chosen
+    for (u64 step = 0; step < limit; ++step) {
+        if (pool.ring_size(slot, Ring::Cold) == 0 && !demote_one(pool, rc, slot)) return std::nullopt;
+        std::optional<Frame> f = pool.hand(slot, Ring::Cold);
+        if (!f) return std::nullopt;
+        pool.advance_hand(slot, Ring::Cold);  // past f in every case: a victim ends up last
+        LogicalPage lp = pool.owner_page(*f);
+        const PageInfo* pg = pool.page(slot, lp);
+        if (pg->pins) {
+            pool.move_to_ring(*f, Ring::Hot);
+            continue;
+        }
+        if (visit_cold(pool, rc, slot, *f, lp)) return Victim{slot, lp, *f, !pg->on_device_valid};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+u64 residency_target(const SharedPool& pool, u32 slot) {
+    if (!pool.has_partition(slot)) return 0;
+    u64 guaranteed = pool.guaranteed();
+    u64 extra = pool.frames() > guaranteed ? pool.frames() - guaranteed : 0;
+    u64 weights = 0, active = 0;
+    for (u32 s = 0; s < SharedPool::kSlots; ++s) {
+        if (!pool.has_partition(s)) continue;
+        weights += pool.weight(s);
+        ++active;
+    }
+    u64 share = weights ? extra * pool.weight(slot) / weights : extra / active;
+    return pool.entitled(slot) + pool.stats(slot).pinned + share;
+}
+
+Result<Victim> choose_victim(SharedPool& pool, RcAccess rc) {
+    bool tried[SharedPool::kSlots]{};
+    for (u32 attempt = 0; attempt < SharedPool::kSlots; ++attempt) {
+        std::optional<u32> slot = pick_partition(pool, tried);
+        if (!slot) break;
+        if (std::optional<Victim> v = sweep(pool, rc, *slot)) return Result<Victim>::success(*v);
+        tried[*slot] = true;
+    }
+    return Result<Victim>::failure(Err::NotFound);
+}
+
+}  // namespace pv
