@@ -13,6 +13,9 @@ constexpr u64 kGiB = u64{1} << 30;
 constexpr u64 kMsUs = 1'000;
 constexpr u64 kSUs = 1'000'000;
 constexpr u64 kMaxWatchdogUs = 600 * kSUs;
+constexpr u64 kMaxPoolBytes = 32 * kGiB;  // kMaxPartitions x the largest desired_mem
+constexpr u64 kMaxEntitledBytes = 4 * kGiB;
+constexpr u64 kPagingAlign = 4 * kKiB;
 constexpr size_t kMaxQuoted = 40;  // offending values are shortened to keep messages readable
 
 // ---- text helpers ----
@@ -77,10 +80,29 @@ struct Quoted {
     sv s;
 };
 
+// A byte count, shown with the largest binary suffix that divides it: 64M, 1G, 4K, 100.
+struct Size {
+    u64 bytes;
+};
+
 void put(Text& t, sv s) { t.add(s); }
 void put(Text& t, const char* s) { t.add(sv(s)); }
 void put(Text& t, u64 v) { t.add(v); }
 void put(Text& t, u32 v) { t.add(u64{v}); }
+void put(Text& t, Size z) {
+    constexpr struct {
+        u64 unit;
+        sv suffix;
+    } kUnits[] = {{kGiB, "G"}, {kMiB, "M"}, {kKiB, "K"}};
+    for (const auto& u : kUnits) {
+        if (z.bytes != 0 && z.bytes % u.unit == 0) {
+            t.add(z.bytes / u.unit);
+            t.add(u.suffix);
+            return;
+        }
+    }
+    t.add(z.bytes);
+}
 void put(Text& t, Quoted q) {
     t.add("'");
     if (q.s.size() > kMaxQuoted) {
@@ -159,12 +181,38 @@ bool valid_image_name(sv s) {
     return true;
 }
 
+// Paging space devices: 1..15 characters of [a-z0-9] (nvme0, sda).
+bool valid_device_name(sv s) {
+    if (s.empty() || s.size() >= sizeof(PartitionConfig::paging_device)) return false;
+    for (char c : s)
+        if (!is_lower_alnum(c)) return false;
+    return true;
+}
+
 // ---- keys ----
 
-enum class Section : u8 { None, System, Partition };
+enum class Section : u8 { None, System, Partition, SharedPool };
 
 // Indexes into kKeys.
-enum Key : u8 { kHdecSlice, kLparId, kDesiredProcs, kDesiredMem, kMemMode, kImage, kBootargs, kWatchdog, kKeyCount };
+enum Key : u8 {
+    kHdecSlice,
+    kLparId,
+    kDesiredProcs,
+    kDesiredMem,
+    kMemMode,
+    kImage,
+    kBootargs,
+    kWatchdog,
+    kMemWeight,
+    kIoEntitledMem,
+    kPagingDevice,
+    kPagingOffset,
+    kPoolMem,
+    kPagingVios,
+    kPagingRequests,
+    kFaultThreshold,
+    kKeyCount
+};
 
 struct KeyInfo {
     sv name;
@@ -181,10 +229,21 @@ constexpr KeyInfo kKeys[kKeyCount] = {
     {"image", Section::Partition, true},
     {"bootargs", Section::Partition, false},
     {"watchdog", Section::Partition, false},
+    {"mem_weight", Section::Partition, false},
+    {"io_entitled_mem", Section::Partition, false},
+    {"paging_device", Section::Partition, false},  // required when mem_mode = shared (close_partition)
+    {"paging_offset", Section::Partition, false},
+    {"pool_mem", Section::SharedPool, true},
+    {"paging_vios", Section::SharedPool, true},
+    {"paging_requests", Section::SharedPool, false},
+    {"fault_threshold", Section::SharedPool, false},
 };
 
 constexpr sv kSystemKeys = "hdec_slice";
-constexpr sv kPartitionKeys = "lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, watchdog";
+constexpr sv kPartitionKeys =
+    "lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, watchdog, mem_weight, io_entitled_mem, "
+    "paging_device, paging_offset";
+constexpr sv kPoolKeys = "pool_mem, paging_vios, paging_requests, fault_threshold";
 
 // ---- the parser ----
 
@@ -207,7 +266,11 @@ private:
 
     bool header(sv inside);
     bool open_partition(sv name);
+    bool open_pool();
     bool close_section();
+    bool check_required();
+    bool close_partition();
+    bool check_pool();
     bool assignment(sv text);
     bool set_value(Key k, sv value);
     bool set_lpar_id(sv v);
@@ -217,6 +280,10 @@ private:
     bool set_image(sv v);
     bool set_bootargs(sv v);
     bool set_time(Key k, sv v, u64 lo, u64 hi, sv range, u64& dst);
+    bool set_uint(Key k, sv v, u32 lo, u32 hi, u32& dst);
+    bool set_size(Key k, sv v, u64 lo, u64 hi, sv range, u64 align, sv align_text, u64& dst);
+    bool set_paging_device(sv v);
+    bool set_paging_vios(sv v);
     void assign_lpids();
     PartitionConfig& cur() { return out_.partitions[out_.partition_count - 1]; }
 
@@ -227,6 +294,8 @@ private:
     u32 section_line_ = 0;
     u32 key_line_[kKeyCount]{};  // where each key of the current section was set (0: not yet)
     u32 system_line_ = 0;
+    u32 mem_mode_line_[kMaxPartitions]{};  // per partition, for the whole-file pool checks
+    u32 pool_key_line_[kKeyCount]{};       // key_line_ of the [shared_pool] section
     bool any_content_ = false;
 };
 
@@ -268,8 +337,9 @@ bool Parser::header(sv inside) {
     if (inside.size() >= kPartition.size() && head(inside, kPartition.size()) == kPartition &&
         (inside.size() == kPartition.size() || is_space(inside[kPartition.size()])))
         return open_partition(trim(tail(inside, kPartition.size())));
+    if (inside == "shared_pool") return open_pool();
     return fail(line_, "section", "unknown section ", Quoted{inside},
-                " (use [system] or [partition NAME])");
+                " (use [system], [shared_pool] or [partition NAME])");
 }
 
 bool Parser::open_partition(sv name) {
@@ -290,17 +360,82 @@ bool Parser::open_partition(sv name) {
     p = PartitionConfig{};
     copy_to(p.name, sizeof p.name, name);
     p.line = line_;
+    p.mem_weight = kDefaultPoolMemWeight;
     section_ = Section::Partition;
     return true;
 }
 
-// A partition section is complete only with every required key.
+bool Parser::open_pool() {
+    SystemConfig::PoolConfig& pool = out_.pool;
+    if (pool.present)
+        return fail(line_, "section", "duplicate [shared_pool] section (first on line ", pool.line, ")");
+    pool.present = true;
+    pool.line = line_;
+    section_ = Section::SharedPool;
+    return true;
+}
+
 bool Parser::close_section() {
-    if (section_ != Section::Partition) return true;
+    switch (section_) {
+    case Section::Partition: return close_partition();
+    case Section::SharedPool:
+        if (!check_required()) return false;
+        for (u32 k = 0; k < kKeyCount; ++k) pool_key_line_[k] = key_line_[k];
+        return true;
+    case Section::None:
+    case Section::System: break;
+    }
+    return true;
+}
+
+// A section is complete only with every required key.
+bool Parser::check_required() {
     for (u32 k = 0; k < kKeyCount; ++k) {
-        if (kKeys[k].section == Section::Partition && kKeys[k].required && !key_line_[k])
-            return fail(section_line_, kKeys[k].name, "partition ", Quoted{cur().name}, " has no ", kKeys[k].name,
-                        " (required)");
+        if (kKeys[k].section != section_ || !kKeys[k].required || key_line_[k]) continue;
+        if (section_ == Section::SharedPool)
+            return fail(section_line_, kKeys[k].name, "[shared_pool] has no ", kKeys[k].name, " (required)");
+        return fail(section_line_, kKeys[k].name, "partition ", Quoted{cur().name}, " has no ", kKeys[k].name,
+                    " (required)");
+    }
+    return true;
+}
+
+// Checks that need the whole partition section (keys come in any order) and
+// the earlier partitions.
+bool Parser::close_partition() {
+    if (!check_required()) return false;
+    PartitionConfig& p = cur();
+    mem_mode_line_[out_.partition_count - 1] = key_line_[kMemMode];
+    if (p.io_entitled_bytes > p.mem_bytes)
+        return fail(key_line_[kIoEntitledMem], "io_entitled_mem", "io_entitled_mem ", Size{p.io_entitled_bytes},
+                    " is larger than desired_mem ", Size{p.mem_bytes}, " (line ", key_line_[kDesiredMem], ")");
+    if (p.mem_mode != MemMode::Shared) {
+        constexpr Key kSharedOnly[] = {kPagingDevice, kPagingOffset};
+        for (Key k : kSharedOnly) {
+            if (key_line_[k])
+                return fail(key_line_[k], kKeys[k].name, "partition ", Quoted{p.name}, " has dedicated memory (line ",
+                            key_line_[kMemMode], "); ", kKeys[k].name, " is only for mem_mode = shared");
+        }
+        return true;
+    }
+    if (!key_line_[kPagingDevice])
+        return fail(section_line_, "paging_device", "shared partition ", Quoted{p.name},
+                    " has no paging_device (required with mem_mode = shared)");
+    // The paging region is [paging_offset, paging_offset + desired_mem) on the device.
+    // Without a paging_offset key, errors about it go to the paging_device line.
+    u32 offset_line = key_line_[kPagingOffset] ? key_line_[kPagingOffset] : key_line_[kPagingDevice];
+    if (p.paging_offset > ~u64{0} - p.mem_bytes)
+        return fail(offset_line, "paging_offset", "the paging region at ", Size{p.paging_offset}, " of ",
+                    Size{p.mem_bytes}, " (desired_mem) ends beyond 64-bit device offsets");
+    u64 end = p.paging_offset + p.mem_bytes;
+    for (u32 i = 0; i + 1 < out_.partition_count; ++i) {
+        const PartitionConfig& q = out_.partitions[i];
+        if (q.mem_mode != MemMode::Shared || sv(q.paging_device) != sv(p.paging_device)) continue;
+        u64 q_end = q.paging_offset + q.mem_bytes;
+        if (p.paging_offset < q_end && q.paging_offset < end)
+            return fail(offset_line, "paging_offset", "paging region ", Size{p.paging_offset}, "..", Size{end},
+                        " on ", Quoted{p.paging_device}, " overlaps region ", Size{q.paging_offset}, "..", Size{q_end},
+                        " of partition ", Quoted{q.name}, " (line ", q.line, ")");
     }
     return true;
 }
@@ -323,6 +458,8 @@ bool Parser::assignment(sv text) {
     }
     if (section_ == Section::System)
         return fail(line_, key, "unknown key ", Quoted{key}, " in [system] (known: ", kSystemKeys, ")");
+    if (section_ == Section::SharedPool)
+        return fail(line_, key, "unknown key ", Quoted{key}, " in [shared_pool] (known: ", kPoolKeys, ")");
     return fail(line_, key, "unknown key ", Quoted{key}, " in [partition] (known: ", kPartitionKeys, ")");
 }
 
@@ -336,6 +473,16 @@ bool Parser::set_value(Key k, sv v) {
     case kImage: return set_image(v);
     case kBootargs: return set_bootargs(v);
     case kWatchdog: return set_time(k, v, 0, kMaxWatchdogUs, "0..600s", cur().watchdog_us);
+    case kMemWeight: return set_uint(k, v, 0, 255, cur().mem_weight);
+    case kIoEntitledMem:
+        return set_size(k, v, 0, kMaxEntitledBytes, "0..4G", kMiB, "1M", cur().io_entitled_bytes);
+    case kPagingDevice: return set_paging_device(v);
+    case kPagingOffset:
+        return set_size(k, v, 0, ~u64{0}, "too large for 64 bits", kPagingAlign, "4K", cur().paging_offset);
+    case kPoolMem: return set_size(k, v, 4 * kMiB, kMaxPoolBytes, "4M..32G", kMiB, "1M", out_.pool.pool_bytes);
+    case kPagingVios: return set_paging_vios(v);
+    case kPagingRequests: return set_uint(k, v, 1, 256, out_.pool.paging_requests);
+    case kFaultThreshold: return set_uint(k, v, 1, 64, out_.pool.fault_threshold);
     case kKeyCount: break;
     }
     return false;
@@ -349,6 +496,44 @@ bool Parser::set_time(Key k, sv v, u64 lo, u64 hi, sv range, u64& dst) {
     if (r == Num::Overflow || us < lo || us > hi)
         return fail(line_, kKeys[k].name, Quoted{v}, " is out of range (", range, ")");
     dst = us;
+    return true;
+}
+
+bool Parser::set_uint(Key k, sv v, u32 lo, u32 hi, u32& dst) {
+    u64 n = 0;
+    Num r = parse_int(v, n);
+    if (r == Num::Bad) return fail(line_, kKeys[k].name, Quoted{v}, " is not a number");
+    if (r == Num::Overflow || n < lo || n > hi)
+        return fail(line_, kKeys[k].name, Quoted{v}, " is out of range (", lo, "..", hi, ")");
+    dst = static_cast<u32>(n);
+    return true;
+}
+
+bool Parser::set_size(Key k, sv v, u64 lo, u64 hi, sv range, u64 align, sv align_text, u64& dst) {
+    u64 bytes = 0;
+    Num r = parse_size(v, bytes);
+    if (r == Num::Bad) return fail(line_, kKeys[k].name, Quoted{v}, " is not a size (use a number with K, M or G)");
+    if (r == Num::Overflow || bytes < lo || bytes > hi)
+        return fail(line_, kKeys[k].name, Quoted{v}, " is out of range (", range, ")");
+    if (bytes % align) return fail(line_, kKeys[k].name, Quoted{v}, " is not a multiple of ", align_text);
+    dst = bytes;
+    return true;
+}
+
+bool Parser::set_paging_device(sv v) {
+    if (!valid_device_name(v))
+        return fail(line_, "paging_device", Quoted{v},
+                    " is not a valid device name (1..15 characters of a-z, 0-9)");
+    copy_to(cur().paging_device, sizeof cur().paging_device, v);
+    return true;
+}
+
+// Existence and memory mode are checked when the whole file is read (check_pool).
+bool Parser::set_paging_vios(sv v) {
+    if (!valid_partition_name(v))
+        return fail(line_, "paging_vios", Quoted{v},
+                    " is not a valid partition name (1..15 characters of a-z, 0-9, '_', '-')");
+    copy_to(out_.pool.paging_vios, sizeof out_.pool.paging_vios, v);
     return true;
 }
 
@@ -417,6 +602,46 @@ bool Parser::set_bootargs(sv v) {
     return true;
 }
 
+// Whole-file Active Memory Sharing rules: shared partitions need the pool; the
+// pool needs a dedicated-memory paging VIOS partition, room for every I/O
+// entitlement, and at most kMaxPoolOvercommit times its size in shared
+// logical memory. A pool without shared partitions is allowed.
+bool Parser::check_pool() {
+    const SystemConfig::PoolConfig& pool = out_.pool;
+    u64 entitled = 0, logical = 0;
+    for (u32 i = 0; i < out_.partition_count; ++i) {
+        const PartitionConfig& p = out_.partitions[i];
+        if (p.mem_mode != MemMode::Shared) continue;
+        if (!pool.present)
+            return fail(mem_mode_line_[i], "mem_mode", "partition ", Quoted{p.name},
+                        " has mem_mode = shared but there is no [shared_pool] section (pool_mem, paging_vios)");
+        entitled += p.io_entitled_bytes;
+        logical += p.mem_bytes;
+    }
+    if (!pool.present) return true;
+    u32 vios_line = pool_key_line_[kPagingVios];
+    const PartitionConfig* vios = nullptr;
+    for (u32 i = 0; i < out_.partition_count; ++i)
+        if (sv(out_.partitions[i].name) == sv(pool.paging_vios)) vios = &out_.partitions[i];
+    if (!vios)
+        return fail(vios_line, "paging_vios", "no partition named ", Quoted{pool.paging_vios},
+                    " (the paging VIOS partition must be a [partition NAME] of this file)");
+    if (vios->mem_mode == MemMode::Shared)
+        return fail(vios_line, "paging_vios", "partition ", Quoted{vios->name}, " (line ", vios->line,
+                    ") has mem_mode = shared; the paging VIOS partition must use dedicated memory");
+    u32 pool_line = pool_key_line_[kPoolMem];
+    if (entitled > pool.pool_bytes)
+        return fail(pool_line, "pool_mem", "pool_mem ", Size{pool.pool_bytes}, " is smaller than the ",
+                    Size{entitled}, " of I/O entitlement it must guarantee");
+    if (logical > kMaxPoolOvercommit * pool.pool_bytes) {
+        u64 least = (logical + kMaxPoolOvercommit * kMiB - 1) / (kMaxPoolOvercommit * kMiB) * kMiB;
+        return fail(pool_line, "pool_mem", "pool_mem ", Size{pool.pool_bytes}, " is too small for the ",
+                    Size{logical}, " of logical memory of the shared partitions (at most ", kMaxPoolOvercommit,
+                    " times the pool: use at least ", Size{least}, ")");
+    }
+    return true;
+}
+
 // Partitions without lpar_id take the lowest ids no partition claimed.
 void Parser::assign_lpids() {
     for (u32 i = 0; i < out_.partition_count; ++i) {
@@ -436,6 +661,7 @@ bool Parser::finish() {
         return fail(0, "partition", "the configuration is empty (at least one [partition NAME] section is required)");
     if (out_.partition_count == 0)
         return fail(0, "partition", "no partition defined (at least one [partition NAME] section is required)");
+    if (!check_pool()) return false;
     assign_lpids();
     return true;
 }
@@ -445,6 +671,8 @@ bool Parser::finish() {
 bool parse_config(std::string_view text, SystemConfig& out, ConfigError& err) {
     out = SystemConfig{};
     out.hdec_slice_us = kDefaultHdecSliceUs;
+    out.pool.paging_requests = kDefaultPoolPagingRequests;
+    out.pool.fault_threshold = kDefaultPoolFaultThreshold;
     err = ConfigError{};
     Parser p(out, err);
     u32 no = 0;

@@ -15,6 +15,12 @@ inline constexpr u32 kMaxLpid = 1023;  // LPIDs 1..1023; 0 is the hypervisor
 
 inline constexpr u64 kDefaultHdecSliceUs = 10'000;
 
+// Active Memory Sharing defaults ([shared_pool] and per-partition keys).
+inline constexpr u32 kDefaultPoolMemWeight = 128;
+inline constexpr u32 kDefaultPoolPagingRequests = 32;
+inline constexpr u32 kDefaultPoolFaultThreshold = 2;  // = kDefaultFaultThreshold (mm/fault.h)
+inline constexpr u32 kMaxPoolOvercommit = 16;          // shared logical memory <= 16 x pool_mem
+
 enum class MemMode : u8 { Dedicated, Shared };
 
 struct PartitionConfig {
@@ -27,18 +33,33 @@ struct PartitionConfig {
     char bootargs[256];  // "" if none
     u64 watchdog_us;     // 0: off
     u32 line;            // line of the [partition NAME] header
+    // Active Memory Sharing (meaningful for mem_mode = shared only):
+    u32 mem_weight;          // 0..255, default 128
+    u64 io_entitled_bytes;   // multiple of 1 MiB, <= mem_bytes; default 0
+    char paging_device[16];  // 1..15 chars of [a-z0-9] when shared; "" for dedicated
+    u64 paging_offset;       // byte offset of the paging region (mem_bytes long), multiple of 4 KiB
 };
 
 struct SystemConfig {
     u64 hdec_slice_us;
     u32 partition_count;
     PartitionConfig partitions[kMaxPartitions];  // in file order
+    // [shared_pool]; when !present, pool_bytes is 0, paging_vios "" and line 0
+    // (paging_requests and fault_threshold still hold their defaults).
+    struct PoolConfig {
+        bool present;
+        u64 pool_bytes;        // multiple of 1 MiB, 4 MiB..32 GiB
+        char paging_vios[16];  // name of a dedicated-memory partition of this config
+        u32 paging_requests;   // 1..256, default 32
+        u32 fault_threshold;   // 1..64, default 2
+        u32 line;              // line of the [shared_pool] header
+    } pool;
 };
 
 struct ConfigError {
     u32 line;  // 1-based; 0 = the whole file
     char field[24];
-    char message[160];
+    char message[224];
 };
 
 // Returns true on success. On failure `out` is unspecified and `err` says

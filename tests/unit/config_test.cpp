@@ -53,6 +53,23 @@ void expect_value_error(const std::string& key, const std::string& value, const 
     expect_error(text, 3, key, needle);
 }
 
+// ---- Active Memory Sharing building blocks ----
+
+// A shared partition (6 lines + extra): 64M of logical memory paged to `device`.
+std::string shared(const std::string& name, const std::string& device = "nvme0", const std::string& extra = "",
+                   const std::string& mem = "64M") {
+    return "[partition " + name + "]\ndesired_procs = 1\ndesired_mem = " + mem +
+           "\nmem_mode = shared\nimage = img\npaging_device = " + device + "\n" + extra;
+}
+
+// The pool (3 lines + extra): 64M served by partition `psp`.
+std::string pool(const std::string& extra = "", const std::string& mem = "64M") {
+    return "[shared_pool]\npool_mem = " + mem + "\npaging_vios = psp\n" + extra;
+}
+
+// The paging VIOS partition: a dedicated-memory partition (5 lines).
+std::string psp() { return part("psp"); }
+
 }  // namespace
 
 // ---- valid configurations ----
@@ -78,12 +95,15 @@ TEST(Config, FullMultiPartitionExample) {
         "mem_mode = shared\n"
         "image = io.Guest_v2.bin\n"
         "watchdog = 1500ms\n"
-        "\n"
+        "paging_device = nvme0    # a shared partition needs a paging device...\n"
         "[partition min]\n"
         "desired_procs=1\n"
         "desired_mem=16384K\n"
         "mem_mode=dedicated\n"
-        "image=m\n";
+        "image=m\n"
+        "[shared_pool]            # ...and the pool\n"
+        "pool_mem = 64M\n"
+        "paging_vios = smp1\n";
     Parsed p = parse(text);
     ASSERT_TRUE(p.ok) << formatted(p.err);
     EXPECT_EQ(p.cfg.hdec_slice_us, 5000u);
@@ -167,7 +187,16 @@ TEST(Config, WhitespaceCommentsAndLineEndings) {
         "mem_mode= shared   \r\n"
         "   image    =    x   # trailing\r\n"
         "bootargs =   a  b=c   \r\n"
-        "watchdog = 0";  // no final newline
+        "watchdog = 0\r\n"
+        "paging_device=nvme0\r\n"
+        "[shared_pool]\r\n"
+        "\tpool_mem = 64M\t\r\n"
+        "paging_vios=vios\r\n"
+        "[partition vios]\r\n"
+        "desired_procs=1\r\n"
+        "desired_mem=16M\r\n"
+        "mem_mode=ded\r\n"
+        "image=v";  // no final newline
     Parsed p = parse(text);
     ASSERT_TRUE(p.ok) << formatted(p.err);
     const PartitionConfig& a = p.cfg.partitions[0];
@@ -457,4 +486,411 @@ TEST(ConfigErrorFormat, TruncatesToTheBuffer) {
     format_config_error(e, one, sizeof one);
     EXPECT_EQ(one[0], '\0');
     format_config_error(e, nullptr, 0);  // must not write
+}
+
+// ---- Active Memory Sharing ----
+
+// docs/config.md's example, verbatim: a PSP and two shared partitions overcommitting the pool 2x.
+TEST(ConfigAms, DocumentedExample) {
+    const std::string text =
+        "# A paging VIOS partition and two shared partitions: 512M of logical memory\n"
+        "# backed by a 256M pool (overcommitted 2x).\n"
+        "[shared_pool]\n"
+        "pool_mem = 256M\n"
+        "paging_vios = vios          # defined below\n"
+        "paging_requests = 32\n"
+        "fault_threshold = 2\n"
+        "\n"
+        "[partition vios]\n"
+        "lpar_id = 1\n"
+        "desired_procs = 1\n"
+        "desired_mem = 64M\n"
+        "mem_mode = ded              # a paging VIOS never uses shared memory\n"
+        "image = psp-guest\n"
+        "\n"
+        "[partition web]\n"
+        "desired_procs = 2\n"
+        "desired_mem = 256M\n"
+        "mem_mode = shared\n"
+        "image = smp-guest\n"
+        "mem_weight = 192            # favoured when frames are scarce\n"
+        "io_entitled_mem = 16M\n"
+        "paging_device = nvme0\n"
+        "paging_offset = 0M          # [0, 256M) of nvme0\n"
+        "\n"
+        "[partition batch]\n"
+        "desired_procs = 2\n"
+        "desired_mem = 256M\n"
+        "mem_mode = shared\n"
+        "image = smp-guest\n"
+        "mem_weight = 64\n"
+        "io_entitled_mem = 8M\n"
+        "paging_device = nvme0\n"
+        "paging_offset = 256M        # [256M, 512M) of nvme0, right after web's region\n";
+    Parsed p = parse(text);
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    const SystemConfig::PoolConfig& pool = p.cfg.pool;
+    EXPECT_TRUE(pool.present);
+    EXPECT_EQ(pool.pool_bytes, 256u << 20);
+    EXPECT_STREQ(pool.paging_vios, "vios");
+    EXPECT_EQ(pool.paging_requests, 32u);
+    EXPECT_EQ(pool.fault_threshold, 2u);
+    EXPECT_EQ(pool.line, 3u);
+    ASSERT_EQ(p.cfg.partition_count, 3u);
+
+    const PartitionConfig& vios = p.cfg.partitions[0];
+    EXPECT_EQ(vios.mem_mode, MemMode::Dedicated);
+    EXPECT_STREQ(vios.paging_device, "");
+
+    const PartitionConfig& web = p.cfg.partitions[1];
+    EXPECT_STREQ(web.name, "web");
+    EXPECT_EQ(web.lpid, Lpid{2});
+    EXPECT_EQ(web.mem_mode, MemMode::Shared);
+    EXPECT_EQ(web.mem_bytes, 256u << 20);
+    EXPECT_EQ(web.mem_weight, 192u);
+    EXPECT_EQ(web.io_entitled_bytes, 16u << 20);
+    EXPECT_STREQ(web.paging_device, "nvme0");
+    EXPECT_EQ(web.paging_offset, 0u);
+    EXPECT_EQ(web.line, 16u);
+
+    const PartitionConfig& batch = p.cfg.partitions[2];
+    EXPECT_STREQ(batch.name, "batch");
+    EXPECT_EQ(batch.mem_weight, 64u);
+    EXPECT_EQ(batch.io_entitled_bytes, 8u << 20);
+    EXPECT_STREQ(batch.paging_device, "nvme0");
+    EXPECT_EQ(batch.paging_offset, 256u << 20);
+}
+
+TEST(ConfigAms, DefaultsWithoutPool) {
+    Parsed p = parse(part("a"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    const SystemConfig::PoolConfig& pool = p.cfg.pool;
+    EXPECT_FALSE(pool.present);
+    EXPECT_EQ(pool.pool_bytes, 0u);
+    EXPECT_STREQ(pool.paging_vios, "");
+    EXPECT_EQ(pool.paging_requests, 32u);
+    EXPECT_EQ(pool.fault_threshold, 2u);
+    EXPECT_EQ(pool.line, 0u);
+    const PartitionConfig& a = p.cfg.partitions[0];
+    EXPECT_EQ(a.mem_weight, 128u);
+    EXPECT_EQ(a.io_entitled_bytes, 0u);
+    EXPECT_STREQ(a.paging_device, "");
+    EXPECT_EQ(a.paging_offset, 0u);
+}
+
+TEST(ConfigAms, DefaultsWithPool) {
+    Parsed p = parse(psp() + shared("s") + pool());
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_TRUE(p.cfg.pool.present);
+    EXPECT_EQ(p.cfg.pool.pool_bytes, 64u << 20);
+    EXPECT_EQ(p.cfg.pool.paging_requests, 32u);
+    EXPECT_EQ(p.cfg.pool.fault_threshold, 2u);
+    EXPECT_EQ(p.cfg.pool.line, 12u);
+    const PartitionConfig& s = p.cfg.partitions[1];
+    EXPECT_EQ(s.mem_mode, MemMode::Shared);
+    EXPECT_EQ(s.mem_weight, 128u);
+    EXPECT_EQ(s.io_entitled_bytes, 0u);
+    EXPECT_STREQ(s.paging_device, "nvme0");
+    EXPECT_EQ(s.paging_offset, 0u);
+}
+
+TEST(ConfigAms, PoolWithoutSharedPartitionsIsAllowed) {
+    Parsed p = parse(pool() + psp() + part("other"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_TRUE(p.cfg.pool.present);
+    EXPECT_STREQ(p.cfg.pool.paging_vios, "psp");
+}
+
+TEST(ConfigAms, SectionOrderDoesNotMatter) {
+    // Pool first naming a PSP defined later; pool between partitions; pool last.
+    EXPECT_TRUE(parse(pool() + shared("s") + psp()).ok);
+    EXPECT_TRUE(parse(shared("s") + pool() + psp()).ok);
+    EXPECT_TRUE(parse("[system]\nhdec_slice = 5ms\n" + shared("s") + psp() + pool()).ok);
+    // Keys in any order within a section: io_entitled_mem before desired_mem, paging keys before mem_mode.
+    Parsed p = parse(psp() + pool() +
+                     "[partition s]\npaging_offset = 4K\nio_entitled_mem = 64M\npaging_device = sda\n"
+                     "desired_mem = 64M\nmem_mode = shared\ndesired_procs = 1\nimage = i\n");
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_EQ(p.cfg.partitions[1].paging_offset, 4096u);
+    EXPECT_EQ(p.cfg.partitions[1].io_entitled_bytes, 64u << 20);
+    EXPECT_STREQ(p.cfg.partitions[1].paging_device, "sda");
+}
+
+TEST(ConfigAms, PoolKeyLimits) {
+    struct Case {
+        const char* extra;
+        const char* mem;
+        u32 requests, threshold;
+        u64 bytes;
+    };
+    for (Case c : {Case{"paging_requests = 1\nfault_threshold = 1\n", "4M", 1, 1, 4u << 20},
+                   Case{"paging_requests = 256\nfault_threshold = 64\n", "32G", 256, 64, u64{32} << 30},
+                   Case{"fault_threshold = 8\n", "4096k", 32, 8, 4u << 20},
+                   Case{"paging_requests = 0100\n", "1g", 100, 2, u64{1} << 30}}) {
+        Parsed p = parse(psp() + shared("s") + pool(c.extra, c.mem));
+        ASSERT_TRUE(p.ok) << c.extra << c.mem << ": " << formatted(p.err);
+        EXPECT_EQ(p.cfg.pool.pool_bytes, c.bytes) << c.mem;
+        EXPECT_EQ(p.cfg.pool.paging_requests, c.requests) << c.extra;
+        EXPECT_EQ(p.cfg.pool.fault_threshold, c.threshold) << c.extra;
+    }
+}
+
+TEST(ConfigAms, PartitionKeyLimits) {
+    Parsed p = parse(psp() + pool("", "128M") + shared("lo", "nvme0", "mem_weight = 0\nio_entitled_mem = 0\n") +
+                     shared("hi", "nvme0", "mem_weight = 255\nio_entitled_mem = 64M\npaging_offset = 64M\n"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_EQ(p.cfg.partitions[1].mem_weight, 0u);
+    EXPECT_EQ(p.cfg.partitions[1].io_entitled_bytes, 0u);
+    EXPECT_EQ(p.cfg.partitions[2].mem_weight, 255u);
+    EXPECT_EQ(p.cfg.partitions[2].io_entitled_bytes, 64u << 20);  // = desired_mem
+    std::string name15(15, '9');
+    p = parse(psp() + pool() + shared("s", name15));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_EQ(std::string(p.cfg.partitions[1].paging_device), name15);
+}
+
+TEST(ConfigAms, PagingOffsetForms) {
+    struct Case {
+        const char* text;
+        u64 bytes;
+    };
+    for (Case c : {Case{"0", 0}, Case{"0M", 0}, Case{"4K", 4096}, Case{"8192", 8192}, Case{"12k", 12288},
+                   Case{"3M", 3u << 20}, Case{"2G", u64{2} << 30}, Case{"1024G", u64{1} << 40},
+                   Case{"17179869183G", ~u64{0} - (u64{1} << 30) + 1}}) {  // 2^64 - 1G: the region ends at 2^64 - 960M
+        Parsed p = parse(psp() + pool() + shared("s", "nvme0", "paging_offset = " + std::string(c.text) + "\n"));
+        ASSERT_TRUE(p.ok) << c.text << ": " << formatted(p.err);
+        EXPECT_EQ(p.cfg.partitions[1].paging_offset, c.bytes) << c.text;
+    }
+}
+
+TEST(ConfigAms, WeightAndEntitlementAreAcceptedOnDedicatedPartitions) {
+    // Only meaningful for shared partitions (kept like an HMC profile keeps them); no pool needed.
+    Parsed p = parse(part("d", "mem_weight = 10\nio_entitled_mem = 8M\n"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_EQ(p.cfg.partitions[0].mem_weight, 10u);
+    EXPECT_EQ(p.cfg.partitions[0].io_entitled_bytes, 8u << 20);
+    // A dedicated partition's entitlement does not count against the pool.
+    EXPECT_TRUE(parse(psp() + pool("", "8M") + shared("s", "nvme0", "io_entitled_mem = 8M\n") +
+                      part("d", "io_entitled_mem = 64M\n"))
+                    .ok);
+}
+
+TEST(ConfigAms, AdjacentRegionsAndOtherDevices) {
+    // Regions touching end to start, in any file order; the same offset on another device.
+    Parsed p = parse(psp() + pool("", "128M") + shared("a", "nvme0", "paging_offset = 64M\n") +
+                     shared("b", "nvme0") + shared("c", "nvme0", "paging_offset = 128M\n") + shared("d", "nvme1") +
+                     shared("e", "nvme1", "paging_offset = 64M\n", "16M") +
+                     shared("f", "nvme1", "paging_offset = 80M\n", "1G"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_EQ(p.cfg.partition_count, 7u);
+}
+
+TEST(ConfigAms, OvercommitAndEntitlementBounds) {
+    // 16 x 64M = 1G of shared logical memory on a 64M pool: the limit itself is fine.
+    EXPECT_TRUE(parse(psp() + pool() + shared("s", "nvme0", "", "1G")).ok);
+    // 4 x 1G on a 256M pool: also exactly 16x.
+    std::string four;
+    for (int i = 0; i < 4; ++i)
+        four += shared("s" + std::to_string(i), "nvme0", "paging_offset = " + std::to_string(i) + "G\n", "1G");
+    EXPECT_TRUE(parse(psp() + pool("", "256M") + four).ok);
+    // Entitlement summing to exactly the pool.
+    Parsed p = parse(psp() + pool() + shared("a", "nvme0", "io_entitled_mem = 40M\n") +
+                     shared("b", "nvme1", "io_entitled_mem = 24M\n"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+}
+
+// ---- Active Memory Sharing errors ----
+
+TEST(ConfigAmsError, SharedPartitionNeedsThePool) {
+    expect_error(psp() + shared("s"), 9, "mem_mode",
+                 "partition 's' has mem_mode = shared but there is no [shared_pool] section");
+    // The first shared partition is named, at its mem_mode line.
+    expect_error(part("d") + "[partition s]\nmem_mode = shared\ndesired_procs = 1\ndesired_mem = 64M\nimage = i\n"
+                             "paging_device = nvme0\n" + shared("t", "nvme1"),
+                 7, "mem_mode", "partition 's'");
+}
+
+TEST(ConfigAmsError, DuplicatePoolSection) {
+    expect_error(pool() + psp() + "[shared_pool]\n", 9, "section", "duplicate [shared_pool] section (first on line 1)");
+}
+
+TEST(ConfigAmsError, UnknownSectionMentionsThePool) {
+    expect_error("[pool]\n", 1, "section", "(use [system], [shared_pool] or [partition NAME])");
+    expect_error("[shared_pool x]\n", 1, "section", "unknown section 'shared_pool x'");
+}
+
+TEST(ConfigAmsError, UnknownAndMisplacedKeys) {
+    expect_error(pool("pool_size = 1G\n") + psp(), 4, "pool_size",
+                 "unknown key 'pool_size' in [shared_pool] (known: pool_mem, paging_vios, paging_requests, "
+                 "fault_threshold)");
+    expect_error(pool("mem_weight = 1\n"), 4, "mem_weight", "in [shared_pool]");
+    expect_error(part("a", "pool_mem = 64M\n"), 6, "pool_mem", "in [partition]");
+    expect_error(part("a", "fault_threshold = 2\n"), 6, "fault_threshold",
+                 "(known: lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, watchdog, mem_weight, "
+                 "io_entitled_mem, paging_device, paging_offset)");
+    expect_error("[system]\npaging_vios = psp\n", 2, "paging_vios", "in [system]");
+}
+
+TEST(ConfigAmsError, DuplicateKeys) {
+    expect_error(pool("pool_mem = 128M\n"), 4, "pool_mem", "duplicate key 'pool_mem' (first on line 2)");
+    expect_error(shared("s", "nvme0", "paging_device = nvme1\n"), 7, "paging_device",
+                 "duplicate key 'paging_device' (first on line 6)");
+    expect_error(part("a", "mem_weight = 1\nmem_weight = 2\n"), 7, "mem_weight", "duplicate key");
+}
+
+TEST(ConfigAmsError, MissingPoolKeysAreReportedAtTheHeader) {
+    expect_error(psp() + "[shared_pool]\npaging_vios = psp\n", 6, "pool_mem",
+                 "[shared_pool] has no pool_mem (required)");
+    expect_error(psp() + "[shared_pool]\npool_mem = 64M\n" + shared("s"), 6, "paging_vios",
+                 "[shared_pool] has no paging_vios (required)");
+    expect_error("[shared_pool]\n", 1, "pool_mem", "has no pool_mem");
+}
+
+TEST(ConfigAmsError, PoolMem) {
+    auto with = [](const std::string& v) { return psp() + pool("", v); };
+    expect_error(with("64X"), 7, "pool_mem", "'64X' is not a size (use a number with K, M or G)");
+    expect_error(with("64MB"), 7, "pool_mem", "is not a size");
+    expect_error(with("3M"), 7, "pool_mem", "'3M' is out of range (4M..32G)");
+    expect_error(with("4194303"), 7, "pool_mem", "out of range");
+    expect_error(with("33G"), 7, "pool_mem", "'33G' is out of range (4M..32G)");
+    expect_error(with("99999999999999999999999"), 7, "pool_mem", "out of range");
+    expect_error(with("17179869184G"), 7, "pool_mem", "out of range");
+    expect_error(with("4097K"), 7, "pool_mem", "'4097K' is not a multiple of 1M");
+    expect_error(with("0"), 7, "pool_mem", "out of range");
+}
+
+TEST(ConfigAmsError, PagingVios) {
+    expect_error(psp() + "[shared_pool]\npool_mem = 64M\npaging_vios = PSP\n", 8, "paging_vios",
+                 "'PSP' is not a valid partition name (1..15 characters of a-z, 0-9, '_', '-')");
+    expect_error(psp() + "[shared_pool]\npool_mem = 64M\npaging_vios = " + std::string(16, 'p') + "\n", 8,
+                 "paging_vios", "not a valid partition name");
+    // Must name a partition of the file...
+    expect_error(part("vios") + shared("s") + pool(), 14, "paging_vios",
+                 "no partition named 'psp' (the paging VIOS partition must be a [partition NAME] of this file)");
+    // The pool alone: no partition at all is the (whole-file) error.
+    expect_error(pool(), 0, "partition", "no partition defined");
+    // ...that uses dedicated memory.
+    expect_error(pool("", "128M") + shared("psp", "nvme0") + shared("s", "nvme1"), 3, "paging_vios",
+                 "partition 'psp' (line 4) has mem_mode = shared; the paging VIOS partition must use dedicated "
+                 "memory");
+}
+
+TEST(ConfigAmsError, PagingRequestsAndFaultThreshold) {
+    auto with = [](const std::string& kv) { return psp() + pool(kv + "\n"); };
+    expect_error(with("paging_requests = 0"), 9, "paging_requests", "'0' is out of range (1..256)");
+    expect_error(with("paging_requests = 257"), 9, "paging_requests", "'257' is out of range (1..256)");
+    expect_error(with("paging_requests = many"), 9, "paging_requests", "'many' is not a number");
+    expect_error(with("paging_requests = 4294967328"), 9, "paging_requests", "out of range");  // 2^32 + 32
+    expect_error(with("paging_requests ="), 9, "paging_requests", "missing value");
+    expect_error(with("fault_threshold = 0"), 9, "fault_threshold", "'0' is out of range (1..64)");
+    expect_error(with("fault_threshold = 65"), 9, "fault_threshold", "'65' is out of range (1..64)");
+    expect_error(with("fault_threshold = 2.5"), 9, "fault_threshold", "'2.5' is not a number");
+    expect_error(with("fault_threshold = -1"), 9, "fault_threshold", "'-1' is not a number");
+}
+
+TEST(ConfigAmsError, MemWeight) {
+    expect_value_error("mem_weight", "256", "'256' is out of range (0..255)");
+    expect_value_error("mem_weight", "high", "'high' is not a number");
+    expect_value_error("mem_weight", "-1", "'-1' is not a number");
+    expect_value_error("mem_weight", "4294967296", "out of range");  // 2^32 must not wrap to 0
+}
+
+TEST(ConfigAmsError, IoEntitledMem) {
+    expect_value_error("io_entitled_mem", "8X", "'8X' is not a size (use a number with K, M or G)");
+    expect_value_error("io_entitled_mem", "5G", "'5G' is out of range (0..4G)");
+    expect_value_error("io_entitled_mem", "1536K", "'1536K' is not a multiple of 1M");
+    expect_value_error("io_entitled_mem", "4096", "not a multiple of 1M");
+    expect_value_error("io_entitled_mem", "18446744073709551616", "out of range");
+    // At most desired_mem, reported at the io_entitled_mem line whatever the key order.
+    expect_error(psp() + pool() + shared("s", "nvme0", "io_entitled_mem = 65M\n"), 15, "io_entitled_mem",
+                 "io_entitled_mem 65M is larger than desired_mem 64M (line 11)");
+    expect_error("[partition d]\nio_entitled_mem = 1G\ndesired_procs = 1\ndesired_mem = 512M\nmem_mode = ded\n"
+                 "image = i\n",
+                 2, "io_entitled_mem", "io_entitled_mem 1G is larger than desired_mem 512M (line 4)");
+}
+
+TEST(ConfigAmsError, PagingDevice) {
+    expect_value_error("paging_device", "NVME0", "'NVME0' is not a valid device name (1..15 characters of a-z, 0-9)");
+    expect_value_error("paging_device", "/dev/nvme0", "'/dev/nvme0' is not a valid device name");
+    expect_value_error("paging_device", "nvme_0", "not a valid device name");
+    expect_value_error("paging_device", "nvme 0", "not a valid device name");
+    expect_value_error("paging_device", std::string(16, 'd'), "not a valid device name");
+    // Required for a shared partition: reported at its header, like a missing required key.
+    expect_error(psp() + pool() + "[partition s]\ndesired_procs = 1\ndesired_mem = 64M\nmem_mode = shared\n"
+                                  "image = i\n" + part("after"),
+                 9, "paging_device", "shared partition 's' has no paging_device (required with mem_mode = shared)");
+    // Forbidden for a dedicated one, at its own line.
+    expect_error(part("d", "paging_device = nvme0\n"), 6, "paging_device",
+                 "partition 'd' has dedicated memory (line 4); paging_device is only for mem_mode = shared");
+}
+
+TEST(ConfigAmsError, PagingOffset) {
+    expect_value_error("paging_offset", "1000", "'1000' is not a multiple of 4K");
+    expect_value_error("paging_offset", "6K", "'6K' is not a multiple of 4K");
+    expect_value_error("paging_offset", "4KB", "'4KB' is not a size (use a number with K, M or G)");
+    expect_value_error("paging_offset", "-4K", "is not a size");
+    expect_value_error("paging_offset", "17179869184G", "'17179869184G' is out of range (too large for 64 bits)");
+    expect_value_error("paging_offset", "99999999999999999999999", "out of range");
+    // Forbidden without shared memory.
+    expect_error(part("d", "paging_offset = 0\n"), 6, "paging_offset",
+                 "partition 'd' has dedicated memory (line 4); paging_offset is only for mem_mode = shared");
+    // A region whose end does not fit in 64 bits (2^64 - 1G + 2G).
+    expect_error(psp() + pool() + shared("s", "nvme0", "paging_offset = 17179869183G\n", "2G"), 15, "paging_offset",
+                 "the paging region at 17179869183G of 2G (desired_mem) ends beyond 64-bit device offsets");
+}
+
+TEST(ConfigAmsError, OverlappingPagingRegions) {
+    const std::string head = psp() + pool("", "128M");  // 8 lines; the first shared partition starts on line 9
+    // The second partition's paging_offset line is reported (line 9 + 6 + 6).
+    expect_error(head + shared("a", "nvme0") + shared("b", "nvme0", "paging_offset = 32M\n"), 21, "paging_offset",
+                 "paging region 32M..96M on 'nvme0' overlaps region 0..64M of partition 'a' (line 9)");
+    // Overlapping from below, by one page.
+    expect_error(head + shared("a", "nvme0", "paging_offset = 1G\n") +
+                     shared("b", "nvme0", "paging_offset = 983044K\n"),
+                 22, "paging_offset", "paging region 983044K..1048580K on 'nvme0' overlaps region 1G..1088M");
+    // Same offset, different sizes.
+    expect_error(head + shared("a", "nvme0", "", "16M") + shared("b", "nvme0", "", "1G"), 20, "paging_offset",
+                 "paging region 0..1G on 'nvme0' overlaps region 0..16M of partition 'a'");
+    // Without a paging_offset key (default 0) the error is at the paging_device line.
+    expect_error(head + shared("a", "nvme0", "paging_offset = 4K\n") + shared("b", "nvme0"), 21, "paging_offset",
+                 "paging region 0..64M on 'nvme0' overlaps region 4K..65540K of partition 'a' (line 9)");
+    // Checked against every earlier partition, not just the previous one.
+    expect_error(head + shared("a", "nvme0") + shared("b", "nvme1") + shared("c", "nvme0", "paging_offset = 60M\n"),
+                 27, "paging_offset", "overlaps region 0..64M of partition 'a' (line 9)");
+}
+
+TEST(ConfigAmsError, EntitlementMustFitThePool) {
+    // Reported at the pool_mem line, whether the pool comes first or last.
+    expect_error(pool() + psp() + shared("a", "nvme0", "io_entitled_mem = 48M\n") +
+                     shared("b", "nvme1", "io_entitled_mem = 32M\n"),
+                 2, "pool_mem", "pool_mem 64M is smaller than the 80M of I/O entitlement it must guarantee");
+    expect_error(psp() + shared("a", "nvme0", "io_entitled_mem = 1G\n", "1G") +
+                     shared("b", "nvme1", "io_entitled_mem = 1G\n", "1G") +
+                     "[shared_pool]\npaging_vios = psp\npool_mem = 1G\n",
+                 22, "pool_mem", "pool_mem 1G is smaller than the 2G of I/O entitlement it must guarantee");
+}
+
+TEST(ConfigAmsError, OvercommitIsLimitedTo16Times) {
+    // 1G + 1M of shared logical memory on a 64M pool: just over 16x.
+    expect_error(psp() + pool() + shared("a", "nvme0", "", "1G") + shared("b", "nvme1", "", "16M"), 7, "pool_mem",
+                 "pool_mem 64M is too small for the 1040M of logical memory of the shared partitions (at most 16 "
+                 "times the pool: use at least 65M)");
+    expect_error(psp() + pool("", "4M") + shared("a", "nvme0", "", "4G"), 7, "pool_mem",
+                 "pool_mem 4M is too small for the 4G of logical memory of the shared partitions (at most 16 times "
+                 "the pool: use at least 256M)");
+}
+
+TEST(ConfigAmsError, ValueErrorsComeBeforeWholeFileChecks) {
+    // A shared partition without a pool, and a later bad value: the bad value is the first error.
+    expect_error(shared("s") + part("d", "mem_weight = 300\n"), 12, "mem_weight", "'300' is out of range");
+    // A paging_vios naming no partition, and a later section error.
+    expect_error(pool() + part("d") + "[bogus]\n", 9, "section", "unknown section 'bogus'");
+}
+
+TEST(ConfigAmsError, Formatted) {
+    Parsed p = parse(pool() + psp() + shared("a", "nvme0", "io_entitled_mem = 48M\n") +
+                     shared("b", "nvme1", "io_entitled_mem = 32M\n"));
+    ASSERT_FALSE(p.ok);
+    EXPECT_EQ(formatted(p.err),
+              "config:2: pool_mem: pool_mem 64M is smaller than the 80M of I/O entitlement it must guarantee");
 }
