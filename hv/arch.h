@@ -35,6 +35,19 @@ struct WallClock {
 };
 bool wall_clock(WallClock& out);
 
+// The paging device (a PCIe NVMe controller) handed to the paging service
+// partition: configured through firmware, its registers at regs_phys, its DMA
+// restricted to a TCE window of dma_pages pages the hypervisor maps.
+struct PagingDevice {
+    u64 regs_phys = 0, regs_size = 0;
+    u64 dma_pages = 0;
+};
+[[nodiscard]] bool paging_device_attach(u64 dma_pages, PagingDevice& out, char* err, u32 errlen);
+// Bus address index*4096 → host frames [phys, +npages), with the device
+// allowed to read (page-out) and/or write (page-in) them.
+[[nodiscard]] bool dma_map(u64 index, HostReal phys, bool device_reads, bool device_writes, u64 npages = 1);
+void dma_unmap(u64 index, u64 npages = 1);
+
 // Stop the machine.
 [[noreturn]] void power_off();
 [[noreturn]] void halt_this_thread();

@@ -2,6 +2,7 @@
 // partition entries.
 #include <cstdarg>
 
+#include "hv/ams.h"
 #include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/format.h"
@@ -20,6 +21,7 @@ void maybe_finish(Partition& p) {
     if (p.finished) return;
     p.finished = true;
     partition_console_flush(p);
+    ams_partition_ended(p);
     if (p.state == PartitionState::Killed) log("partition %s killed: %s", p.name, p.reason);
     else log("partition %s stopped: %s", p.name, p.reason);
     if (__atomic_sub_fetch(&hv().live_partitions, 1, __ATOMIC_ACQ_REL) == 0) {
@@ -28,8 +30,10 @@ void maybe_finish(Partition& p) {
     }
 }
 
-// Ceded vCPUs whose decrementer has expired become runnable again.
+// Ceded vCPUs whose decrementer has expired become runnable again (and
+// vCPUs parked on paging with wake-ups enabled may run to take it).
 u64 wake_ceded(u64 now) {
+    ams_poll_interrupts(now);
     u64 next = ~u64{0};
     Hypervisor& h = hv();
     for (u32 i = 0; i < h.partition_count; ++i) {
@@ -83,6 +87,7 @@ Next handle_storage_fault(Vcpu& v, Vector vec) {
     u64 addr = v.sprs.asdr;  // partition-scoped fault: the logical address
     bool store = vec == Vector::HDSI && (v.sprs.hdsisr & ppc_bit(38));
     const char* kind = vec == Vector::HISI ? "instruction fetch from" : store ? "store to" : "load from";
+    if (p.logical_range_ok(addr, 1) && p.mem_mode == MemMode::Shared) return ams_storage_fault(v, addr);
     if (!p.logical_range_ok(addr, 1))
         stop_partition(p, PartitionState::Killed, "%s logical address 0x%lx outside its %lu MiB at pc 0x%lx",
                        kind, addr, p.mem_bytes >> 20, v.regs.pc);
@@ -178,7 +183,8 @@ void stop_partition(Partition& p, PartitionState how, const char* fmt, ...) {
         // vCPUs that are not on a thread stop now; running ones at their next exit.
         for (u32 i = 0; i < p.vcpu_count; ++i) {
             VcpuState s = p.vcpus[i].state;
-            if (s == VcpuState::Ceded || s == VcpuState::Runnable) p.vcpus[i].state = VcpuState::Stopped;
+            if (s == VcpuState::Ceded || s == VcpuState::Runnable || s == VcpuState::PageWait)
+                p.vcpus[i].state = VcpuState::Stopped;
         }
         maybe_finish(p);
     }

@@ -1,10 +1,12 @@
 #include "hv/hcall.h"
 
+#include "hv/ams.h"
 #include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/papr.h"
 #include "hv/rtas.h"
+#include "vio/crq.h"
 
 namespace pv {
 namespace {
@@ -130,6 +132,12 @@ Next h_register_proc_tbl(Vcpu& v) {
 
 Next h_rtas(Vcpu& v) { return rtas_call(v, arg(v, 1)); }
 
+// The paging service partition's channel (vio/crq.h); others have no unit.
+Next h_reg_crq(Vcpu& v) { return ams_crq_hcall(v, crq::H_REG_CRQ); }
+Next h_free_crq(Vcpu& v) { return ams_crq_hcall(v, crq::H_FREE_CRQ); }
+Next h_send_crq(Vcpu& v) { return ams_crq_hcall(v, crq::H_SEND_CRQ); }
+Next h_enable_crq(Vcpu& v) { return ams_crq_hcall(v, crq::H_ENABLE_CRQ); }
+
 struct HcallEntry {
     u64 number;
     Next (*handler)(Vcpu&);
@@ -144,6 +152,10 @@ constexpr HcallEntry kHcalls[] = {
     {H_RANDOM, h_random},
     {H_SET_MODE, h_set_mode},
     {H_REGISTER_PROC_TBL, h_register_proc_tbl},
+    {crq::H_REG_CRQ, h_reg_crq},
+    {crq::H_FREE_CRQ, h_free_crq},
+    {crq::H_SEND_CRQ, h_send_crq},
+    {crq::H_ENABLE_CRQ, h_enable_crq},
 };
 
 // PAPR numbers are multiples of 4: index a table by number / 4.

@@ -3,6 +3,9 @@
 
 #include <cstring>
 
+#include <libfdt.h>
+
+#include "hv/ams.h"
 #include "hv/arch.h"
 #include "hv/bundle.h"
 #include "hv/console.h"
@@ -57,11 +60,6 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
                 pc.name, pc.image, img->size >> 10, pc.mem_bytes >> 20);
             ok = false;
         }
-        if (pc.mem_mode == MemMode::Shared) {
-            log("config:%u: mem_mode: partition %s: shared memory needs a shared memory pool, not configured yet",
-                pc.line, pc.name);
-            ok = false;
-        }
     }
     return ok;
 }
@@ -90,13 +88,24 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
     return true;
 }
 
+// Boot-time contents go in through the partition's own mapping: contiguous
+// memory for dedicated partitions, pool frames for shared ones.
+[[nodiscard]] bool place(Partition& p, u64 addr, const void* data, u64 len) {
+    if (p.mem_mode == MemMode::Shared) return ams_populate(p, addr, data, len);
+    std::memcpy(p.logical_ptr(addr), data, len);
+    return true;
+}
+
+alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
+
 [[nodiscard]] bool load_partition(Partition& p, const PartitionConfig& pc, const BundleEntry& image) {
-    std::memcpy(p.logical_ptr(0), image.data, image.size);
+    if (!place(p, 0, image.data, image.size)) return false;
 
     p.rtas_base = p.mem_bytes - kRtasFromTop;
     p.rtas_size = kRtasSize;
-    auto* stub = static_cast<Be32*>(p.logical_ptr(p.rtas_base));
+    Be32 stub[sizeof kRtasStub / sizeof kRtasStub[0]];
     for (u32 i = 0; i < sizeof kRtasStub / sizeof kRtasStub[0]; ++i) stub[i].set(kRtasStub[i]);
+    if (!place(p, p.rtas_base, stub, sizeof stub)) return false;
 
     u64 fdt_addr = p.mem_bytes - kFdtFromTop;
     GuestFdtParams fp{};
@@ -116,8 +125,16 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
     fp.reserve_base[1] = fdt_addr;
     fp.reserve_size[1] = kFdtMax;
     fp.reserve_count = 2;
-    if (Err e = build_guest_fdt(fp, p.logical_ptr(fdt_addr), kFdtMax); e != Err::Ok) {
+    if (Err e = build_guest_fdt(fp, g_fdt_buffer, kFdtMax); e != Err::Ok) {
         log("partition %s: cannot build its device tree (error %u)", p.name, static_cast<unsigned>(e));
+        return false;
+    }
+    if (ams_is_psp(p) && !ams_attach_psp(p, g_fdt_buffer, kFdtMax)) {
+        log("partition %s: cannot attach the paging device to it", p.name);
+        return false;
+    }
+    if (!place(p, fdt_addr, g_fdt_buffer, fdt_totalsize(g_fdt_buffer))) {
+        log("partition %s: the shared memory pool is too small for its boot pages", p.name);
         return false;
     }
 
@@ -132,7 +149,7 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
     return true;
 }
 
-[[nodiscard]] bool create_partition(Partition& p, const PartitionConfig& pc, const BundleEntry& image) {
+[[nodiscard]] bool create_partition(Partition& p, const PartitionConfig& pc, u32 slot, const BundleEntry& image) {
     format(p.name, sizeof p.name, "%s", pc.name);
     p.lpid = pc.lpid;
     p.mem_mode = pc.mem_mode;
@@ -143,12 +160,22 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
         p.vcpus[i].part = &p;
         p.vcpus[i].id = VcpuId{i};
     }
-    if (!map_memory(p, pc) || !load_partition(p, pc, image)) return false;
+    p.slot = slot;
+    bool shared = pc.mem_mode == MemMode::Shared;
+    if (!(shared ? ams_create_partition(p, pc, slot) : map_memory(p, pc)) || !load_partition(p, pc, image)) return false;
     PartitionTableEntry& e = g_hv.partition_table[p.lpid.value];
     e.dw0.set(p.radix.partition_table_dw0());
     e.dw1.set(make_prte_dw1_guest_radix(HostReal{0}, 0));  // radix guest, no process table yet
-    log("partition %s: lpid %u, %u vCPU%s, %lu MiB dedicated at 0x%lx, image %s (%lu KiB)", p.name, p.lpid.value,
-        p.vcpu_count, p.vcpu_count == 1 ? "" : "s", p.mem_bytes >> 20, p.mem_base.value, pc.image, image.size >> 10);
+    if (shared)
+        log("partition %s: lpid %u, %u vCPU%s, %lu MiB shared (entitled %lu MiB, weight %u, paging %s at %lu MiB), "
+            "image %s (%lu KiB)",
+            p.name, p.lpid.value, p.vcpu_count, p.vcpu_count == 1 ? "" : "s", p.mem_bytes >> 20,
+            pc.io_entitled_bytes >> 20, pc.mem_weight, pc.paging_device, pc.paging_offset >> 20, pc.image,
+            image.size >> 10);
+    else
+        log("partition %s: lpid %u, %u vCPU%s, %lu MiB dedicated at 0x%lx, image %s (%lu KiB)%s", p.name,
+            p.lpid.value, p.vcpu_count, p.vcpu_count == 1 ? "" : "s", p.mem_bytes >> 20, p.mem_base.value, pc.image,
+            image.size >> 10, ams_is_psp(p) ? ", paging service partition" : "");
     return true;
 }
 
@@ -195,10 +222,18 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
         return false;
     }
     g_hv.slice_tb = cfg.hdec_slice_us * (arch::timebase_hz() / 1000000);
-    if (!setup_partition_table()) return false;
+    if (!setup_partition_table() || !ams_init(cfg)) {
+        log("no partition started");
+        return false;
+    }
+    // The paging service partition first: shared partitions' boot pages need no PSP, but it is their server.
     for (u32 i = 0; i < cfg.partition_count; ++i) {
         const PartitionConfig& pc = cfg.partitions[i];
-        if (!create_partition(g_hv.partitions[i], pc, *bundle.value.find(pc.image))) {
+        if (cfg.pool.present && std::strcmp(pc.name, cfg.pool.paging_vios) == 0) ams_mark_psp(g_hv.partitions[i]);
+    }
+    for (u32 i = 0; i < cfg.partition_count; ++i) {
+        const PartitionConfig& pc = cfg.partitions[i];
+        if (!create_partition(g_hv.partitions[i], pc, i, *bundle.value.find(pc.image))) {
             log("no partition started");
             return false;
         }

@@ -49,6 +49,9 @@ struct Partition {
     RadixTable radix;
     BumpChunk table_chunk{};  // where its page tables come from
 
+    u32 slot = 0;               // index among the hypervisor's partitions (pool slot)
+    u64 paging_block = 0;       // shared: first 512-byte block of its paging region
+
     u64 lpcr = 0;           // per-partition LPCR (ILE changes with H_SET_MODE)
     u64 process_table = 0;  // partition-table dw1 (H_REGISTER_PROC_TBL)
     u64 rtas_base = 0, rtas_size = 0;

@@ -1,5 +1,6 @@
 #include "hv/rtas.h"
 
+#include "hv/ams.h"
 #include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
@@ -164,6 +165,9 @@ Next rtas_call(Vcpu& v, u64 args_addr) {
     Partition& p = *v.part;
     RtasArgs args{};
     constexpr u64 kHeader = 3 * sizeof(Be32);
+    // A shared partition's buffer may be paged out: page it in and re-execute.
+    if (p.logical_range_ok(args_addr, sizeof args) && !ams_ensure_resident(v, args_addr, sizeof args))
+        return Next::Block;
     if ((args_addr & 3) || !p.copy_from(args_addr, &args, kHeader)) {
         v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
         return Next::Resume;

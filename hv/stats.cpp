@@ -1,5 +1,7 @@
 // PV-STAT: one JSON line per partition at shutdown; tools and tests parse them.
+#include "hv/ams.h"
 #include "hv/console.h"
+#include "hv/format.h"
 #include "hv/hv.h"
 
 namespace pv {
@@ -35,13 +37,17 @@ void print_stats() {
         for (u32 j = 0; j < p.vcpu_count; ++j) guest_tb += p.vcpus[j].stats.guest_tb, exits += p.vcpus[j].stats.exits;
         char reason[2 * sizeof p.reason];
         json_escape(p.reason, reason, sizeof reason);
+        char paging[256];
+        ams_format_partition_stats(p, paging, sizeof paging);
         log_raw("PV-STAT {\"type\":\"partition\",\"name\":\"%s\",\"lpid\":%u,\"vcpus\":%u,\"mem_mode\":\"%s\","
                 "\"mem_mib\":%lu,\"hcalls\":%lu,\"hv_exits\":%lu,\"threads_used\":%u,\"guest_tb\":%lu,"
-                "\"state\":\"%s\",\"reason\":\"%s\"}",
+                "\"state\":\"%s\",\"reason\":\"%s\"%s}",
                 p.name, p.lpid.value, p.vcpu_count, p.mem_mode == MemMode::Shared ? "shared" : "dedicated",
                 p.mem_bytes >> 20, p.stats.hcalls, p.stats.hv_exits,
-                static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, state_name(p.state), reason);
+                static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, state_name(p.state), reason,
+                paging);
     }
+    ams_print_stats();
 }
 
 }  // namespace pv

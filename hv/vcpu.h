@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "hv/types.h"
+#include "mm/fault.h"
 
 namespace pv {
 
@@ -41,6 +42,7 @@ enum class VcpuState : u8 {
     Runnable,  // on the run queue
     Running,   // on a hardware thread
     Ceded,     // H_CEDE: waits for H_PROD or its decrementer
+    PageWait,  // parked on a hypervisor page fault (docs/page-fault.md)
 };
 
 struct VcpuStats {
@@ -62,6 +64,7 @@ struct Vcpu {
     Vcpu* next = nullptr;         // run queue link
     bool queued = false;          // on the run queue (guarded by its lock)
     VcpuStats stats{};
+    VcpuFaultState fault{};       // shared-memory partitions: paging state
 };
 
 }  // namespace pv

@@ -122,7 +122,7 @@ Err RadixTable::make_leaf_slot(LogicalPage lp, Be64*& slot) {
     return Err::Ok;
 }
 
-Err RadixTable::map(LogicalPage lp, Frame f, Perm p) {
+Err RadixTable::map(LogicalPage lp, Frame f, Perm p, MapKind kind) {
     if (!root_.value || lp.value >= kMaxPages || !perm_valid(p)) return Err::Invalid;
     if (f.value >> (64 - kPageShift)) return Err::Invalid;
     u64 ra = base_of(f).value;
@@ -131,7 +131,8 @@ Err RadixTable::map(LogicalPage lp, Frame f, Perm p) {
     if (Err e = make_leaf_slot(lp, slot); e != Err::Ok) return e;
     // R (and C when writable) preset: POWER9 interrupts instead of setting
     // them, and a fresh mapping is about to be used anyway.
-    u64 pte = V | L | ra | R | (has(p, Perm::W) ? C : 0) | eaa_of(p);
+    u64 pte = V | L | ra | R | (has(p, Perm::W) && kind == MapKind::Normal ? C : 0) | eaa_of(p);
+    if (kind == MapKind::Io) pte |= u64{2} << (63 - 59);  // ATT 0b10: non-idempotent I/O
     // Changing a valid PTE starts by invalidating it, as the ISA's page-table
     // update sequences do; the caller completes the change with a TLB flush.
     if (load(*slot) & V) store(*slot, 0);
@@ -161,6 +162,18 @@ std::optional<RadixTable::RefChange> RadixTable::test_and_clear_rc(LogicalPage l
     if (!update_leaf(*slot, [&](u64 v) {
             before = v;
             return v & ~(R | C);
+        }))
+        return std::nullopt;
+    return RefChange{(before & R) != 0, (before & C) != 0};
+}
+
+std::optional<RadixTable::RefChange> RadixTable::unmap_rc(LogicalPage lp) {
+    Be64* slot = find_leaf_slot(lp);
+    if (!slot) return std::nullopt;
+    u64 before = 0;
+    if (!update_leaf(*slot, [&](u64 v) {
+            before = v;
+            return u64{0};
         }))
         return std::nullopt;
     return RefChange{(before & R) != 0, (before & C) != 0};

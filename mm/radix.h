@@ -102,7 +102,12 @@ constexpr bool has(Perm set, Perm bit) { return (static_cast<u8>(set) & static_c
 class RadixTable {
 public:
     [[nodiscard]] Err init(TablePool pool);                  // allocates the root
-    [[nodiscard]] Err map(LogicalPage lp, Frame f, Perm p);  // creates directories as needed; remaps replace
+    // How a mapping starts out: normal memory already referenced and (when
+    // writable) changed; a page just read from the paging device, whose C bit
+    // must tell whether the partition wrote it since; or device registers
+    // (cache-inhibited, guarded: ATT = 0b10).
+    enum class MapKind : u8 { Normal, Clean, Io };
+    [[nodiscard]] Err map(LogicalPage lp, Frame f, Perm p, MapKind kind = MapKind::Normal);  // remaps replace
     std::optional<Frame> lookup(LogicalPage lp) const;       // nullopt when not mapped
     bool unmap(LogicalPage lp);                              // false if it was not mapped
 
@@ -113,6 +118,10 @@ public:
     // PTEs itself: the next access takes an HDSI (DSISR "R/C update") and the
     // handler calls set_rc. map() presets R (and C for writable pages).
     std::optional<RefChange> test_and_clear_rc(LogicalPage lp);
+    // Invalidate the PTE atomically and return the R/C it had (nullopt if it
+    // was not mapped). After the caller's TLB flush no write can be missed:
+    // a write through a cached translation needed C set already.
+    std::optional<RefChange> unmap_rc(LogicalPage lp);
     bool set_rc(LogicalPage lp, bool changed);  // false if not mapped
 
     HostReal root() const { return root_; }

@@ -33,6 +33,13 @@ bool random64(u64& out) {
 void kick_thread(Pir) {}
 void idle_wait(u64) {}
 
+bool paging_device_attach(u64, PagingDevice&, char* err, u32 errlen) {
+    std::snprintf(err, errlen, "no paging device on the host");
+    return false;
+}
+bool dma_map(u64, HostReal, bool, bool, u64) { return true; }
+void dma_unmap(u64, u64) {}
+
 [[noreturn]] void power_off() { std::exit(0); }
 [[noreturn]] void halt_this_thread() { std::abort(); }
 

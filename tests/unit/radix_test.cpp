@@ -264,3 +264,31 @@ TEST(Radix, ReferenceAndChangeTestAndClear) {
     EXPECT_FALSE(t.set_rc(LogicalPage{42}, true));
     EXPECT_EQ(t.lookup(LogicalPage{40})->value, 0x700u);
 }
+
+TEST(Radix, CleanAndIoMappings) {
+    HostPool hp;
+    RadixTable t;
+    ASSERT_EQ(t.init(hp.pool()), Err::Ok);
+    ASSERT_EQ(t.map(LogicalPage{1}, Frame{0x800}, Perm::RWX, RadixTable::MapKind::Clean), Err::Ok);
+    EXPECT_EQ(raw_leaf(t, 1), 0xc000000000800107ULL);  // R preset, C clear: a later store shows
+    ASSERT_EQ(t.map(LogicalPage{2}, Frame{0x801}, Perm::RW, RadixTable::MapKind::Io), Err::Ok);
+    EXPECT_EQ(raw_leaf(t, 2) & 0x30, 0x20u);  // ATT = 0b10, non-idempotent I/O
+}
+
+TEST(Radix, UnmapReturnsTheLastReferenceAndChangeBits) {
+    HostPool hp;
+    RadixTable t;
+    ASSERT_EQ(t.init(hp.pool()), Err::Ok);
+    ASSERT_EQ(t.map(LogicalPage{7}, Frame{0x900}, Perm::RWX, RadixTable::MapKind::Clean), Err::Ok);
+    ASSERT_TRUE(t.set_rc(LogicalPage{7}, true));  // the partition stored to it
+    auto rc = t.unmap_rc(LogicalPage{7});
+    ASSERT_TRUE(rc);
+    EXPECT_TRUE(rc->changed);
+    EXPECT_EQ(raw_leaf(t, 7), 0u);
+    EXPECT_FALSE(t.lookup(LogicalPage{7}));
+    EXPECT_FALSE(t.unmap_rc(LogicalPage{7}));  // nothing left to unmap
+    ASSERT_EQ(t.map(LogicalPage{8}, Frame{0x901}, Perm::RWX, RadixTable::MapKind::Clean), Err::Ok);
+    rc = t.unmap_rc(LogicalPage{8});
+    ASSERT_TRUE(rc);
+    EXPECT_FALSE(rc->changed);  // untouched since it came in: no write-out needed
+}

@@ -1,0 +1,503 @@
+// Active Memory Sharing in the hypervisor: the shared pool's frames behind
+// shared partitions' logical pages, hypervisor page faults, page-out ahead of
+// need, and the CRQ conversation with the paging service partition (PSP).
+//
+// One lock (g.lock) covers the pool, the replacement state and the PTEs of
+// shared partitions; the request pool and the CRQ channel have their own leaf
+// locks. Order: g.lock → partition lock → run queue.
+#include "hv/ams.h"
+
+#include <cstring>
+
+#include <libfdt.h>
+
+#include "hv/arch.h"
+#include "hv/console.h"
+#include "hv/format.h"
+#include "hv/hv.h"
+#include "hv/papr.h"
+#include "mm/fault.h"
+#include "mm/paging_request.h"
+#include "mm/pool.h"
+#include "mm/replacement.h"
+#include "vio/crq.h"
+#include "vio/paging_protocol.h"
+
+namespace pv {
+namespace {
+
+constexpr u32 kMaxRequests = 256;
+constexpr u64 kPspRegsLogical = u64{1} << 40;  // far above any PSP memory
+
+struct Ams {
+    bool enabled = false;
+    SpinLock lock;
+    SharedPool pool;
+    u64 pool_frames = 0;
+    PagingRequestPool requests;
+    PagingRequest request_store[kMaxRequests];
+    RequestWaiter waiter_store[kMaxPartitions * kMaxVcpusPerPartition];
+    // Page-ins that have a request but no frame yet (the pool was empty).
+    PagingRequest* frame_wait[kMaxRequests];
+    u32 frame_wait_len = 0;
+
+    Partition* psp = nullptr;
+    char psp_name[16]{};
+    CrqChannel channel;
+    u64 desc_table = 0;  // PSP logical address of its descriptor table
+    bool desc_ready = false;
+    arch::PagingDevice device;
+    u64 dma_request_index = 0;  // TCE index of request 0's page
+    bool closed = false;
+
+    u64 pool_faults = 0;
+};
+
+Ams g;
+
+Partition& part_of_slot(u32 slot) { return hv().partitions[slot]; }
+
+// ---- partition memory as the CRQ and descriptors need it ------------------
+
+void* psp_ptr(void* ctx, u64 logical, u64 len) {
+    auto* p = static_cast<Partition*>(ctx);
+    if (!p->logical_range_ok(logical, len)) return nullptr;
+    return p->logical_ptr(logical);  // the PSP has dedicated, contiguous memory
+}
+
+PartitionMemory psp_memory() { return PartitionMemory{psp_ptr, g.psp}; }
+
+// ---- PTE side of the pool ---------------------------------------------------
+
+HostReal frame_addr(Frame f) { return base_of(f); }
+
+// Sampling only clears R: C stays set in the PTE (a cleared C with a cached
+// writable translation would hide later writes); the pool remembers dirtiness.
+bool rc_sample(void*, u32 slot, LogicalPage lp, bool& referenced, bool& changed) {
+    Partition& p = part_of_slot(slot);
+    auto rc = p.radix.test_and_clear_rc(lp);
+    if (!rc) return false;
+    referenced = rc->referenced;
+    changed = rc->changed;
+    if (changed) (void)p.radix.set_rc(lp, true);
+    return true;
+}
+
+void map_resident(Partition& p, LogicalPage lp, Frame f, bool from_device) {
+    auto kind = from_device ? RadixTable::MapKind::Clean : RadixTable::MapKind::Normal;
+    if (p.radix.map(lp, f, Perm::RWX, kind) != Err::Ok)
+        log("partition %s: cannot map logical page 0x%lx (page-table pool exhausted)", p.name, lp.value);
+}
+
+u64 device_block(const Partition& p, LogicalPage lp) { return p.paging_block + lp.value * paging::kBlocksPerPage; }
+
+// ---- talking to the PSP -------------------------------------------------------
+
+void prod_psp() {
+    Vcpu& v = g.psp->vcpus[0];
+    bool wake = false;
+    {
+        Guard pg(g.psp->lock);
+        if (v.state == VcpuState::Ceded) v.state = VcpuState::Runnable, wake = true;
+        else v.prodded = true;
+    }
+    if (wake) make_runnable(v);
+}
+
+void deliver(const CrqEntry& e) {
+    if (!g.channel.deliver(e)) log("paging: the PSP's queue is full; message 0x%02x dropped", e.bytes[1]);
+    prod_psp();
+}
+
+// Hand a request with its frame to the PSP: map the frame for the device in
+// the direction needed, describe it, ring the doorbell.
+bool send_request(PagingRequest& r) {
+    Partition& p = part_of_slot(r.partition_slot);
+    bool page_in = r.kind == PagingRequest::Kind::PageIn;
+    u64 index = g.dma_request_index + r.id;
+    if (!g.desc_ready || !arch::dma_map(index, frame_addr(r.frame), !page_in, page_in)) return false;
+    paging::Descriptor d{};
+    d.op = page_in ? paging::Opcode::PageIn : paging::Opcode::PageOut;
+    d.tag = r.tag;
+    d.lpid = static_cast<u16>(p.lpid.value);
+    d.blocks = paging::kBlocksPerPage;
+    d.logical_page = r.lp.value;
+    d.device_block = r.device_block;
+    d.dma_addr = index * kPageSize;
+    if (!paging::write_descriptor(psp_memory(), g.desc_table, r.id, d)) return false;
+    deliver(paging::encode(paging::IoRequestMsg{d.op, static_cast<u16>(r.id), r.tag, d.lpid}));
+    return true;
+}
+
+void resume(const CompletionOutcome& out) {
+    for (u32 i = 0; i < out.resume_count; ++i) {
+        Vcpu* v = out.resume[i]->vcpu;
+        bool wake = false;
+        {
+            Guard pg(v->part->lock);
+            if (v->state == VcpuState::PageWait && v->part->is_running()) v->state = VcpuState::Runnable, wake = true;
+        }
+        if (wake) make_runnable(*v);
+    }
+}
+
+void start_page_in(PagingRequest& r);
+
+// A free frame appeared: the oldest page-in waiting for one gets it.
+void serve_frame_waiters() {
+    while (g.frame_wait_len && g.pool.free_frames()) {
+        PagingRequest* r = g.frame_wait[0];
+        for (u32 i = 1; i < g.frame_wait_len; ++i) g.frame_wait[i - 1] = g.frame_wait[i];
+        --g.frame_wait_len;
+        start_page_in(*r);
+    }
+}
+
+// Evict until the free frames reach the pool's target: clean victims are freed
+// at once, dirty ones written out through the PSP first.
+void reclaim() {
+    u64 target = g.pool.reclaim_target();
+    for (u64 n = 0; n < target || (g.frame_wait_len && !g.pool.free_frames() && n < 64); ++n) {
+        auto victim = choose_victim(g.pool, RcAccess{rc_sample, nullptr});
+        if (!victim.ok()) return;
+        Victim vi = victim.value;
+        Partition& p = part_of_slot(vi.slot);
+        auto rc = p.radix.unmap_rc(vi.lp);
+        arch::tlb_flush_partition(p.lpid);
+        if (rc && rc->changed) g.pool.note_changed(vi.slot, vi.lp);
+        if (g.pool.begin_page_out(vi.slot, vi.lp) != Err::Ok) continue;
+        const PageInfo* info = g.pool.page(vi.slot, vi.lp);
+        if (info->on_device_valid) {
+            (void)g.pool.finish_page_out(vi.slot, vi.lp, true);  // clean: nothing to write
+            continue;
+        }
+        PagingRequest* r = start_page_out(g.requests, vi.slot, vi.lp, arch::timebase());
+        if (!r) {  // no request free: keep the page
+            (void)g.pool.cancel_page_out(vi.slot, vi.lp, false);
+            map_resident(p, vi.lp, vi.frame, false);
+            return;
+        }
+        start_io(g.requests, *r, vi.frame, device_block(p, vi.lp));
+        if (!send_request(*r)) log("paging: cannot send a page-out to the PSP");
+    }
+}
+
+// A page-in request with no frame yet: take one (reclaiming if needed); a page
+// that was never written out is zero-filled here, without I/O.
+void start_page_in(PagingRequest& r) {
+    Partition& p = part_of_slot(r.partition_slot);
+    auto frame = g.pool.alloc_frame(r.partition_slot, r.lp);
+    if (!frame.ok()) {
+        if (g.frame_wait_len < kMaxRequests) g.frame_wait[g.frame_wait_len++] = &r;
+        reclaim();
+        return;
+    }
+    const PageInfo* info = g.pool.page(r.partition_slot, r.lp);
+    if (!info->on_device) {
+        std::memset(arch::host_ptr(frame_addr(frame.value)), 0, kPageSize);
+        (void)g.pool.mark_resident(r.partition_slot, r.lp, frame.value);
+        map_resident(p, r.lp, frame.value, false);
+        start_io(g.requests, r, frame.value, 0);
+        resume(on_completion(g.requests, r.id, r.tag, 0, arch::timebase()));
+        return;
+    }
+    start_io(g.requests, r, frame.value, device_block(p, r.lp));
+    if (!send_request(r)) log("paging: cannot send a page-in to the PSP");
+}
+
+void complete(u32 id, u16 tag, u16 status) {
+    PagingRequest r;
+    if (!lookup_request(g.requests, id, tag, r)) return;  // stale or forged
+    arch::dma_unmap(g.dma_request_index + id);
+    Partition& p = part_of_slot(r.partition_slot);
+    if (r.kind == PagingRequest::Kind::PageIn) {
+        if (status == 0) {
+            (void)g.pool.mark_resident(r.partition_slot, r.lp, r.frame);
+            map_resident(p, r.lp, r.frame, true);
+        } else {
+            (void)g.pool.fail_page_in(r.partition_slot, r.lp);
+            stop_partition(p, PartitionState::Killed, "paging: page-in of logical page 0x%lx failed (status 0x%x)",
+                           r.lp.value, status);
+        }
+    } else {
+        (void)g.pool.finish_page_out(r.partition_slot, r.lp, status == 0);
+        if (status != 0) {
+            map_resident(p, r.lp, r.frame, false);  // still dirty, still its page
+            log("paging: page-out of %s logical page 0x%lx failed (status 0x%x)", p.name, r.lp.value, status);
+        }
+    }
+    CompletionOutcome out = on_completion(g.requests, id, tag, status, arch::timebase());
+    resume(out);
+    if (out.issue) start_page_in(*out.issue);
+    serve_frame_waiters();
+    if (g.pool.needs_reclaim()) reclaim();
+}
+
+void handle_psp_message(const CrqEntry& e) {
+    if (e.bytes[0] == crq::kInit && e.bytes[1] == crq::kInitRequest) {
+        deliver(crq_init_complete());
+        return;
+    }
+    if (e.bytes[0] != crq::kCmdRsp) return;
+    switch (static_cast<paging::Opcode>(e.bytes[1])) {
+    case paging::Opcode::SetDescTable: {
+        paging::SetDescTableMsg m{};
+        if (!paging::decode(e, m)) return;
+        auto status = paging::check_desc_table(psp_memory(), m, g.requests.capacity());
+        g.desc_table = m.table_addr;
+        g.desc_ready = status == paging::TableStatus::Ok;
+        deliver(paging::encode(paging::DescTableRespMsg{m.entries, status}));
+        if (g.desc_ready) log("paging: service partition %s ready (%u descriptors)", g.psp->name, m.entries);
+        return;
+    }
+    case paging::Opcode::Completion: {
+        paging::CompletionMsg m{};
+        if (paging::decode(e, m)) complete(m.req_id, m.tag, m.status);
+        return;
+    }
+    case paging::Opcode::Failure: {
+        paging::FailureMsg m{};
+        if (paging::decode(e, m)) complete(m.req_id, m.tag, static_cast<u16>(0x8000 | static_cast<u16>(m.reason)));
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+void service_channel() {
+    CrqEntry e;
+    while (g.channel.receive(e)) handle_psp_message(e);
+}
+
+// ---- boot helpers ---------------------------------------------------------------
+
+HostReal table_alloc(void* ctx, u64 bytes) {
+    auto* c = static_cast<BumpChunk*>(ctx);
+    u64 base = align_up(c->next, bytes);
+    if (base + bytes > c->end) return HostReal{0};
+    c->next = base + bytes;
+    std::memset(arch::host_ptr(HostReal{base}), 0, bytes);
+    return HostReal{base};
+}
+
+}  // namespace
+
+bool ams_enabled() { return g.enabled; }
+bool ams_is_psp(const Partition& p) { return g.enabled && g.psp == &p; }
+void ams_mark_psp(Partition& p) { g.psp = &p; }
+
+bool ams_init(const SystemConfig& cfg) {
+    if (!cfg.pool.present) return true;
+    const SystemConfig::PoolConfig& pc = cfg.pool;
+    g.pool_frames = pc.pool_bytes / kPageSize;
+    auto frames = hv().frames.alloc(pc.pool_bytes, 64 << 10);
+    auto info = hv().frames.alloc(align_up(g.pool_frames * sizeof(FrameInfo), kPageSize), kPageSize);
+    if (!frames.ok() || !info.ok()) {
+        log("config:%u: pool_mem: no room for a %lu MiB shared memory pool", pc.line, pc.pool_bytes >> 20);
+        return false;
+    }
+    auto* fi = static_cast<FrameInfo*>(arch::host_ptr(info.value));
+    for (u64 i = 0; i < g.pool_frames; ++i) new (&fi[i]) FrameInfo{};
+    if (g.pool.init(frame_of(frames.value), std::span<FrameInfo>(fi, g.pool_frames)) != Err::Ok) return false;
+    u32 nreq = pc.paging_requests < kMaxRequests ? pc.paging_requests : kMaxRequests;
+    g.requests.init(g.request_store, nreq, g.waiter_store, sizeof g.waiter_store / sizeof g.waiter_store[0]);
+    format(g.psp_name, sizeof g.psp_name, "%s", pc.paging_vios);
+
+    // The PSP's TCE window: its own memory 1:1, then one page per request.
+    u64 psp_pages = 0;
+    for (u32 i = 0; i < cfg.partition_count; ++i)
+        if (std::strcmp(cfg.partitions[i].name, pc.paging_vios) == 0) psp_pages = cfg.partitions[i].mem_bytes / kPageSize;
+    g.dma_request_index = psp_pages;
+    char err[128];
+    if (!arch::paging_device_attach(psp_pages + nreq, g.device, err, sizeof err)) {
+        log("config:%u: paging_vios: the paging service partition has no paging device: %s", pc.line, err);
+        return false;
+    }
+    g.channel.open();
+    g.enabled = true;
+    log("shared memory pool: %lu MiB (%lu frames) at 0x%lx, %u paging requests, paging device registers at 0x%lx",
+        pc.pool_bytes >> 20, g.pool_frames, frames.value.value, nreq, g.device.regs_phys);
+    return true;
+}
+
+bool ams_create_partition(Partition& p, const PartitionConfig& pc, u32 slot) {
+    p.slot = slot;
+    u64 pages = pc.mem_bytes / kPageSize;
+    auto info = hv().frames.alloc(align_up(pages * sizeof(PageInfo), kPageSize), kPageSize);
+    u64 tbytes = radix::kRootBytes + ((pc.mem_bytes >> 21) + (pc.mem_bytes >> 30) + 4) * radix::kDirBytes;
+    auto tables = hv().frames.alloc(tbytes, 64 << 10);
+    if (!info.ok() || !tables.ok()) {
+        log("partition %s: no memory for its page state", p.name);
+        return false;
+    }
+    auto* pi = static_cast<PageInfo*>(arch::host_ptr(info.value));
+    for (u64 i = 0; i < pages; ++i) new (&pi[i]) PageInfo{};
+    p.table_chunk = {tables.value.value, tables.value.value + tbytes};
+    if (p.radix.init(TablePool{table_alloc, &p.table_chunk}) != Err::Ok) return false;
+    p.mem_bytes = pc.mem_bytes;
+    p.paging_block = pc.paging_offset / paging::kBlockBytes;
+    u8 weight = static_cast<u8>(pc.mem_weight);
+    if (g.pool.add_partition(slot, std::span<PageInfo>(pi, pages), pc.io_entitled_bytes / kPageSize, weight) != Err::Ok) {
+        log("config:%u: io_entitled_mem: the pool cannot guarantee partition %s its entitlement", pc.line, p.name);
+        return false;
+    }
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        VcpuFaultState& f = p.vcpus[i].fault;
+        f.vcpu = &p.vcpus[i];
+        f.partition_slot = slot;
+        f.threshold = hv().config.pool.fault_threshold;
+    }
+    return true;
+}
+
+// Boot-time contents (image, RTAS stub, device tree) of a shared partition:
+// each page gets a frame now, dirty, so it is written out before its frame is reused.
+bool ams_populate(Partition& p, u64 addr, const void* data, u64 len) {
+    Guard lk(g.lock);
+    for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
+        LogicalPage lp = page_of(LogicalAddr{a});
+        if (p.radix.lookup(lp)) continue;
+        auto f = g.pool.alloc_frame(p.slot, lp);
+        if (!f.ok()) return false;
+        std::memset(arch::host_ptr(frame_addr(f.value)), 0, kPageSize);
+        (void)g.pool.mark_resident(p.slot, lp, f.value);
+        g.pool.note_changed(p.slot, lp);
+        map_resident(p, lp, f.value, false);
+    }
+    return p.copy_to(addr, data, len);
+}
+
+bool ams_attach_psp(Partition& psp, void* fdt, u32 fdt_size) {
+    for (u64 off = 0; off < g.device.regs_size; off += kPageSize)
+        if (psp.radix.map(page_of(LogicalAddr{kPspRegsLogical + off}), frame_of(HostReal{g.device.regs_phys + off}),
+                          Perm::RW, RadixTable::MapKind::Io) != Err::Ok)
+            return false;
+    // The PSP's own memory is reachable by its device at bus address = logical address.
+    if (!arch::dma_map(0, psp.mem_base, true, true, psp.mem_bytes / kPageSize)) return false;
+    if (fdt_open_into(fdt, fdt, static_cast<int>(fdt_size)) != 0) return false;
+    int node = fdt_add_subnode(fdt, 0, "poolvisor-paging");
+    if (node < 0) return false;
+    fdt64_t regs[2] = {cpu_to_fdt64(kPspRegsLogical), cpu_to_fdt64(g.device.regs_size)};
+    bool ok = fdt_setprop_string(fdt, node, "compatible", "poolvisor,paging-service-v1") == 0 &&
+              fdt_setprop_u32(fdt, node, "crq-unit-address", kPspCrqUnit) == 0 &&
+              fdt_setprop(fdt, node, "nvme-regs", regs, sizeof regs) == 0 &&
+              fdt_setprop_u64(fdt, node, "dma-request-base", g.dma_request_index * kPageSize) == 0 &&
+              fdt_setprop_u32(fdt, node, "paging-requests", g.requests.capacity()) == 0 &&
+              fdt_setprop_string(fdt, node, "paging-devices", "nvme0") == 0;
+    return ok && fdt_pack(fdt) == 0;
+}
+
+Next ams_storage_fault(Vcpu& v, u64 addr) {
+    Partition& p = *v.part;
+    LogicalPage lp = page_of(LogicalAddr{addr});
+    Guard lk(g.lock);
+    const PageInfo* info = g.pool.page(p.slot, lp);
+    if (info && info->state == PageState::Resident) {
+        // Mapped meanwhile, or the hardware wants R/C set (POWER9 partition scope).
+        (void)p.radix.set_rc(lp, true);
+        return Next::Resume;
+    }
+    ++g.pool_faults;
+    FaultDecision d = on_page_fault(g.requests, v.fault, lp, arch::timebase());
+    if (d.action == FaultAction::Retry) return Next::Resume;
+    {
+        Guard pg(p.lock);
+        v.state = VcpuState::PageWait;
+    }
+    if (d.action == FaultAction::NewRequest) start_page_in(*d.request);
+    if (g.pool.needs_reclaim()) reclaim();
+    return Next::Block;
+}
+
+bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len) {
+    Partition& p = *v.part;
+    if (p.mem_mode != MemMode::Shared) return true;
+    for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
+        if (p.radix.lookup(page_of(LogicalAddr{a}))) continue;
+        v.regs.pc -= 4;  // re-execute the sc 1 once the page is in
+        (void)ams_storage_fault(v, a);
+        return false;
+    }
+    return true;
+}
+
+Next ams_crq_hcall(Vcpu& v, u64 number) {
+    bool mine = ams_is_psp(*v.part) && v.regs.gpr[4] == kPspCrqUnit;
+    CrqChannel* ch = mine ? &g.channel : nullptr;
+    i64 rc = papr::H_FUNCTION;
+    switch (number) {
+    case crq::H_REG_CRQ: rc = h_reg_crq(ch, psp_memory(), v.regs.gpr[5], v.regs.gpr[6]); break;
+    case crq::H_FREE_CRQ: rc = h_free_crq(ch); break;
+    case crq::H_SEND_CRQ: rc = h_send_crq(ch, v.regs.gpr[5], v.regs.gpr[6]); break;
+    case crq::H_ENABLE_CRQ: rc = h_enable_crq(ch); break;
+    }
+    v.regs.gpr[3] = static_cast<u64>(rc);
+    if (mine) {
+        Guard lk(g.lock);
+        service_channel();
+    }
+    return Next::Resume;
+}
+
+void ams_poll_interrupts(u64 now) {
+    if (!g.enabled) return;
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.partition_count; ++i) {
+        Partition& p = h.partitions[i];
+        for (u32 j = 0; j < p.vcpu_count; ++j) {
+            Vcpu& v = p.vcpus[j];
+            if (v.state != VcpuState::PageWait || !(v.regs.msr & msr::EE)) continue;
+            if (static_cast<i64>(v.sprs.dec) - static_cast<i64>(now - v.sprs.dec_tb) >= 0) continue;
+            if (!on_interrupt_pending(g.requests, v.fault, now)) continue;
+            bool wake = false;
+            {
+                Guard pg(p.lock);
+                if (v.state == VcpuState::PageWait) v.state = VcpuState::Runnable, wake = true;
+            }
+            if (wake) make_runnable(v);
+        }
+    }
+}
+
+void ams_partition_ended(Partition& p) {
+    if (!g.enabled) return;
+    for (u32 i = 0; i < p.vcpu_count; ++i) detach_vcpu(g.requests, p.vcpus[i].fault);
+    if (&p == g.psp || g.closed) return;
+    // Only the PSP left running: close its channel; it powers off.
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.partition_count; ++i) {
+        Partition& o = h.partitions[i];
+        if (&o != g.psp && &o != &p && !o.finished) return;
+    }
+    g.closed = true;
+    g.channel.close();
+    prod_psp();
+}
+
+u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {
+    u64 faults = 0, wait_tb = 0;
+    u32 max_out = 0;
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        const VcpuFaultState& f = p.vcpus[i].fault;
+        faults += f.faults, wait_tb += f.wait_tb_total;
+        if (f.max_outstanding > max_out) max_out = f.max_outstanding;
+    }
+    PoolPartitionStats s{};
+    if (g.enabled && p.mem_mode == MemMode::Shared) s = g.pool.stats(p.slot);
+    return format(buf, n,
+                  ",\"page_ins\":%lu,\"page_outs\":%lu,\"hv_faults\":%lu,\"fault_wait_tb\":%lu,"
+                  "\"max_outstanding\":%u,\"resident_pages\":%lu,\"pinned_pages\":%lu",
+                  s.page_ins, s.page_outs, faults, wait_tb, max_out, s.resident, s.pinned);
+}
+
+void ams_print_stats() {
+    if (!g.enabled) return;
+    const PagingPoolStats& r = g.requests.stats();
+    log_raw("PV-STAT {\"type\":\"pool\",\"frames\":%lu,\"free\":%lu,\"pool_faults\":%lu,"
+            "\"request_pool_exhausted_waits\":%lu,\"max_requests_in_flight\":%u,\"paging_requests\":%u}",
+            g.pool.frames(), g.pool.free_frames(), g.pool_faults, r.exhausted_waits, r.max_allocated,
+            g.requests.capacity());
+}
+
+}  // namespace pv

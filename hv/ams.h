@@ -1,0 +1,45 @@
+// Active Memory Sharing: shared-memory partitions whose logical pages live in
+// the shared pool's frames only while resident, paged by the hypervisor
+// through the paging service partition (PSP). See docs/shared-pool.md,
+// docs/page-fault.md, docs/crq.md, docs/paging-service.md.
+#pragma once
+#include "hv/hcall.h"
+#include "hv/partition.h"
+
+namespace pv {
+
+struct BundleEntry;
+
+inline constexpr u32 kPspCrqUnit = 0x30001000;
+
+// Boot: carve the pool, attach the paging device. False (with the reason
+// printed) when the configuration cannot be honoured.
+[[nodiscard]] bool ams_init(const SystemConfig& cfg);
+bool ams_enabled();
+bool ams_is_psp(const Partition& p);
+void ams_mark_psp(Partition& p);
+// Boot: a shared partition's logical memory: tables, pool slot, and the
+// pages holding its image, RTAS area and device tree made resident.
+[[nodiscard]] bool ams_create_partition(Partition& p, const PartitionConfig& pc, u32 slot);
+// Boot: put data at logical addr of a shared partition (pages get frames, dirty).
+[[nodiscard]] bool ams_populate(Partition& p, u64 addr, const void* data, u64 len);
+// Boot: the PSP gets the device registers, its DMA window and the
+// /poolvisor-paging node in its device tree (fdt of fdt_size bytes, grown in place).
+[[nodiscard]] bool ams_attach_psp(Partition& psp, void* fdt, u32 fdt_size);
+
+// HDSI/HISI at logical `addr` of a shared partition (inside its memory).
+Next ams_storage_fault(Vcpu& v, u64 addr);
+// A hypervisor access on the partition's behalf found [addr, addr+len) not
+// resident: start the page-in and park v (the caller re-executes the hcall).
+bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len);
+// CRQ hcalls (H_REG_CRQ, H_FREE_CRQ, H_SEND_CRQ, H_ENABLE_CRQ).
+Next ams_crq_hcall(Vcpu& v, u64 number);
+// Parked vCPUs whose decrementer fired may run to take it (wake-ups enabled).
+void ams_poll_interrupts(u64 now);
+// A partition ended: forget its vCPUs; when only the PSP is left, close its channel.
+void ams_partition_ended(Partition& p);
+void ams_print_stats();
+// Per-partition PV-STAT fields (appended to its line).
+u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n);
+
+}  // namespace pv
