@@ -27,7 +27,7 @@ namespace pv {
 namespace {
 
 constexpr u32 kMaxRequests = 256;
-constexpr u64 kPspRegsLogical = u64{1} << 40;  // far above any PSP memory
+constexpr u64 kPspRegsLogical = u64{1} << 36;  // far above any PSP memory (desired_mem <= 4G)
 
 struct Ams {
     bool enabled = false;
@@ -369,23 +369,33 @@ bool ams_populate(Partition& p, u64 addr, const void* data, u64 len) {
 }
 
 bool ams_attach_psp(Partition& psp, void* fdt, u32 fdt_size) {
-    for (u64 off = 0; off < g.device.regs_size; off += kPageSize)
+    for (u64 off = 0; off < g.device.regs_size; off += kPageSize) {
         if (psp.radix.map(page_of(LogicalAddr{kPspRegsLogical + off}), frame_of(HostReal{g.device.regs_phys + off}),
-                          Perm::RW, RadixTable::MapKind::Io) != Err::Ok)
+                          Perm::RW, RadixTable::MapKind::Io) != Err::Ok) {
+            log("paging: cannot map the device registers into %s", psp.name);
             return false;
+        }
+    }
     // The PSP's own memory is reachable by its device at bus address = logical address.
-    if (!arch::dma_map(0, psp.mem_base, true, true, psp.mem_bytes / kPageSize)) return false;
-    if (fdt_open_into(fdt, fdt, static_cast<int>(fdt_size)) != 0) return false;
-    int node = fdt_add_subnode(fdt, 0, "poolvisor-paging");
-    if (node < 0) return false;
+    if (!arch::dma_map(0, psp.mem_base, true, true, psp.mem_bytes / kPageSize)) {
+        log("paging: cannot open %s's memory to its device (%lu TCEs)", psp.name, g.device.dma_pages);
+        return false;
+    }
+    int rc = fdt_open_into(fdt, fdt, static_cast<int>(fdt_size));
+    int node = rc ? rc : fdt_add_subnode(fdt, 0, "poolvisor-paging");
+    if (node < 0) {
+        log("paging: cannot add the paging node to %s's device tree: %s", psp.name, fdt_strerror(node));
+        return false;
+    }
     fdt64_t regs[2] = {cpu_to_fdt64(kPspRegsLogical), cpu_to_fdt64(g.device.regs_size)};
     bool ok = fdt_setprop_string(fdt, node, "compatible", "poolvisor,paging-service-v1") == 0 &&
               fdt_setprop_u32(fdt, node, "crq-unit-address", kPspCrqUnit) == 0 &&
               fdt_setprop(fdt, node, "nvme-regs", regs, sizeof regs) == 0 &&
               fdt_setprop_u64(fdt, node, "dma-request-base", g.dma_request_index * kPageSize) == 0 &&
               fdt_setprop_u32(fdt, node, "paging-requests", g.requests.capacity()) == 0 &&
-              fdt_setprop_string(fdt, node, "paging-devices", "nvme0") == 0;
-    return ok && fdt_pack(fdt) == 0;
+              fdt_setprop_string(fdt, node, "paging-devices", "nvme0") == 0 && fdt_pack(fdt) == 0;
+    if (!ok) log("paging: %s's device tree has no room for the paging node", psp.name);
+    return ok;
 }
 
 Next ams_storage_fault(Vcpu& v, u64 addr) {

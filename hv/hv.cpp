@@ -43,7 +43,7 @@ HostReal table_alloc(void* ctx, u64 bytes) {
 // Root (64 KiB) + a leaf table per 2 MiB + a level-3 table per GiB + one
 // level-2 table, plus slack for alignment.
 u64 table_bytes_for(u64 mem_bytes) {
-    return radix::kRootBytes + ((mem_bytes >> 21) + (mem_bytes >> 30) + 4) * radix::kDirBytes;
+    return radix::kRootBytes + ((mem_bytes >> 21) + (mem_bytes >> 30) + 8) * radix::kDirBytes;
 }
 
 bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
