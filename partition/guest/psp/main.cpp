@@ -1,0 +1,425 @@
+// psp: the paging service partition (docs/paging-service.md). It owns the
+// paging device, an NVMe controller whose registers the hypervisor mapped at
+// `nvme-regs`, and moves pages between it and the shared memory pool's frames
+// for the hypervisor, over a CRQ (docs/crq.md):
+//   1. /poolvisor-paging from the device tree;
+//   2. NVMe bring-up (vio/nvme, polling), identify, I/O queues;
+//   3. raw sequential read throughput from block 0: PV-BENCH psp_raw_read;
+//   4. H_REG_CRQ, init handshake, SetDescTable;
+//   5. serve doorbells (service.cpp) until the hypervisor closes the channel
+//      (FF 02), then shut the controller down and power off.
+// One vCPU; real mode. DMA: bus address = our logical address for our own
+// memory (the hypervisor's identity TCE window), so the driver's queues, the
+// benchmark buffer and the descriptor table need no translation.
+#include <libfdt.h>
+#include <string.h>
+
+#include "partition/guest/psp/service.h"
+#include "partition/guest/rt/console.h"
+#include "partition/guest/rt/cpu.h"
+#include "partition/guest/rt/hcall.h"
+#include "partition/guest/rt/platform.h"
+#include "vio/nvme.h"
+
+using namespace rt;
+namespace nvme = pv::nvme;
+namespace crq = pv::crq;
+using psp::PagingService;
+
+namespace {
+
+constexpr const char* kNodePath = "/poolvisor-paging";
+constexpr const char* kCompatible = "poolvisor,paging-service-v1";
+constexpr u64 kQueueBytes = 4096;              // one page: 256 entries
+constexpr u64 kBenchBufferBytes = 256 * KiB;   // one read command's worth
+constexpr u64 kDefaultBenchMiB = 8, kMaxBenchMiB = 64;
+constexpr u64 kDefaultSpinUs = 20;     // keep polling this long after an entry before ceding
+constexpr u64 kMaxSpinUs = 10000;
+constexpr u64 kDefaultCedeUs = 5000;   // the decrementer bounds each H_CEDE (H_PROD is the real wake-up)
+constexpr u64 kMinCedeUs = 100, kMaxCedeUs = 1000000;
+constexpr u64 kWaitLogUs = 10000000;   // "still waiting" while the channel is not serving
+constexpr u32 kSendSpins = 8;          // H_SEND_CRQ retries on H_DROPPED before ceding between them
+constexpr u64 kSendBackoffUs = 20;
+constexpr u64 kSendWarnUs = 1000000;
+
+// The driver's queues and identify/PRP pages, and our CRQ queue: in .bss,
+// zeroed by crt0, page aligned.
+alignas(4096) constinit u8 g_dma_area[nvme::kDmaAreaBytes]{};
+alignas(4096) constinit u8 g_queue[kQueueBytes]{};
+
+u64 addr_of(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+template <typename T>
+T* ptr_at(u64 a) {
+    return reinterpret_cast<T*>(static_cast<uintptr_t>(a));
+}
+
+// --- the device-tree node --------------------------------------------------
+
+struct PagingNode {
+    u32 unit = 0;
+    u64 regs = 0, regs_size = 0;
+    u64 dma_request_base = 0;
+    u32 requests = 0;
+    char devices[96] = {};
+};
+
+enum class NodeResult { Ok, Missing, Bad };
+
+const fdt32_t* prop_cells(const void* fdt, int node, const char* name, int cells) {
+    int len = 0;
+    auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, name, &len));
+    return p && len == cells * 4 ? p : nullptr;
+}
+
+u64 read_cells(const fdt32_t* p, int cells) {
+    u64 v = 0;
+    for (int i = 0; i < cells; ++i) v = (v << 32) | fdt32_to_cpu(p[i]);
+    return v;
+}
+
+NodeResult bad_prop(const char* name, const char* want) {
+    log("%s: property %s missing or not %s", kNodePath, name, want);
+    return NodeResult::Bad;
+}
+
+NodeResult read_node(const void* fdt, PagingNode& n) {
+    int node = fdt_path_offset(fdt, kNodePath);
+    if (node < 0) node = fdt_node_offset_by_compatible(fdt, -1, kCompatible);
+    if (node < 0) return NodeResult::Missing;
+    if (fdt_node_check_compatible(fdt, node, kCompatible) != 0) {
+        log("%s: not compatible with \"%s\"", kNodePath, kCompatible);
+        return NodeResult::Bad;
+    }
+    const fdt32_t* p;
+    if (!(p = prop_cells(fdt, node, "crq-unit-address", 1))) return bad_prop("crq-unit-address", "a u32");
+    n.unit = fdt32_to_cpu(p[0]);
+    if (!(p = prop_cells(fdt, node, "nvme-regs", 4))) return bad_prop("nvme-regs", "a u64 address and a u64 size");
+    n.regs = read_cells(p, 2);
+    n.regs_size = read_cells(p + 2, 2);
+    if (!(p = prop_cells(fdt, node, "dma-request-base", 2))) return bad_prop("dma-request-base", "a u64");
+    n.dma_request_base = read_cells(p, 2);
+    if (!(p = prop_cells(fdt, node, "paging-requests", 1))) return bad_prop("paging-requests", "a u32");
+    n.requests = fdt32_to_cpu(p[0]);
+    if (n.requests == 0 || n.requests > 0xffff) {
+        log("%s: paging-requests %u: want 1..65535 (SetDescTable carries 16 bits)", kNodePath, n.requests);
+        return NodeResult::Bad;
+    }
+    if (n.regs == 0 || n.regs_size < 0x2000) {
+        log("%s: nvme-regs 0x%lx size 0x%lx: want a mapped NVMe BAR0 of at least 8 KiB", kNodePath, n.regs,
+            n.regs_size);
+        return NodeResult::Bad;
+    }
+    if (n.dma_request_base & (pv::kPageSize - 1)) {
+        log("%s: dma-request-base 0x%lx is not 4 KiB aligned", kNodePath, n.dma_request_base);
+        return NodeResult::Bad;
+    }
+    // Device names, for the log only (device 0 is the NVMe controller).
+    size_t used = 0;
+    int count = fdt_stringlist_count(fdt, node, "paging-devices");
+    for (int i = 0; i < count; ++i) {
+        int len = 0;
+        const char* s = fdt_stringlist_get(fdt, node, "paging-devices", i, &len);
+        if (!s) break;
+        used += format(n.devices + used, static_cast<u32>(sizeof n.devices - used), "%s%s", i ? " " : "", s);
+    }
+    if (used == 0) format(n.devices, sizeof n.devices, "(none named)");
+    return NodeResult::Ok;
+}
+
+// --- the NVMe controller ---------------------------------------------------
+// BAR0 as the hypervisor mapped it: cache-inhibited partition-scoped PTEs, so
+// ordinary loads and stores in real mode (the *cix forms are hypervisor-only).
+// As Linux's in_le32/out_le32 on POWER (we run little-endian, as the
+// registers are): sync before every access, so that our stores to the queues
+// reach memory before a doorbell write and a register read is not satisfied
+// ahead of earlier accesses; after a load, twi + isync so that nothing runs
+// ahead of the value. Offsets beyond the mapping read as all ones (what a dead
+// device reads as) and writes there are dropped.
+
+struct Bar {
+    u64 base, size;
+};
+constinit Bar g_bar{};
+
+bool in_bar(u32 off, u32 len) { return u64{off} + len <= g_bar.size; }
+
+u32 bar_read32(void*, u32 off) {
+    if (!in_bar(off, 4)) return ~u32{0};
+    u32 v;
+    asm volatile("sync; lwzx %0, 0, %1; twi 0, %0, 0; isync" : "=r"(v) : "r"(g_bar.base + off) : "memory");
+    return v;
+}
+
+u64 bar_read64(void*, u32 off) {
+    if (!in_bar(off, 8)) return ~u64{0};
+    u64 v;
+    asm volatile("sync; ldx %0, 0, %1; twi 0, %0, 0; isync" : "=r"(v) : "r"(g_bar.base + off) : "memory");
+    return v;
+}
+
+void bar_write32(void*, u32 off, u32 v) {
+    if (!in_bar(off, 4)) return;
+    asm volatile("sync; stwx %0, 0, %1" : : "r"(v), "r"(g_bar.base + off) : "memory");
+}
+
+void bar_write64(void*, u32 off, u64 v) {
+    if (!in_bar(off, 8)) return;
+    asm volatile("sync; stdx %0, 0, %1" : : "r"(v), "r"(g_bar.base + off) : "memory");
+}
+
+u64 dma_identity(void*, const void* p) { return addr_of(p); }
+u64 clock_now(void*) { return timebase(); }
+
+// Controller enable, identify, I/O queues; *step names what failed.
+u32 bring_up(nvme::NvmeDriver& d, const char** step) {
+    u32 s;
+    *step = "controller enable";
+    if ((s = d.init())) return s;
+    *step = "identify";
+    if ((s = d.identify())) return s;
+    *step = "I/O queue creation";
+    return d.create_io_queues();
+}
+
+u32 dev_io(void* c, bool write, u64 block, u32 count, u64 dma) {
+    auto* d = static_cast<nvme::NvmeDriver*>(c);
+    return write ? d->write(block, count, dma) : d->read(block, count, dma);
+}
+
+u32 dev_reset(void* c) {
+    const char* step = "";
+    u32 s = bring_up(*static_cast<nvme::NvmeDriver*>(c), &step);
+    if (s) log("nvme: reset: %s failed: %s (0x%x)", step, nvme::status_name(s), s);
+    return s;
+}
+
+u64 dev_blocks(void* c) { return static_cast<nvme::NvmeDriver*>(c)->blocks(); }
+u32 dev_max_blocks(void* c) { return static_cast<nvme::NvmeDriver*>(c)->max_blocks(); }
+
+// Raw sequential read of `mib` MiB from block 0 in commands of up to 256 KiB
+// into buf (bus address = logical address). Returns the driver status.
+u32 bench_raw_read(nvme::NvmeDriver& d, u64 buf, u64 mib) {
+    if (mib == 0) {
+        log("raw read benchmark off (bench_mib=0)");
+        return nvme::kOk;
+    }
+    u32 chunk = d.max_blocks();
+    if (chunk > kBenchBufferBytes / nvme::kLbaBytes) chunk = static_cast<u32>(kBenchBufferBytes / nvme::kLbaBytes);
+    u64 total = mib * MiB / nvme::kLbaBytes;
+    if (total > d.blocks()) total = d.blocks();
+    if (chunk) total -= total % chunk;
+    if (chunk == 0 || total == 0) {
+        log("raw read benchmark skipped: %lu blocks, %u per command", d.blocks(), chunk);
+        return nvme::kOk;
+    }
+    u32 s = 0;
+    u64 lba = 0;
+    u64 t0 = timebase();
+    for (; lba < total; lba += chunk)
+        if ((s = d.read(lba, chunk, buf))) break;
+    u64 ticks = timebase() - t0;
+    if (s) {
+        log("raw read benchmark: read at block %lu failed: %s (0x%x)", lba, nvme::status_name(s), s);
+        return s;
+    }
+    if (ticks == 0) ticks = 1;
+    u64 hz = platform().timebase_hz;
+    u64 bytes = total * nvme::kLbaBytes, cmds = total / chunk;
+    log("raw read %lu KiB from block 0 in %u KiB commands: %lu MiB/s, %lu us per command", bytes >> 10,
+        chunk * nvme::kLbaBytes >> 10, bytes * hz / ticks >> 20, ticks * 1000000 / hz / cmds);
+    log("PV-BENCH {\"name\":\"psp_raw_read\",\"value\":%lu,\"unit\":\"MiB/s\",\"goal\":null}", bytes * hz / ticks >> 20);
+    log("PV-BENCH {\"name\":\"psp_raw_read_ticks_per_page\",\"value\":%lu,\"unit\":\"timebase_ticks\",\"goal\":null}",
+        ticks / (bytes / pv::kPageSize));
+    return nvme::kOk;
+}
+
+// --- the CRQ ---------------------------------------------------------------
+
+struct Channel {
+    u32 unit;
+    u64 dropped;  // H_SEND_CRQ answered H_DROPPED (the hypervisor's 64-entry ring full)
+};
+
+// H_SEND_CRQ, again while the hypervisor's ring is full: an answer must not
+// be lost (the request would hang). First a few immediate tries, then short
+// decrementer-bounded H_CEDEs, so the hypervisor's service gets to drain it.
+i64 send_entry(void* c, const pv::CrqEntry& e) {
+    auto* ch = static_cast<Channel*>(c);
+    u64 since = 0;
+    bool warned = false;
+    for (u32 attempt = 0;; ++attempt) {
+        i64 rc = rt_hcall(crq::H_SEND_CRQ, ch->unit, e.hi(), e.lo());
+        if (rc != crq::H_DROPPED && !hcall_busy(rc)) return rc;
+        ++ch->dropped;
+        u64 now = timebase();
+        if (attempt == 0) {
+            since = now;
+        } else if (!warned && now - since > ticks_from_us(kSendWarnUs)) {
+            log("H_SEND_CRQ: the hypervisor's ring has been full for a second; still retrying");
+            warned = true;
+        }
+        if (attempt >= kSendSpins) cede(ticks_from_us(kSendBackoffUs));
+    }
+}
+
+// H_REG_CRQ of our zeroed queue; if one is registered already (we were
+// restarted without the hypervisor noticing), free it and register again.
+i64 register_queue(u32 unit, psp::CrqQueue& q) {
+    q.reset();
+    i64 rc = rt_hcall(crq::H_REG_CRQ, unit, addr_of(g_queue), kQueueBytes);
+    if (rc == papr::H_RESOURCE) {
+        log("H_REG_CRQ: a queue is registered already: freeing it and registering again");
+        rt_hcall(crq::H_FREE_CRQ, unit);
+        q.reset();
+        rc = rt_hcall(crq::H_REG_CRQ, unit, addr_of(g_queue), kQueueBytes);
+    }
+    return rc;
+}
+
+// The end: controller shut down (a normal shutdown also flushes its write
+// cache), queue freed, power off.
+[[noreturn]] void finish(PagingService::Action why, const PagingService* svc, nvme::NvmeDriver& d, const Channel& ch) {
+    u32 s = d.shutdown();
+    if (s) log("nvme: shutdown: %s (0x%x)", nvme::status_name(s), s);
+    if (svc) {
+        const psp::Counters& c = svc->counters();
+        if (why == PagingService::Action::Closed)
+            log("channel closed, %lu page-ins, %lu page-outs, %lu errors", c.page_ins, c.page_outs, c.errors);
+        if (c.requests) svc->log_stats("final");
+        if (c.page_ins)
+            log("PV-BENCH {\"name\":\"psp_page_in_device_ticks\",\"value\":%lu,\"unit\":\"timebase_ticks\","
+                "\"goal\":null}",
+                c.page_in_ticks / c.page_ins);
+    }
+    if (ch.dropped) log("H_SEND_CRQ: %lu retries with the hypervisor's ring full", ch.dropped);
+    rt_hcall(crq::H_FREE_CRQ, ch.unit);
+    power_off();
+}
+
+// Poll the queue; with nothing there for a little while, H_CEDE (the
+// hypervisor H_PRODs us when it delivers; the decrementer is a safety net).
+[[noreturn]] void serve(psp::CrqQueue& q, PagingService& svc, nvme::NvmeDriver& d, const Channel& ch) {
+    u64 spin_us = bootarg_u64("spin_us", kDefaultSpinUs);
+    u64 cede_us = bootarg_u64("cede_us", kDefaultCedeUs);
+    if (spin_us > kMaxSpinUs) spin_us = kMaxSpinUs;
+    if (cede_us < kMinCedeUs) cede_us = kMinCedeUs;
+    if (cede_us > kMaxCedeUs) cede_us = kMaxCedeUs;
+    const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
+    u64 active = timebase(), logged = active;
+    for (;;) {
+        pv::CrqEntry e;
+        if (q.poll(e)) {
+            PagingService::Action a = svc.handle(e);
+            if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
+            active = timebase();
+            continue;
+        }
+        u64 now = timebase();
+        if (now - active < spin) continue;
+        if (svc.state() != PagingService::State::Serving && now - logged >= wait_log) {
+            log("still %s", svc.state_name());
+            logged = now;
+        }
+        cede(cede_ticks);
+    }
+}
+
+}  // namespace
+
+extern "C" [[noreturn]] void pv_main(const void* fdt) {
+    if (!init(fdt, "psp")) halt();
+    const Platform& p = platform();
+    log("paging service partition: %lu MiB, %u vCPUs, timebase %lu Hz", p.mem_size >> 20, p.cpus_in_tree,
+        p.timebase_hz);
+    if (p.cpus_in_tree > 1) log("one vCPU serves: the other %u stay stopped", p.cpus_in_tree - 1);
+
+    PagingNode node;
+    switch (read_node(p.fdt, node)) {
+    case NodeResult::Ok: break;
+    case NodeResult::Missing: log("no paging device node"); power_off();
+    case NodeResult::Bad: power_off();
+    }
+    log("%s: CRQ unit 0x%x, NVMe registers at 0x%lx (0x%lx bytes), request window at bus 0x%lx, %u request ids, "
+        "devices: %s",
+        kNodePath, node.unit, node.regs, node.regs_size, node.dma_request_base, node.requests, node.devices);
+    if (node.dma_request_base < p.mem_size)
+        log("warning: the request window (bus 0x%lx) overlaps our own identity window [0, 0x%lx)",
+            node.dma_request_base, p.mem_size);
+
+    // Free memory (above the image, below the top 2 MiB): the benchmark
+    // buffer, then the same pages for the descriptor table, zeroed after the
+    // benchmark. All of our memory is in the identity DMA window.
+    Range free = free_memory();
+    u64 table_bytes = align_up(u64{node.requests} * pv::paging::kDescriptorBytes, pv::kPageSize);
+    u64 need = table_bytes > kBenchBufferBytes ? table_bytes : kBenchBufferBytes;
+    if (free.end - free.base < need) {
+        log("not enough free memory for a %lu KiB descriptor table and a %lu KiB buffer (free 0x%lx-0x%lx)",
+            table_bytes >> 10, kBenchBufferBytes >> 10, free.base, free.end);
+        power_off();
+    }
+    u64 table_addr = free.base;
+    u64 bench_buf = free.base;
+
+    // The controller.
+    g_bar = {node.regs, node.regs_size};
+    nvme::NvmeHw hw{bar_read32, bar_write32, bar_read64, bar_write64, nullptr};
+    nvme::NvmeDma dma;
+    dma.base = g_dma_area;
+    dma.size = sizeof g_dma_area;
+    dma.dma_addr = dma_identity;
+    nvme::NvmeClock clock;
+    clock.now = clock_now;
+    clock.ticks_per_ms = p.timebase_hz / 1000;
+    nvme::NvmeDriver drv(hw, dma, clock);
+    const char* step = "";
+    u32 dev_status = bring_up(drv, &step);
+    if (dev_status) {
+        log("nvme: %s failed: %s (0x%x), CAP 0x%lx, VS 0x%x, CSTS 0x%x: every paging request will fail", step,
+            nvme::status_name(dev_status), dev_status, drv.cap(), drv.version(), bar_read32(nullptr, 0x1c));
+    } else {
+        u32 vs = drv.version();
+        log("nvme: %s serial %s firmware %s, NVMe %u.%u, %lu blocks of 512 bytes (%lu MiB), %u blocks per "
+            "command, queue depth %u",
+            drv.model(), drv.serial(), drv.firmware(), vs >> 16, (vs >> 8) & 0xff, drv.blocks(), drv.blocks() >> 11,
+            drv.max_blocks(), drv.queue_depth());
+        u64 mib = bootarg_u64("bench_mib", kDefaultBenchMiB);
+        u32 s = bench_raw_read(drv, bench_buf, mib > kMaxBenchMiB ? kMaxBenchMiB : mib);
+        if (s == nvme::kTimeout || s == nvme::kFatal) {
+            dev_status = dev_reset(&drv);
+            if (dev_status) log("nvme: unusable after the benchmark: every paging request will fail");
+        }
+    }
+
+    // The channel.
+    Channel ch{node.unit, 0};
+    memset(ptr_at<u8>(table_addr), 0, table_bytes);  // after the benchmark: the same pages
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);           // zeroes visible before the hypervisor may write
+    psp::CrqQueue queue(g_queue, kQueueBytes);
+    i64 rc = register_queue(node.unit, queue);
+    if (rc != papr::H_SUCCESS && rc != crq::H_CLOSED) {
+        log("H_REG_CRQ(unit 0x%x, 0x%lx, %lu) returned %ld: no channel to the hypervisor", node.unit,
+            addr_of(g_queue), kQueueBytes, rc);
+        finish(PagingService::Action::Fatal, nullptr, drv, ch);
+    }
+    log("CRQ registered at 0x%lx: %s", addr_of(g_queue),
+        rc == papr::H_SUCCESS ? "sending the init request" : "waiting for the hypervisor to open its end");
+
+    PagingService::Setup s;
+    s.send = send_entry;
+    s.send_ctx = &ch;
+    s.now = clock_now;
+    s.ticks_per_us = p.timebase_hz / 1000000 ? p.timebase_hz / 1000000 : 1;
+    s.dev.io = dev_io;
+    s.dev.reset = dev_reset;
+    s.dev.blocks = dev_blocks;
+    s.dev.max_blocks = dev_max_blocks;
+    s.dev.ctx = &drv;
+    s.dev_status = dev_status;
+    s.table = ptr_at<u8>(table_addr);
+    s.table_addr = table_addr;
+    s.entries = static_cast<u16>(node.requests);
+    s.dma_request_base = node.dma_request_base;
+    PagingService svc(s);
+    svc.start(rc == papr::H_SUCCESS);
+    serve(queue, svc, drv, ch);
+}

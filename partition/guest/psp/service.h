@@ -1,0 +1,132 @@
+// The paging service proper, portable (no hcalls, no POWER instructions), so
+// that it also runs on the host against the hypervisor's own CrqChannel and a
+// fake device (service_test.cpp). main.cpp gives it the hcalls, the NVMe
+// controller and the polling loop. Contract: docs/paging-service.md, docs/crq.md.
+#pragma once
+#include "vio/paging_protocol.h"
+
+namespace psp {
+
+using pv::CrqEntry;
+using pv::i64;
+using pv::u16;
+using pv::u32;
+using pv::u64;
+using pv::u8;
+
+// The partition's end of the CRQ: the queue pages it registered with
+// H_REG_CRQ, read at a cursor. The hypervisor writes bytes 1..15 of a slot and
+// then the valid byte with a release store; poll() loads the valid byte, then
+// (acquire: lwsync) the rest, and frees the slot with a release store of 0 so
+// that its reads are done before the hypervisor may write the slot again.
+class CrqQueue {
+public:
+    CrqQueue(u8* base, u32 bytes) : base_(base), bytes_(bytes) {}
+    // The entry at the cursor, if any: copied out, slot freed, cursor advanced.
+    [[nodiscard]] bool poll(CrqEntry& out);
+    // Zeroes every slot and rewinds (before H_REG_CRQ).
+    void reset();
+    u32 cursor() const { return cursor_; }
+
+private:
+    u8* base_;
+    u32 bytes_;
+    u32 cursor_ = 0;
+};
+
+// The paging device as the service sees it: NVMe in the image (main.cpp),
+// a fake in the host test. Statuses are vio/nvme.h's: 0, an NVMe completion
+// status (SCT << 8 | SC, at most 0x7ff), or the driver's own (kTimeout, ...).
+struct BlockDevice {
+    u32 (*io)(void* ctx, bool write, u64 block, u32 count, u64 dma) = nullptr;
+    u32 (*reset)(void* ctx) = nullptr;  // controller reset and bring-up again; 0 = usable
+    u64 (*blocks)(void* ctx) = nullptr;
+    u32 (*max_blocks)(void* ctx) = nullptr;  // per command
+    void* ctx = nullptr;
+};
+
+// H_SEND_CRQ of one entry, retried by the caller while the hypervisor's ring
+// is full (H_DROPPED): returns the final PAPR code.
+using SendFn = i64 (*)(void* ctx, const CrqEntry& e);
+using NowFn = u64 (*)(void* ctx);
+
+// Our own codes in a Failure's detail (besides the NVMe driver's statuses).
+enum Detail : u32 {
+    kDetailNoTable = 0x20001,      // doorbell before the descriptor table was accepted
+    kDetailReqId = 0x20002,        // req_id beyond the table
+    kDetailMismatch = 0x20003,     // descriptor opcode / tag / lpid differ from the doorbell
+    kDetailBlocks = 0x20004,       // blocks 0 or more than one command moves
+    kDetailRange = 0x20005,        // blocks beyond the end of the device
+    kDetailDmaWindow = 0x20006,    // DMA range outside request id's own page of the request window
+    kDetailDmaAlign = 0x20007,     // DMA address not dword aligned
+    kDetailDeviceDown = 0x20008,   // no usable controller (bring-up or resets failed)
+};
+
+struct Counters {
+    u64 requests = 0;       // doorbells received
+    u64 page_ins = 0;       // completed with status 0
+    u64 page_outs = 0;      // completed with status 0
+    u64 errors = 0;         // answered with a Failure or a non-zero status
+    u64 failures = 0;       // of which Failures
+    u64 resets = 0;         // controller resets after a timeout or fatal status
+    u64 page_in_ticks = 0;  // device time of the successful page-ins
+    u64 page_out_ticks = 0;
+    u64 send_errors = 0;    // answers H_SEND_CRQ did not take (H_CLOSED: the channel is going away)
+    u64 ignored = 0;        // entries that were not for us or not expected now
+};
+
+class PagingService {
+public:
+    struct Setup {
+        SendFn send = nullptr;
+        void* send_ctx = nullptr;
+        NowFn now = nullptr;  // for device-time statistics
+        void* now_ctx = nullptr;
+        u64 ticks_per_us = 1;
+        BlockDevice dev;
+        u32 dev_status = 0;    // bring-up result: non-zero = no usable device
+        u8* table = nullptr;   // descriptor table, zeroed, page aligned, entries * 32 bytes
+        u64 table_addr = 0;    // its logical address (what SetDescTable names)
+        u16 entries = 0;       // = paging-requests
+        u64 dma_request_base = 0;
+        u32 log_every = 1000;  // a statistics line every this many requests
+        u32 logged_errors = 16;  // errors logged one by one; the rest only counted
+    };
+    enum class State : u8 { WaitInit, WaitTable, Serving, Closed };
+    enum class Action : u8 {
+        Continue,
+        Closed,  // FF 02: the hypervisor closed the channel; shut down and power off
+        Fatal,   // the hypervisor refused the descriptor table; power off
+    };
+
+    explicit PagingService(const Setup& s) : s_(s) {}
+
+    // After H_REG_CRQ: partner_open (H_SUCCESS) means we send the init
+    // request; otherwise (H_CLOSED) the hypervisor sends it when it opens.
+    void start(bool partner_open);
+    // One entry taken from the queue.
+    Action handle(const CrqEntry& e);
+
+    State state() const { return state_; }
+    const char* state_name() const;
+    const Counters& counters() const { return c_; }
+    bool device_usable() const { return s_.dev_status == 0; }
+    void log_stats(const char* why) const;
+
+private:
+    void send(const CrqEntry& e, const char* what);
+    void send_table();
+    void serve(const pv::paging::IoRequestMsg& m);
+    void complete(const pv::paging::IoRequestMsg& m, u16 status);
+    void fail(const pv::paging::IoRequestMsg& m, pv::paging::FailureReason r, u32 detail);
+    void recover(u32 status);
+    bool log_error();  // true while errors are still logged one by one
+    void ignore(const CrqEntry& e, const char* why);
+    u64 now() const { return s_.now ? s_.now(s_.now_ctx) : 0; }
+
+    Setup s_;
+    State state_ = State::WaitInit;
+    Counters c_;
+};
+
+}  // namespace psp
