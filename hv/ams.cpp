@@ -40,6 +40,9 @@ struct Ams {
     // Page-ins that have a request but no frame yet (the pool was empty).
     PagingRequest* frame_wait[kMaxRequests];
     u32 frame_wait_len = 0;
+    // Requests started before the PSP was ready: sent when it is.
+    PagingRequest* unsent[kMaxRequests];
+    u32 unsent_len = 0;
 
     Partition* psp = nullptr;
     char psp_name[16]{};
@@ -79,7 +82,7 @@ bool rc_sample(void*, u32 slot, LogicalPage lp, bool& referenced, bool& changed)
     if (!rc) return false;
     referenced = rc->referenced;
     changed = rc->changed;
-    if (changed) (void)p.radix.set_rc(lp, true);
+    if (changed) (void)p.radix.set_changed(lp);
     return true;
 }
 
@@ -115,7 +118,12 @@ bool send_request(PagingRequest& r) {
     Partition& p = part_of_slot(r.partition_slot);
     bool page_in = r.kind == PagingRequest::Kind::PageIn;
     u64 index = g.dma_request_index + r.id;
-    if (!g.desc_ready || !arch::dma_map(index, frame_addr(r.frame), !page_in, page_in)) return false;
+    if (!g.desc_ready) {  // the PSP is still starting: it gets this once it is ready
+        if (g.unsent_len == kMaxRequests) return false;
+        g.unsent[g.unsent_len++] = &r;
+        return true;
+    }
+    if (!arch::dma_map(index, frame_addr(r.frame), !page_in, page_in)) return false;
     paging::Descriptor d{};
     d.op = page_in ? paging::Opcode::PageIn : paging::Opcode::PageOut;
     d.tag = r.tag;
@@ -143,6 +151,13 @@ void resume(const CompletionOutcome& out) {
 
 void start_page_in(PagingRequest& r);
 
+// A request ended: its waiters run again, and the request it freed may have
+// gone to a vCPU that waited for one (that page-in starts now).
+void finish(const CompletionOutcome& out) {
+    resume(out);
+    if (out.issue) start_page_in(*out.issue);
+}
+
 // A free frame appeared: the oldest page-in waiting for one gets it.
 void serve_frame_waiters() {
     while (g.frame_wait_len && g.pool.free_frames()) {
@@ -154,28 +169,43 @@ void serve_frame_waiters() {
 }
 
 // Evict until the free frames reach the pool's target: clean victims are freed
-// at once, dirty ones written out through the PSP first.
+// at once, dirty ones written out through the PSP. Victims are unmapped in a
+// batch and the TLB flushed once for all of them (a tlbie is a global,
+// synchronising flush under QEMU); no frame is reused or written before it.
 void reclaim() {
+    constexpr u32 kBatch = 64, kMinBatch = 32;
+    Victim batch[kBatch];
+    u32 n = 0;
+    // At least a batch's worth: each reclaim costs one TLB flush of the
+    // partitions involved, so evicting a frame or two at a time is dear.
     u64 target = g.pool.reclaim_target();
-    for (u64 n = 0; n < target || (g.frame_wait_len && !g.pool.free_frames() && n < 64); ++n) {
+    if (target || g.frame_wait_len) target = target > kMinBatch ? target : kMinBatch;
+    bool flush[kMaxPartitions]{};
+    while (n < kBatch && n < target) {
         auto victim = choose_victim(g.pool, RcAccess{rc_sample, nullptr});
-        if (!victim.ok()) return;
+        if (!victim.ok()) break;
         Victim vi = victim.value;
         Partition& p = part_of_slot(vi.slot);
         auto rc = p.radix.unmap_rc(vi.lp);
-        arch::tlb_flush_partition(p.lpid);
         if (rc && rc->changed) g.pool.note_changed(vi.slot, vi.lp);
         if (g.pool.begin_page_out(vi.slot, vi.lp) != Err::Ok) continue;
-        const PageInfo* info = g.pool.page(vi.slot, vi.lp);
-        if (info->on_device_valid) {
+        flush[vi.slot] = true;
+        batch[n++] = vi;
+    }
+    for (u32 s = 0; s < kMaxPartitions; ++s)
+        if (flush[s]) arch::tlb_flush_partition(part_of_slot(s).lpid);
+    for (u32 i = 0; i < n; ++i) {
+        Victim vi = batch[i];
+        Partition& p = part_of_slot(vi.slot);
+        if (g.pool.page(vi.slot, vi.lp)->on_device_valid) {
             (void)g.pool.finish_page_out(vi.slot, vi.lp, true);  // clean: nothing to write
             continue;
         }
         PagingRequest* r = start_page_out(g.requests, vi.slot, vi.lp, arch::timebase());
-        if (!r) {  // no request free: keep the page
+        if (!r) {  // no request free: the page stays, mapped again
             (void)g.pool.cancel_page_out(vi.slot, vi.lp, false);
             map_resident(p, vi.lp, vi.frame, false);
-            return;
+            continue;
         }
         start_io(g.requests, *r, vi.frame, device_block(p, vi.lp));
         if (!send_request(*r)) log("paging: cannot send a page-out to the PSP");
@@ -198,7 +228,7 @@ void start_page_in(PagingRequest& r) {
         (void)g.pool.mark_resident(r.partition_slot, r.lp, frame.value);
         map_resident(p, r.lp, frame.value, false);
         start_io(g.requests, r, frame.value, 0);
-        resume(on_completion(g.requests, r.id, r.tag, 0, arch::timebase()));
+        finish(on_completion(g.requests, r.id, r.tag, 0, arch::timebase()));
         return;
     }
     start_io(g.requests, r, frame.value, device_block(p, r.lp));
@@ -226,9 +256,7 @@ void complete(u32 id, u16 tag, u16 status) {
             log("paging: page-out of %s logical page 0x%lx failed (status 0x%x)", p.name, r.lp.value, status);
         }
     }
-    CompletionOutcome out = on_completion(g.requests, id, tag, status, arch::timebase());
-    resume(out);
-    if (out.issue) start_page_in(*out.issue);
+    finish(on_completion(g.requests, id, tag, status, arch::timebase()));
     serve_frame_waiters();
     if (g.pool.needs_reclaim()) reclaim();
 }
@@ -247,7 +275,14 @@ void handle_psp_message(const CrqEntry& e) {
         g.desc_table = m.table_addr;
         g.desc_ready = status == paging::TableStatus::Ok;
         deliver(paging::encode(paging::DescTableRespMsg{m.entries, status}));
-        if (g.desc_ready) log("paging: service partition %s ready (%u descriptors)", g.psp->name, m.entries);
+        if (g.desc_ready) {
+            log("paging: service partition %s ready (%u descriptors, %u requests waiting)", g.psp->name, m.entries,
+                g.unsent_len);
+            u32 n = g.unsent_len;
+            g.unsent_len = 0;
+            for (u32 i = 0; i < n; ++i)
+                if (!send_request(*g.unsent[i])) log("paging: cannot send a request to the PSP");
+        }
         return;
     }
     case paging::Opcode::Completion: {
@@ -301,7 +336,10 @@ bool ams_init(const SystemConfig& cfg) {
     for (u64 i = 0; i < g.pool_frames; ++i) new (&fi[i]) FrameInfo{};
     if (g.pool.init(frame_of(frames.value), std::span<FrameInfo>(fi, g.pool_frames)) != Err::Ok) return false;
     u32 nreq = pc.paging_requests < kMaxRequests ? pc.paging_requests : kMaxRequests;
-    g.requests.init(g.request_store, nreq, g.waiter_store, sizeof g.waiter_store / sizeof g.waiter_store[0]);
+    // A quarter of the requests are kept for page-outs: page-ins that wait
+    // for frames must never hold every request a page-out would need.
+    u32 reserve = nreq >= 4 ? nreq / 4 : 1;
+    g.requests.init(g.request_store, nreq, g.waiter_store, sizeof g.waiter_store / sizeof g.waiter_store[0], reserve);
     format(g.psp_name, sizeof g.psp_name, "%s", pc.paging_vios);
 
     // The PSP's TCE window: its own memory 1:1, then one page per request.

@@ -481,7 +481,7 @@ bool Parser::set_value(Key k, sv v) {
         return set_size(k, v, 0, ~u64{0}, "too large for 64 bits", kPagingAlign, "4K", cur().paging_offset);
     case kPoolMem: return set_size(k, v, 4 * kMiB, kMaxPoolBytes, "4M..32G", kMiB, "1M", out_.pool.pool_bytes);
     case kPagingVios: return set_paging_vios(v);
-    case kPagingRequests: return set_uint(k, v, 1, 256, out_.pool.paging_requests);
+    case kPagingRequests: return set_uint(k, v, 2, 256, out_.pool.paging_requests);
     case kFaultThreshold: return set_uint(k, v, 1, 64, out_.pool.fault_threshold);
     case kKeyCount: break;
     }

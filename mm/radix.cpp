@@ -179,6 +179,11 @@ std::optional<RadixTable::RefChange> RadixTable::unmap_rc(LogicalPage lp) {
     return RefChange{(before & R) != 0, (before & C) != 0};
 }
 
+bool RadixTable::set_changed(LogicalPage lp) {
+    Be64* slot = find_leaf_slot(lp);
+    return slot && update_leaf(*slot, [](u64 v) { return v | C; });
+}
+
 bool RadixTable::set_rc(LogicalPage lp, bool changed) {
     Be64* slot = find_leaf_slot(lp);
     if (!slot) return false;

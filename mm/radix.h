@@ -123,6 +123,9 @@ public:
     // a write through a cached translation needed C set already.
     std::optional<RefChange> unmap_rc(LogicalPage lp);
     bool set_rc(LogicalPage lp, bool changed);  // false if not mapped
+    // Set C alone (R untouched): the pager puts back a C bit it sampled, so
+    // that only R is cleared by reference sampling.
+    bool set_changed(LogicalPage lp);
 
     HostReal root() const { return root_; }
     u64 partition_table_dw0() const { return make_prte_dw0_host_radix(root_); }

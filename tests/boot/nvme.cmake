@@ -1,16 +1,9 @@
 # boot.nvme: the smp bundle on a machine with one PHB, a root port and an
-# NVMe disk. The hypervisor's NVMe self-test (arch/ppc64/nvme_selftest.cpp)
-# drives the disk with our own driver through TCE-restricted DMA, then the
-# partitions run as in boot.smp. The disk image is made fresh by a fixture.
-set(PV_NVME_IMG ${CMAKE_BINARY_DIR}/nvme-test.img)
-add_test(NAME boot.nvme_disk COMMAND sh -c "rm -f '${PV_NVME_IMG}' && truncate -s 64M '${PV_NVME_IMG}'")
-set_tests_properties(boot.nvme_disk PROPERTIES FIXTURES_SETUP pv_nvme_disk LABELS boot)
-
+# NVMe disk (a fresh image, boot_test.sh --disk). The hypervisor's NVMe
+# self-test (arch/ppc64/nvme_selftest.cpp) drives the disk with our own driver
+# through TCE-restricted DMA, then the partitions run as in boot.smp.
 add_test(NAME boot.nvme COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/smp.bundle --timeout 150
-    --qemu -device --qemu pnv-phb,chip-id=0,index=0,id=phb0
-    --qemu -device --qemu pnv-phb-root-port,id=rp0,bus=phb0
-    --qemu -drive --qemu file=${PV_NVME_IMG},format=raw,if=none,id=d0
-    --qemu -device --qemu nvme,drive=d0,serial=pv0,bus=rp0
+    --disk ${CMAKE_BINARY_DIR}/boot.nvme.img
     --expect "^poolvisor: nvme: QEMU NVMe Ctrl serial pv0, 131072 blocks of 512 bytes, PHB 0 BAR 0x[0-9a-f]+$"
     --expect "^poolvisor: nvme: DMA without a writable TCE was blocked: unmapped, revoked and read-only pages unchanged"
     --expect "^poolvisor: nvme: raw read [0-9]+ MiB in [0-9]+ KiB commands: [0-9]+ MiB/s"
@@ -21,4 +14,4 @@ add_test(NAME boot.nvme COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/smp.bundle -
     --expect "${STAT},\"name\":\"beta\",.*\"state\":\"stopped\""
     --expect "poolvisor: all partitions have ended; powering off"
     --reject "nvme: .*(FAILED|failed)|MISMATCH|FAIL|HYPERVISOR FAULT|killed")
-set_tests_properties(boot.nvme PROPERTIES FIXTURES_REQUIRED pv_nvme_disk LABELS boot)
+set_tests_properties(boot.nvme PROPERTIES LABELS boot)

@@ -623,7 +623,7 @@ TEST(ConfigAms, PoolKeyLimits) {
         u32 requests, threshold;
         u64 bytes;
     };
-    for (Case c : {Case{"paging_requests = 1\nfault_threshold = 1\n", "4M", 1, 1, 4u << 20},
+    for (Case c : {Case{"paging_requests = 2\nfault_threshold = 1\n", "4M", 2, 1, 4u << 20},
                    Case{"paging_requests = 256\nfault_threshold = 64\n", "32G", 256, 64, u64{32} << 30},
                    Case{"fault_threshold = 8\n", "4096k", 32, 8, 4u << 20},
                    Case{"paging_requests = 0100\n", "1g", 100, 2, u64{1} << 30}}) {
@@ -777,8 +777,8 @@ TEST(ConfigAmsError, PagingVios) {
 
 TEST(ConfigAmsError, PagingRequestsAndFaultThreshold) {
     auto with = [](const std::string& kv) { return psp() + pool(kv + "\n"); };
-    expect_error(with("paging_requests = 0"), 9, "paging_requests", "'0' is out of range (1..256)");
-    expect_error(with("paging_requests = 257"), 9, "paging_requests", "'257' is out of range (1..256)");
+    expect_error(with("paging_requests = 1"), 9, "paging_requests", "'1' is out of range (2..256)");
+    expect_error(with("paging_requests = 257"), 9, "paging_requests", "'257' is out of range (2..256)");
     expect_error(with("paging_requests = many"), 9, "paging_requests", "'many' is not a number");
     expect_error(with("paging_requests = 4294967328"), 9, "paging_requests", "out of range");  // 2^32 + 32
     expect_error(with("paging_requests ="), 9, "paging_requests", "missing value");

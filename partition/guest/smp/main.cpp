@@ -183,7 +183,11 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     show_display_character();
 
     Range free = free_memory();
-    g_plan = {free.base, align_down((free.end - free.base) / p.cpus, MiB), static_cast<u32>(rounds)};
+    // slice_mib=N bounds each vCPU's slice (a shared partition pages every byte it tests).
+    u64 slice = align_down((free.end - free.base) / p.cpus, MiB);
+    u64 limit = bootarg_u64("slice_mib", 0) * MiB;
+    if (limit && limit < slice) slice = limit;
+    g_plan = {free.base, slice, static_cast<u32>(rounds)};
     if (g_plan.slice == 0) {
         log("FAIL no free memory to test (0x%lx-0x%lx)", free.base, free.end);
         power_off();

@@ -1,0 +1,21 @@
+# Paging boot tests (labels boot, paging): two shared partitions × 2 vCPUs
+# overcommit the pool 2× (half) and 4× (quarter); the integrity guest checks
+# every byte it wrote while the hypervisor pages through the PSP to a fresh
+# NVMe disk. A dedicated partition beside them must be unaffected.
+foreach(kind half quarter)
+    add_test(NAME paging.${kind} COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/paging_${kind}.bundle --timeout 240
+        --disk ${CMAKE_BINARY_DIR}/paging.${kind}.img
+        --expect "^poolvisor: shared memory pool: [0-9]+ MiB"
+        --expect "^poolvisor: paging: service partition psp ready"
+        --expect "^\\[s1\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs, 2 rounds, 0 mismatches"
+        --expect "^\\[s2\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs, 2 rounds, 0 mismatches"
+        --expect "^\\[ded\\] smp-guest: PASS verified [0-9]+ MiB on 1 vCPUs, 2 rounds, 0 mismatches"
+        --expect "^\\[psp\\] psp: final: [0-9]+ requests, [1-9][0-9]* page-ins .*, [1-9][0-9]* page-outs .*, 0 errors"
+        --expect "${STAT},\"name\":\"s1\",.*\"mem_mode\":\"shared\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":[1-9][0-9]*,\"page_outs\":[1-9][0-9]*,\"hv_faults\":[1-9]"
+        --expect "${STAT},\"name\":\"s2\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":[1-9][0-9]*,\"page_outs\":[1-9][0-9]*,\"hv_faults\":[1-9]"
+        --expect "${STAT},\"name\":\"ded\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":0,\"page_outs\":0,\"hv_faults\":0"
+        --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":[0-9]+,"
+        --expect "poolvisor: all partitions have ended; powering off"
+        --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed|cannot (send|map)|dropped")
+    set_tests_properties(paging.${kind} PROPERTIES LABELS "boot;paging")
+endforeach()
