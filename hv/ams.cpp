@@ -16,6 +16,7 @@
 #include "hv/format.h"
 #include "hv/hv.h"
 #include "hv/papr.h"
+#include "hv/path_meter.h"
 #include "mm/fault.h"
 #include "mm/paging_request.h"
 #include "mm/pool.h"
@@ -54,6 +55,10 @@ struct Ams {
     bool closed = false;
 
     u64 pool_faults = 0;
+    // make bench (docs/benchmarks.md): HDSI/HISI entry → page-in queued to
+    // the PSP; PSP completion (its H_SEND_CRQ exit) → the vCPU entered again.
+    PathMeter fault_path, resume_path;
+    u64 page_ins_sent = 0;
 };
 
 Ams g;
@@ -134,10 +139,13 @@ bool send_request(PagingRequest& r) {
     d.dma_addr = index * kPageSize;
     if (!paging::write_descriptor(psp_memory(), g.desc_table, r.id, d)) return false;
     deliver(paging::encode(paging::IoRequestMsg{d.op, static_cast<u16>(r.id), r.tag, d.lpid}));
+    if (page_in) ++g.page_ins_sent;
     return true;
 }
 
-void resume(const CompletionOutcome& out) {
+// from_psp: the completion arrived in the PSP's exit on this thread (the
+// resume path meter's first half ends when each vCPU is runnable).
+void resume(const CompletionOutcome& out, bool from_psp) {
     for (u32 i = 0; i < out.resume_count; ++i) {
         Vcpu* v = out.resume[i]->vcpu;
         bool wake = false;
@@ -145,7 +153,9 @@ void resume(const CompletionOutcome& out) {
             Guard pg(v->part->lock);
             if (v->state == VcpuState::PageWait && v->part->is_running()) v->state = VcpuState::Runnable, wake = true;
         }
-        if (wake) make_runnable(*v);
+        if (!wake) continue;
+        if (from_psp) v->resume_instructions = pmc_delta(arch::instructions_at_exit(), arch::instructions());
+        make_runnable(*v);
     }
 }
 
@@ -153,8 +163,8 @@ void start_page_in(PagingRequest& r);
 
 // A request ended: its waiters run again, and the request it freed may have
 // gone to a vCPU that waited for one (that page-in starts now).
-void finish(const CompletionOutcome& out) {
-    resume(out);
+void finish(const CompletionOutcome& out, bool from_psp) {
+    resume(out, from_psp);
     if (out.issue) start_page_in(*out.issue);
 }
 
@@ -228,7 +238,7 @@ void start_page_in(PagingRequest& r) {
         (void)g.pool.mark_resident(r.partition_slot, r.lp, frame.value);
         map_resident(p, r.lp, frame.value, false);
         start_io(g.requests, r, frame.value, 0);
-        finish(on_completion(g.requests, r.id, r.tag, 0, arch::timebase()));
+        finish(on_completion(g.requests, r.id, r.tag, 0, arch::timebase()), false);
         return;
     }
     start_io(g.requests, r, frame.value, device_block(p, r.lp));
@@ -256,7 +266,7 @@ void complete(u32 id, u16 tag, u16 status) {
             log("paging: page-out of %s logical page 0x%lx failed (status 0x%x)", p.name, r.lp.value, status);
         }
     }
-    finish(on_completion(g.requests, id, tag, status, arch::timebase()));
+    finish(on_completion(g.requests, id, tag, status, arch::timebase()), true);
     serve_frame_waiters();
     if (g.pool.needs_reclaim()) reclaim();
 }
@@ -453,7 +463,13 @@ Next ams_storage_fault(Vcpu& v, u64 addr) {
         Guard pg(p.lock);
         v.state = VcpuState::PageWait;
     }
-    if (d.action == FaultAction::NewRequest) start_page_in(*d.request);
+    if (d.action == FaultAction::NewRequest) {
+        u64 sent = g.page_ins_sent;
+        start_page_in(*d.request);
+        // Measured when this fault's page-in went straight to the PSP (no
+        // zero-fill, no wait for a frame).
+        if (g.page_ins_sent == sent + 1) g.fault_path.add(pmc_delta(arch::instructions_at_exit(), arch::instructions()));
+    }
     if (g.pool.needs_reclaim()) reclaim();
     return Next::Block;
 }
@@ -523,6 +539,14 @@ void ams_partition_ended(Partition& p) {
     prod_psp();
 }
 
+PinResult ams_pin_area(Vcpu& v, u64 addr, u64 len) {
+    Partition& p = *v.part;
+    if (len == 0 || !p.logical_range_ok(addr, len)) return PinResult::Invalid;
+    return PinResult::Pinned;  // TODO(pinning): pin shared partitions' pages
+}
+
+void ams_unpin_area(Partition&, u64, u64) {}
+
 u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {
     u64 faults = 0, wait_tb = 0;
     u32 max_out = 0;
@@ -539,8 +563,28 @@ u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {
                   s.page_ins, s.page_outs, faults, wait_tb, max_out, s.resident, s.pinned);
 }
 
+void ams_note_resume_entry(PhysCpu& cpu, u64 pmc) {
+    u64 n = cpu.resume_completion_instructions + pmc_delta(cpu.resume_pick_pmc, pmc) + arch::entry_tail_instructions();
+    cpu.resume_completion_instructions = 0;
+    Guard lk(g.lock);
+    g.resume_path.add(n);
+}
+
 void ams_print_stats() {
     if (!g.enabled) return;
+    // Path lengths (PMC5; QEMU 7.2 undercounts, see docs/benchmarks.md).
+    struct {
+        const char* name;
+        const PathMeter& m;
+    } paths[] = {{"hv_fault_to_queued", g.fault_path}, {"hv_completion_to_resume", g.resume_path}};
+    for (const auto& p : paths) {
+        if (!p.m.count) continue;
+        log_raw("PV-BENCH {\"name\":\"%s_instructions\",\"value\":%lu,\"unit\":\"instructions\",\"goal\":300}",
+                p.name, p.m.min);
+        log_raw("PV-BENCH {\"name\":\"%s_instructions_mean\",\"value\":%lu,\"unit\":\"instructions\",\"goal\":null,"
+                "\"samples\":%lu}",
+                p.name, p.m.mean(), p.m.count);
+    }
     const PagingPoolStats& r = g.requests.stats();
     log_raw("PV-STAT {\"type\":\"pool\",\"frames\":%lu,\"free\":%lu,\"pool_faults\":%lu,"
             "\"request_pool_exhausted_waits\":%lu,\"max_requests_in_flight\":%u,\"paging_requests\":%u}",

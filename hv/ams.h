@@ -3,6 +3,7 @@
 // through the paging service partition (PSP). See docs/shared-pool.md,
 // docs/page-fault.md, docs/crq.md, docs/paging-service.md.
 #pragma once
+#include "hv/cpu.h"
 #include "hv/hcall.h"
 #include "hv/partition.h"
 
@@ -39,6 +40,24 @@ void ams_poll_interrupts(u64 now);
 // A partition ended: forget its vCPUs; when only the PSP is left, close its channel.
 void ams_partition_ended(Partition& p);
 void ams_print_stats();
+// make bench: the thread is about to enter a vCPU resumed after a page-in
+// (PhysCpu::resume_completion_instructions set); pmc = PMC5 now.
+void ams_note_resume_entry(PhysCpu& cpu, u64 pmc);
+
+// Transparent pinning (docs/pinning.md): the pages of an area the partition
+// registered, which the hypervisor touches while it runs, are made resident
+// and pinned: never paged out, counted against the pool and the partition.
+// Dedicated partitions: always Pinned (nothing to do).
+enum class PinResult : u8 {
+    Pinned,     // every page of the area is resident and pinned (once more)
+    Blocked,    // a page was not resident: v is parked on its page-in and the
+                // hcall re-executes when it is in (return Next::Block)
+    OverLimit,  // pinning would break the pool's guarantees: nothing pinned (H_RESOURCE)
+    Invalid,    // not inside the partition's memory (H_PARAMETER)
+};
+[[nodiscard]] PinResult ams_pin_area(Vcpu& v, u64 addr, u64 len);
+// Undo one ams_pin_area of the same area (deregistration, partition stop).
+void ams_unpin_area(Partition& p, u64 addr, u64 len);
 // Per-partition PV-STAT fields (appended to its line).
 u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n);
 

@@ -48,6 +48,13 @@ struct PagingDevice {
 [[nodiscard]] bool dma_map(u64 index, HostReal phys, bool device_reads, bool device_writes, u64 npages = 1);
 void dma_unmap(u64 index, u64 npages = 1);
 
+// Instruction counts for path lengths (make bench): PMC5 of this thread
+// (32 bits, wraps), its value when the current exit began (the vector counted
+// in), and the instructions the entry path runs after the last C++.
+u64 instructions();
+u64 instructions_at_exit();
+u64 entry_tail_instructions();
+
 // Stop the machine.
 [[noreturn]] void power_off();
 [[noreturn]] void halt_this_thread();

@@ -14,6 +14,9 @@ struct PhysCpu {
     Vcpu* current = nullptr;  // running (or about to run) on this thread
     u64 slice_end_tb = 0;     // when the current vCPU's time slice ends
     volatile bool idle = false;
+    // make bench: a vCPU resumed after a page-in is being dispatched here;
+    // PMC5 when this thread began choosing it, and the completion side's count.
+    u64 resume_pick_pmc = 0, resume_completion_instructions = 0;
 };
 
 }  // namespace pv

@@ -196,12 +196,18 @@ void stop_partition(Partition& p, PartitionState how, const char* fmt, ...) {
 Vcpu& schedule(PhysCpu& cpu) {
     cpu.current = nullptr;
     for (;;) {
+        u64 pick_pmc = arch::instructions();
         if (hv().all_done) finish_machine();
         u64 next_wake = wake_ceded(arch::timebase());
         if (Vcpu* v = hv().runq.pop()) {
             if (!v->part->is_running()) {
                 vcpu_stopped(*v);
                 continue;
+            }
+            if (v->resume_instructions) {  // make bench: the resume path's dispatch half starts here
+                cpu.resume_pick_pmc = pick_pmc;
+                cpu.resume_completion_instructions = v->resume_instructions;
+                v->resume_instructions = 0;
             }
             start_slice(cpu, *v);
             return *v;

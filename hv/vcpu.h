@@ -65,6 +65,7 @@ struct Vcpu {
     bool queued = false;          // on the run queue (guarded by its lock)
     VcpuStats stats{};
     VcpuFaultState fault{};       // shared-memory partitions: paging state
+    u64 resume_instructions = 0;  // make bench: completion path up to runnable (0: none)
 };
 
 }  // namespace pv

@@ -31,6 +31,9 @@ bool random64(u64& out) {
     return true;
 }
 void kick_thread(Pir) {}
+u64 instructions() { return 0; }
+u64 instructions_at_exit() { return 0; }
+u64 entry_tail_instructions() { return 0; }
 void idle_wait(u64) {}
 
 bool paging_device_attach(u64, PagingDevice&, char* err, u32 errlen) {

@@ -8,6 +8,7 @@
 #define SPRN_HSPRG1 305
 #define SPRN_HSRR0  314
 #define SPRN_HSRR1  315
+#define SPRN_PMC5   791
 
 /*
  * Run correctly whichever endianness we are entered in, and continue in

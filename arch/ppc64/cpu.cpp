@@ -5,11 +5,14 @@
 #include "arch/ppc64/opal.h"
 #include "arch/ppc64/spr.h"
 #include "arch/ppc64/thread.h"
+#include "hv/ams.h"
 #include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 
 extern "C" pv::arch::ThreadSlot pv_thread_slots[pv::kMaxThreads];
+extern "C" void pv_enter_guest(pv::VcpuRegs* regs) __attribute__((noreturn));
+extern "C" const char pv_enter_guest_end[];
 pv::arch::ThreadSlot pv_thread_slots[pv::kMaxThreads];
 
 namespace pv::arch {
@@ -49,6 +52,17 @@ void tlb_flush_partition(Lpid lpid) {
                  "tlbie %0, %1, 2, 0, 1\n"
                  "tlbie %0, %1, 2, 1, 1\n"
                  "eieio; tlbsync; ptesync" : : "r"(rb), "r"(rs) : "memory");
+}
+
+// A vector's 5 instructions, pv_vector_common's 6 and pv_exit_common's 4 run
+// before the exit path reads PMC5 (arch/ppc64/exceptions.S).
+constexpr u64 kExitHeadInstructions = 15;
+
+u64 instructions() { return spr::read<spr::PMC5>(); }
+u64 instructions_at_exit() { return this_thread().pmc_exit - kExitHeadInstructions; }
+u64 entry_tail_instructions() {
+    // pv_exit_c's return, then pv_enter_guest up to and including hrfid.
+    return 2 + (reinterpret_cast<u64>(pv_enter_guest_end) - reinterpret_cast<u64>(pv_enter_guest)) / 4;
 }
 
 // Hypervisor doorbell: vector 0xE80 on the target, or a wake-up from stop.
@@ -216,14 +230,13 @@ void load_sprs(PhysCpu& cpu, Vcpu& v) {
 
 }  // namespace pv
 
-extern "C" void pv_enter_guest(pv::VcpuRegs* regs) __attribute__((noreturn));
-
 extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv::VcpuRegs* regs) {
     using namespace pv;
     Vcpu& v = *reinterpret_cast<Vcpu*>(regs);
     save_sprs(v, vector);
     Vcpu& next = handle_exit(tb->cpu, v, static_cast<Vector>(vector));
     load_sprs(tb->cpu, next);
+    if (tb->cpu.resume_completion_instructions) ams_note_resume_entry(tb->cpu, arch::instructions());
     return &next.regs;
 }
 

@@ -81,6 +81,8 @@ pv_exit_common:
 	cmpdi	%r11, 0
 	beq	pv_hv_interrupted
 	std	%r0, GPR(0)(%r11)
+	mfspr	%r0, SPRN_PMC5		/* instruction count at exit: kExitHeadInstructions before this */
+	std	%r0, TB_PMC_EXIT(%r13)
 	std	%r1, GPR(1)(%r11)
 	std	%r2, GPR(2)(%r11)
 	std	%r3, GPR(3)(%r11)
@@ -193,6 +195,8 @@ pv_enter_guest:
 	ld	%r13, GPR(13)(%r3)
 	ld	%r3, GPR(3)(%r3)
 	hrfid
+	.globl pv_enter_guest_end
+pv_enter_guest_end:
 
 /* An interrupt while the hypervisor itself ran: report and stop the thread. */
 pv_hv_interrupted:

@@ -11,6 +11,7 @@
 #define TB_TOC 40
 #define TB_EXIT 48          /* address of pv_exit_common */
 #define TB_FAULT_STACK 56
+#define TB_PMC_EXIT 64      /* PMC5 early in the exit path (make bench path lengths) */
 
 #ifndef __ASSEMBLER__
 #include <cstddef>
@@ -23,6 +24,7 @@ struct ThreadBlock {
     u64 scr11, scr12, scrctr;
     void* regs;
     u64 stack_top, toc, exit_entry, fault_stack;
+    u64 pmc_exit;
     PhysCpu cpu;
     // What this thread's LPIDR/LPCR/PID hold: writing them is costly (a TLB
     // flush under QEMU), so entry writes only what changes.
@@ -32,7 +34,8 @@ static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, 
               offsetof(ThreadBlock, scrctr) == TB_SCRCTR && offsetof(ThreadBlock, regs) == TB_REGS &&
               offsetof(ThreadBlock, stack_top) == TB_STACK && offsetof(ThreadBlock, toc) == TB_TOC &&
               offsetof(ThreadBlock, exit_entry) == TB_EXIT &&
-              offsetof(ThreadBlock, fault_stack) == TB_FAULT_STACK);
+              offsetof(ThreadBlock, fault_stack) == TB_FAULT_STACK &&
+              offsetof(ThreadBlock, pmc_exit) == TB_PMC_EXIT);
 
 // The guard keeps the canary constant: nothing ever writes it.
 struct alignas(128) ThreadSlot {
