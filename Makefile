@@ -14,8 +14,10 @@ build: setup
 	cmake -S . -B $(HOST) -DCMAKE_BUILD_TYPE=Release -DPV_DEPS_DIR=$(abspath $(BUILD)/deps)
 	cmake --build $(HOST) -j$(JOBS)
 
+# The demo's shared partitions page to an NVMe disk backed by a fresh image.
 demo: build
-	tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/demo.bundle </dev/null
+	rm -f $(HOST)/demo-disk.img
+	PV_DISK=$(HOST)/demo-disk.img tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/demo.bundle </dev/null
 
 test: build
 	cd $(HOST) && ctest --output-on-failure -j$(JOBS)

@@ -6,6 +6,10 @@
 // block's instructions only at some block exits (not after blr/bctr or sc), so
 // the figure is deterministic but below the true path length (about 2/3 of it
 // on the hcall path): compare it only with itself. Times are timebase ticks.
+//
+// Bootargs: mode=dedicated (default: null hcall, compute) or mode=shared
+// (compute with every page resident, then page-in streaming); stream_mib=N.
+// tools/pv-bench turns figures of partitions of one run into ratios.
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/hcall.h"
@@ -42,6 +46,43 @@ void report(const char* name, u64 value, const char* unit, const char* goal) {
     log("PV-BENCH {\"name\":\"%s\",\"value\":%lu,\"unit\":\"%s\",\"goal\":%s}", name, value, unit, goal);
 }
 
+// Compute throughput: a checksum over a small buffer, many times; the best
+// of a few repetitions (other partitions share the host's cores under QEMU).
+constexpr u64 kComputeBytes = 256 << 10;
+constexpr u32 kComputePasses = 40, kComputeReps = 5;
+
+u64 checksum(const volatile u64* p, u64 words) {
+    u64 x = 0;
+    for (u64 i = 0; i < words; ++i) x = (x ^ p[i]) * 0x100000001B3ULL;
+    return x;
+}
+
+u64 compute_ticks(u64 base) {
+    auto* buf = reinterpret_cast<volatile u64*>(base);
+    for (u64 i = 0; i < kComputeBytes / 8; ++i) buf[i] = i * 0x9E3779B97F4A7C15ULL;  // every page resident (and hot)
+    u64 best = ~u64{0}, sink = 0;
+    for (u32 r = 0; r < kComputeReps; ++r) {
+        u64 t0 = timebase();
+        for (u32 pass = 0; pass < kComputePasses; ++pass) sink += checksum(buf, kComputeBytes / 8);
+        u64 t = timebase() - t0;
+        if (t < best) best = t;
+    }
+    asm volatile("" : : "r"(sink));
+    return best;
+}
+
+// Page-in streaming: write `bytes` (more than the pool holds, so the first
+// pages are on the paging device when we get back to them), then read it all
+// back in order; every page of the read pass is a page-in.
+u64 stream_kib_per_s(u64 base, u64 bytes) {
+    for (u64 a = base; a < base + bytes; a += 4096) *reinterpret_cast<volatile u64*>(a) = a;
+    u64 sink = 0, t0 = timebase();
+    for (u64 a = base; a < base + bytes; a += 4096) sink += checksum(reinterpret_cast<volatile u64*>(a), 512);
+    u64 t = timebase() - t0;
+    asm volatile("" : : "r"(sink));
+    return t ? (bytes >> 10) * platform().timebase_hz / t : 0;
+}
+
 }  // namespace
 
 extern "C" [[noreturn]] void pv_main(const void* fdt) {
@@ -51,10 +92,23 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     u64 probe = pmc5();
     for (u32 i = 0; i < 100; ++i) asm volatile("" ::: "memory");
     bool counting = pmc5() != probe;
-    Sample null_hcall = measure(kRounds, [] { rt_hcall(0x3FF0); });
-    if (counting) report("null_hcall_instructions", null_hcall.instructions, "instructions", "null");
-    else log("PMC5 is not counting on this machine: no instruction figures");
-    report("null_hcall_ticks", null_hcall.ticks, "timebase_ticks", "null");
+    bool shared = bootarg_is("mode", "shared");
+    Range free = free_memory();
+    if (!shared) {
+        Sample null_hcall = measure(kRounds, [] { rt_hcall(0x3FF0); });
+        if (counting) report("null_hcall_instructions", null_hcall.instructions, "instructions", "null");
+        else log("PMC5 is not counting on this machine: no instruction figures");
+        report("null_hcall_ticks", null_hcall.ticks, "timebase_ticks", "null");
+    }
+    report(shared ? "compute_ticks_shared" : "compute_ticks_dedicated", compute_ticks(free.base), "timebase_ticks",
+           "null");
+    u64 stream = bootarg_u64("stream_mib", 0) << 20;
+    u64 room = free.end - free.base - kComputeBytes;
+    if (stream > room) stream = room & ~u64{(1 << 20) - 1};
+    if (shared && stream) {
+        log("streaming %lu MiB through the pool", stream >> 20);
+        report("page_in_stream", stream_kib_per_s(free.base + kComputeBytes, stream), "KiB/s", "null");
+    }
     log("done");
     power_off();
 }
