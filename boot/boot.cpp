@@ -7,6 +7,7 @@
 #include "arch/ppc64/opal.h"
 #include "arch/ppc64/spr.h"
 #include "arch/ppc64/thread.h"
+#include "hv/ams.h"
 #include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
@@ -171,7 +172,6 @@ extern "C" [[noreturn]] void pv_boot_main() {
     arch::init_wall_clock();
     setup_memory(m, fdt);
     print_machine(m);
-    arch::nvme_selftest();
     if (rc != opal::kSuccess) log("warning: OPAL_REINIT_CPUS returned %ld", rc);
 
     if (m.initrd_end <= m.initrd_start) {
@@ -181,6 +181,9 @@ extern "C" [[noreturn]] void pv_boot_main() {
     log("partition bundle at 0x%lx, %lu KiB", m.initrd_start, (m.initrd_end - m.initrd_start) >> 10);
     if (!start_partitions(reinterpret_cast<const u8*>(m.initrd_start), m.initrd_end - m.initrd_start))
         arch::power_off();
+    // An NVMe disk that no shared pool pages to is the hypervisor's to test;
+    // a paging device belongs to the paging service partition.
+    if (!ams_enabled()) arch::nvme_selftest();
     init_this_thread(tb);  // PTCR is known now
     start_secondaries(m, boot_pir);
     launch_partitions();

@@ -16,6 +16,11 @@ add_executable(pv_unit_tests ${PV_UNIT_TESTS})
 target_link_libraries(pv_unit_tests PRIVATE pv_core GTest::gtest_main)
 include(GoogleTest)
 gtest_discover_tests(pv_unit_tests PROPERTIES LABELS unit)
+# The paging service partition's service, on the host (it brings its own rt::log).
+add_executable(psp_service_test ${CMAKE_SOURCE_DIR}/partition/guest/psp/service_test.cpp
+    ${CMAKE_SOURCE_DIR}/partition/guest/psp/service.cpp)
+target_link_libraries(psp_service_test PRIVATE pv_core GTest::gtest_main)
+gtest_discover_tests(psp_service_test PROPERTIES LABELS unit)
 
 add_subdirectory(tools)
 

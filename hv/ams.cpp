@@ -15,6 +15,7 @@
 #include "hv/console.h"
 #include "hv/format.h"
 #include "hv/hv.h"
+#include "hv/machine_check.h"
 #include "hv/papr.h"
 #include "hv/path_meter.h"
 #include "mm/fault.h"
@@ -35,6 +36,7 @@ struct Ams {
     SpinLock lock;
     SharedPool pool;
     u64 pool_frames = 0;
+    Frame pool_first{};  // PageInfo::frame indexes from here
     PagingRequestPool requests;
     PagingRequest request_store[kMaxRequests];
     RequestWaiter waiter_store[kMaxPartitions * kMaxVcpusPerPartition];
@@ -161,6 +163,26 @@ void resume(const CompletionOutcome& out, bool from_psp) {
 
 void start_page_in(PagingRequest& r);
 
+// A vCPU in the hypervisor (parked or at a fault) takes a machine check for a
+// failed page-in; a second one before ibm,nmi-interlock ends the partition.
+void deliver_paging_machine_check(Vcpu& v, u64 ea, u64 logical) {
+    Partition& p = *v.part;
+    switch (deliver_machine_check(v, ea, logical)) {
+    case McDelivery::Fwnmi:
+    case McDelivery::Architected:
+        return;
+    case McDelivery::Nested:
+        stop_partition(p, PartitionState::Killed,
+                       "machine check on vCPU %lu before the previous one was interlocked (page-in of 0x%lx failed)",
+                       v.id.value, logical);
+        return;
+    case McDelivery::Failed:
+        stop_partition(p, PartitionState::Killed, "page-in of 0x%lx failed and no machine check could be delivered",
+                       logical);
+        return;
+    }
+}
+
 // A request ended: its waiters run again, and the request it freed may have
 // gone to a vCPU that waited for one (that page-in starts now).
 void finish(const CompletionOutcome& out, bool from_psp) {
@@ -245,6 +267,43 @@ void start_page_in(PagingRequest& r) {
     if (!send_request(r)) log("paging: cannot send a page-in to the PSP");
 }
 
+// The partition learns of a failed page-in through a machine check on the
+// vCPU(s) that wanted the page (docs/machine-check.md). The page is never read
+// from that device block again: it becomes zero-fill at once.
+void page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
+    (void)g.pool.fail_page_in(r.partition_slot, r.lp);
+    (void)g.pool.clear_error(r.partition_slot, r.lp);
+    u64 logical = r.lp.value * kPageSize;
+    VcpuFaultState* first = r.waiter_count ? r.waiters[0] : nullptr;
+    PagingError e{};
+    e.partition_slot = r.partition_slot;
+    e.lpid = p.lpid;
+    e.lp = r.lp;
+    e.vcpu = first ? static_cast<u32>(first->vcpu->id.value) : ~u32{0};
+    e.device = 0;
+    e.status = status;
+    e.timebase = arch::timebase();
+    e.effective_addr = first ? first->fault_ea : logical;
+    hv().paging_errors.record(e);
+    log("paging: page-in of %s logical page 0x%lx from block %lu failed (status 0x%x): machine check to %u vCPU(s)",
+        p.name, logical, r.device_block, status, r.waiter_count);
+    for (u32 i = 0; i < r.waiter_count; ++i) {
+        VcpuFaultState& f = *r.waiters[i];
+        Vcpu& v = *f.vcpu;
+        bool parked;
+        {
+            Guard pg(p.lock);
+            parked = v.state == VcpuState::PageWait;
+        }
+        if (!parked) {  // woken for an interrupt meanwhile: it gets it when it faults again
+            f.machine_check_pending = true;
+            f.pending_lp = r.lp.value;
+            continue;
+        }
+        deliver_paging_machine_check(v, f.fault_ea, logical);
+    }
+}
+
 void complete(u32 id, u16 tag, u16 status) {
     PagingRequest r;
     if (!lookup_request(g.requests, id, tag, r)) return;  // stale or forged
@@ -255,9 +314,7 @@ void complete(u32 id, u16 tag, u16 status) {
             (void)g.pool.mark_resident(r.partition_slot, r.lp, r.frame);
             map_resident(p, r.lp, r.frame, true);
         } else {
-            (void)g.pool.fail_page_in(r.partition_slot, r.lp);
-            stop_partition(p, PartitionState::Killed, "paging: page-in of logical page 0x%lx failed (status 0x%x)",
-                           r.lp.value, status);
+            page_in_failed(p, r, status);
         }
     } else {
         (void)g.pool.finish_page_out(r.partition_slot, r.lp, status == 0);
@@ -315,6 +372,29 @@ void service_channel() {
     while (g.channel.receive(e)) handle_psp_message(e);
 }
 
+// ---- pinning (docs/pinning.md) ------------------------------------------------------
+
+// Pins every page of [addr, addr+len) if all are resident (g.lock held): Ok;
+// NotFound with `missing` = a page that is not; NoMemory over the limit (then
+// nothing stays pinned).
+Err pin_resident(Partition& p, u64 addr, u64 len, u64& missing) {
+    u64 first = addr & ~(kPageSize - 1);
+    for (u64 a = first; a < addr + len; a += kPageSize) {
+        const PageInfo* info = g.pool.page(p.slot, page_of(LogicalAddr{a}));
+        if (!info || info->state != PageState::Resident) {
+            missing = a;
+            return Err::NotFound;
+        }
+    }
+    for (u64 a = first; a < addr + len; a += kPageSize) {
+        Err e = g.pool.pin(p.slot, page_of(LogicalAddr{a}));
+        if (e == Err::Ok) continue;
+        for (u64 b = first; b < a; b += kPageSize) (void)g.pool.unpin(p.slot, page_of(LogicalAddr{b}));
+        return e == Err::NoMemory ? Err::NoMemory : Err::NotFound;
+    }
+    return Err::Ok;
+}
+
 // ---- boot helpers ---------------------------------------------------------------
 
 HostReal table_alloc(void* ctx, u64 bytes) {
@@ -344,7 +424,8 @@ bool ams_init(const SystemConfig& cfg) {
     }
     auto* fi = static_cast<FrameInfo*>(arch::host_ptr(info.value));
     for (u64 i = 0; i < g.pool_frames; ++i) new (&fi[i]) FrameInfo{};
-    if (g.pool.init(frame_of(frames.value), std::span<FrameInfo>(fi, g.pool_frames)) != Err::Ok) return false;
+    g.pool_first = frame_of(frames.value);
+    if (g.pool.init(g.pool_first, std::span<FrameInfo>(fi, g.pool_frames)) != Err::Ok) return false;
     u32 nreq = pc.paging_requests < kMaxRequests ? pc.paging_requests : kMaxRequests;
     // A quarter of the requests are kept for page-outs: page-ins that wait
     // for frames must never hold every request a page-out would need.
@@ -446,10 +527,16 @@ bool ams_attach_psp(Partition& psp, void* fdt, u32 fdt_size) {
     return ok;
 }
 
-Next ams_storage_fault(Vcpu& v, u64 addr) {
+Next ams_storage_fault(Vcpu& v, u64 addr, u64 ea) {
     Partition& p = *v.part;
     LogicalPage lp = page_of(LogicalAddr{addr});
     Guard lk(g.lock);
+    if (v.fault.machine_check_pending) {  // its page-in failed while it ran for an interrupt
+        v.fault.machine_check_pending = false;
+        deliver_paging_machine_check(v, v.fault.fault_ea, v.fault.pending_lp * kPageSize);
+        return p.is_running() ? Next::Resume : Next::Stop;
+    }
+    v.fault.fault_ea = ea;
     const PageInfo* info = g.pool.page(p.slot, lp);
     if (info && info->state == PageState::Resident) {
         // Mapped meanwhile, or the hardware wants R/C set (POWER9 partition scope).
@@ -474,16 +561,62 @@ Next ams_storage_fault(Vcpu& v, u64 addr) {
     return Next::Block;
 }
 
+// The caller returns Next::Block; if the fault did not park v (the page came
+// in meanwhile), v must not be lost: it runs again and re-executes the hcall.
+void requeue_unless_parked(Vcpu& v, Next n) {
+    if (n == Next::Resume) make_runnable(v);
+}
+
 bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len) {
     Partition& p = *v.part;
     if (p.mem_mode != MemMode::Shared) return true;
     for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
         if (p.radix.lookup(page_of(LogicalAddr{a}))) continue;
         v.regs.pc -= 4;  // re-execute the sc 1 once the page is in
-        (void)ams_storage_fault(v, a);
+        requeue_unless_parked(v, ams_storage_fault(v, a, a));
         return false;
     }
     return true;
+}
+
+Next ams_page_init_hcall(Vcpu& v) {
+    using namespace papr;
+    Partition& p = *v.part;
+    u64 flags = v.regs.gpr[4], dest = v.regs.gpr[5], src = v.regs.gpr[6];
+    auto ret = [&v](i64 rc) {
+        v.regs.gpr[3] = static_cast<u64>(rc);
+        return Next::Resume;
+    };
+    constexpr u64 kKnown = H_ICACHE_INVALIDATE | H_ICACHE_SYNCHRONIZE | H_ZERO_PAGE | H_COPY_PAGE;
+    bool zero = flags & H_ZERO_PAGE, copy = flags & H_COPY_PAGE;
+    if (flags & ~kKnown) return ret(H_PARAMETER);
+    if ((dest & (kPageSize - 1)) || !p.logical_range_ok(dest, kPageSize)) return ret(H_PARAMETER);
+    if (copy && (zero || (src & (kPageSize - 1)) || !p.logical_range_ok(src, kPageSize))) return ret(H_PARAMETER);
+    if (!zero && !copy) return ret(H_SUCCESS);  // cache operations: nothing to do (coherent under QEMU)
+    LogicalPage lp = page_of(LogicalAddr{dest});
+    if (zero && g.enabled && p.mem_mode == MemMode::Shared) {
+        Guard lk(g.lock);
+        const PageInfo* info = g.pool.page(p.slot, lp);
+        if (info->state == PageState::NotResident) {  // becomes zero-fill: no frame, no I/O
+            (void)g.pool.free_frame(p.slot, lp);
+            return ret(H_SUCCESS);
+        }
+        if (info->state == PageState::Resident) {
+            std::memset(arch::host_ptr(frame_addr(Frame{g.pool_first.value + info->frame})), 0, kPageSize);
+            g.pool.note_changed(p.slot, lp);  // the device copy is stale now
+            return ret(H_SUCCESS);
+        }
+        // A page-in or page-out is in flight: wait for it, then do it again.
+    }
+    static const u8 kZero[kPageSize] = {};
+    if (!ams_ensure_resident(v, dest, kPageSize) || (copy && !ams_ensure_resident(v, src, kPageSize)))
+        return Next::Block;
+    alignas(8) static u8 buf[kPageSize];  // callers of copy hold page_init_lock
+    static SpinLock page_init_lock;
+    Guard lk(page_init_lock);
+    bool ok = copy ? p.copy_from(src, buf, kPageSize) && p.copy_to(dest, buf, kPageSize)
+                   : p.copy_to(dest, kZero, kPageSize);
+    return ret(ok ? H_SUCCESS : H_PARAMETER);
 }
 
 Next ams_crq_hcall(Vcpu& v, u64 number) {
@@ -542,10 +675,38 @@ void ams_partition_ended(Partition& p) {
 PinResult ams_pin_area(Vcpu& v, u64 addr, u64 len) {
     Partition& p = *v.part;
     if (len == 0 || !p.logical_range_ok(addr, len)) return PinResult::Invalid;
-    return PinResult::Pinned;  // TODO(pinning): pin shared partitions' pages
+    if (!g.enabled || p.mem_mode != MemMode::Shared) return PinResult::Pinned;
+    u64 missing;
+    {
+        Guard lk(g.lock);
+        Err e = pin_resident(p, addr, len, missing);
+        if (e == Err::Ok) return PinResult::Pinned;
+        if (e == Err::NoMemory) return PinResult::OverLimit;
+    }
+    // A page is not resident: fault it in, re-execute the hcall, pin then.
+    v.regs.pc -= 4;
+    requeue_unless_parked(v, ams_storage_fault(v, missing, missing));
+    return PinResult::Blocked;
 }
 
-void ams_unpin_area(Partition&, u64, u64) {}
+void ams_unpin_area(Partition& p, u64 addr, u64 len) {
+    if (!g.enabled || p.mem_mode != MemMode::Shared || len == 0 || !p.logical_range_ok(addr, len)) return;
+    Guard lk(g.lock);
+    for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize)
+        (void)g.pool.unpin(p.slot, page_of(LogicalAddr{a}));
+}
+
+bool ams_pin_boot_area(Partition& p, u64 addr, u64 len) {
+    if (!g.enabled || p.mem_mode != MemMode::Shared) return true;
+    static const u8 zero[kPageSize] = {};
+    for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
+        if (p.radix.lookup(page_of(LogicalAddr{a}))) continue;
+        if (!ams_populate(p, a, zero, kPageSize)) return false;
+    }
+    Guard lk(g.lock);
+    u64 missing;
+    return pin_resident(p, addr, len, missing) == Err::Ok;
+}
 
 u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {
     u64 faults = 0, wait_tb = 0;
@@ -559,8 +720,9 @@ u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {
     if (g.enabled && p.mem_mode == MemMode::Shared) s = g.pool.stats(p.slot);
     return format(buf, n,
                   ",\"page_ins\":%lu,\"page_outs\":%lu,\"hv_faults\":%lu,\"fault_wait_tb\":%lu,"
-                  "\"max_outstanding\":%u,\"resident_pages\":%lu,\"pinned_pages\":%lu",
-                  s.page_ins, s.page_outs, faults, wait_tb, max_out, s.resident, s.pinned);
+                  "\"max_outstanding\":%u,\"resident_pages\":%lu,\"pinned_pages\":%lu,\"errors\":%lu",
+                  s.page_ins, s.page_outs, faults, wait_tb, max_out, s.resident, s.pinned,
+                  g.enabled && p.mem_mode == MemMode::Shared ? hv().paging_errors.count_for(p.slot) : 0);
 }
 
 void ams_note_resume_entry(PhysCpu& cpu, u64 pmc) {

@@ -29,10 +29,14 @@ void ams_mark_psp(Partition& p);
 [[nodiscard]] bool ams_attach_psp(Partition& psp, void* fdt, u32 fdt_size);
 
 // HDSI/HISI at logical `addr` of a shared partition (inside its memory).
-Next ams_storage_fault(Vcpu& v, u64 addr);
+// ea: the effective address the partition used (machine-check logs).
+Next ams_storage_fault(Vcpu& v, u64 addr, u64 ea);
 // A hypervisor access on the partition's behalf found [addr, addr+len) not
 // resident: start the page-in and park v (the caller re-executes the hcall).
 bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len);
+// H_PAGE_INIT (zero or copy a 4 KiB page; docs/machine-check.md: how a
+// partition clears a page whose page-in failed).
+Next ams_page_init_hcall(Vcpu& v);
 // CRQ hcalls (H_REG_CRQ, H_FREE_CRQ, H_SEND_CRQ, H_ENABLE_CRQ).
 Next ams_crq_hcall(Vcpu& v, u64 number);
 // Parked vCPUs whose decrementer fired may run to take it (wake-ups enabled).
@@ -58,6 +62,9 @@ enum class PinResult : u8 {
 [[nodiscard]] PinResult ams_pin_area(Vcpu& v, u64 addr, u64 len);
 // Undo one ams_pin_area of the same area (deregistration, partition stop).
 void ams_unpin_area(Partition& p, u64 addr, u64 len);
+// Boot: the area gets frames (zeroed where nothing was placed) and is pinned
+// for good (the RTAS area: the hypervisor writes machine-check logs there).
+[[nodiscard]] bool ams_pin_boot_area(Partition& p, u64 addr, u64 len);
 // Per-partition PV-STAT fields (appended to its line).
 u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n);
 

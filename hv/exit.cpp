@@ -8,6 +8,7 @@
 #include "hv/format.h"
 #include "hv/hcall.h"
 #include "hv/hv.h"
+#include "hv/vpa.h"
 
 namespace pv {
 namespace {
@@ -87,7 +88,9 @@ Next handle_storage_fault(Vcpu& v, Vector vec) {
     u64 addr = v.sprs.asdr;  // partition-scoped fault: the logical address
     bool store = vec == Vector::HDSI && (v.sprs.hdsisr & ppc_bit(38));
     const char* kind = vec == Vector::HISI ? "instruction fetch from" : store ? "store to" : "load from";
-    if (p.logical_range_ok(addr, 1) && p.mem_mode == MemMode::Shared) return ams_storage_fault(v, addr);
+    // The access's effective address: HDAR for data, the instruction's own for fetches.
+    u64 ea = vec == Vector::HISI ? v.regs.pc : v.sprs.hdar;
+    if (p.logical_range_ok(addr, 1) && p.mem_mode == MemMode::Shared) return ams_storage_fault(v, addr, ea);
     if (!p.logical_range_ok(addr, 1))
         stop_partition(p, PartitionState::Killed, "%s logical address 0x%lx outside its %lu MiB at pc 0x%lx",
                        kind, addr, p.mem_bytes >> 20, v.regs.pc);
@@ -197,6 +200,9 @@ Vcpu& schedule(PhysCpu& cpu) {
     cpu.current = nullptr;
     for (;;) {
         u64 pick_pmc = arch::instructions();
+        // Areas of ended partitions are unpinned here, where no lock is held
+        // (maybe_finish runs under the partition lock, sometimes the pool's).
+        vpa_release_ended_partitions();
         if (hv().all_done) finish_machine();
         u64 next_wake = wake_ceded(arch::timebase());
         if (Vcpu* v = hv().runq.pop()) {
@@ -210,6 +216,7 @@ Vcpu& schedule(PhysCpu& cpu) {
                 v->resume_instructions = 0;
             }
             start_slice(cpu, *v);
+            vpa_dispatched(*v, cpu.index);
             return *v;
         }
         cpu.idle = true;
@@ -236,12 +243,15 @@ Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
         }
         [[fallthrough]];
     case Next::Yield:
+        vpa_undispatched(v, next, vec);  // before anyone can dispatch it again
         v.state = VcpuState::Runnable;
         hv().runq.push(v);
         break;
     case Next::Block:
+        vpa_undispatched(v, next, vec);
         break;
     case Next::Stop:
+        vpa_undispatched(v, next, vec);
         vcpu_stopped(v);
         break;
     }

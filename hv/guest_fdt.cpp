@@ -67,7 +67,11 @@ constexpr char kHypertas[] = "hcall-term\0hcall-splpar\0hcall-set-mode";
 
 // /rtas properties a token name must not shadow.
 constexpr std::string_view kRtasFixedProps[] = {"linux,rtas-base", "linux,rtas-entry", "rtas-size",
-                                               "ibm,hypertas-functions", "name", "phandle"};
+                                               "ibm,hypertas-functions", "name", "phandle",
+                                               "rtas-error-log-max", "ibm,extended-os-term"};
+
+// Largest RTAS error log the partition receives (Linux RTAS_ERROR_LOG_MAX, as QEMU).
+constexpr u32 kRtasErrorLogMax = 2048;
 
 // Sequential-write session: the first libfdt error sticks and every later
 // call is skipped, so the emitters need no error plumbing.
@@ -243,6 +247,9 @@ void emit_rtas(Writer& w, const GuestFdtParams& p) {
     w.u32p("linux,rtas-entry", static_cast<u32>(p.rtas_entry));
     w.u32p("rtas-size", p.rtas_size);
     w.bytes("ibm,hypertas-functions", kHypertas, sizeof kHypertas);
+    w.u32p("rtas-error-log-max", kRtasErrorLogMax);
+    // Linux calls ibm,os-term on panic only when this is present.
+    w.empty("ibm,extended-os-term");
     for (const RtasToken& t : p.rtas_tokens) w.u32p(t.name, t.token);
     w.end();
 }

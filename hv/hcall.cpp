@@ -6,6 +6,7 @@
 #include "hv/hv.h"
 #include "hv/papr.h"
 #include "hv/rtas.h"
+#include "hv/vpa.h"
 #include "vio/crq.h"
 
 namespace pv {
@@ -114,23 +115,37 @@ Next h_register_proc_tbl(Vcpu& v) {
     u64 flags = arg(v, 1), base = arg(v, 2), page_size = arg(v, 3), table_size = arg(v, 4);
     Partition& p = *v.part;
     u64 op = flags & PROC_TABLE_OP_MASK;
+    // The MMU reads the table while the partition runs: it is pinned, and the
+    // previous one unpinned, by vpa_register_process_table (docs/pinning.md).
     if (op == PROC_TABLE_DEREG) {
-        p.process_table = make_prte_dw1_guest_radix(HostReal{0}, 0);
+        return vpa_register_process_table(v, make_prte_dw1_guest_radix(HostReal{0}, 0), 0, 0);
     } else if (op == PROC_TABLE_NEW) {
         if (!(flags & PROC_TABLE_RADIX)) return ret(v, H_PARAMETER);  // no HPT support
         if (page_size != 0 || table_size > 24) return ret(v, H_PARAMETER);
         u64 bytes = u64{1} << (table_size + 12);
         if (!is_aligned(base, bytes) || !p.logical_range_ok(base, bytes)) return ret(v, H_PARAMETER);
-        p.process_table = make_prte_dw1_guest_radix(HostReal{base}, static_cast<u32>(table_size));
+        return vpa_register_process_table(v, make_prte_dw1_guest_radix(HostReal{base}, static_cast<u32>(table_size)),
+                                          base, bytes);
     } else {
         return ret(v, H_PARAMETER);
     }
-    hv().partition_table[p.lpid.value].dw1.set(p.process_table);
-    arch::tlb_flush_partition(p.lpid);
-    return ret(v, H_SUCCESS);
 }
 
 Next h_rtas(Vcpu& v) { return rtas_call(v, arg(v, 1)); }
+
+// r4 = index (0 = newest) among this partition's retained paging errors.
+Next h_pv_get_error_log(Vcpu& v) {
+    u64 index = arg(v, 1);
+    if (index >= PagingErrorLog::kCapacity) return ret(v, H_PARAMETER);
+    PagingError e;
+    if (!hv().paging_errors.nth_newest_for(v.part->slot, static_cast<u32>(index), e)) return ret(v, H_NOT_FOUND);
+    v.regs.gpr[4] = base_of(e.lp).value;
+    v.regs.gpr[5] = e.vcpu;
+    v.regs.gpr[6] = e.device;
+    v.regs.gpr[7] = e.status;
+    v.regs.gpr[8] = e.timebase;
+    return ret(v, H_SUCCESS);
+}
 
 // The paging service partition's channel (vio/crq.h); others have no unit.
 Next h_reg_crq(Vcpu& v) { return ams_crq_hcall(v, crq::H_REG_CRQ); }
@@ -144,6 +159,7 @@ struct HcallEntry {
 };
 
 constexpr HcallEntry kHcalls[] = {
+    {H_PAGE_INIT, ams_page_init_hcall},
     {H_GET_TERM_CHAR, h_get_term_char},
     {H_PUT_TERM_CHAR, h_put_term_char},
     {H_CEDE, h_cede},
@@ -151,6 +167,7 @@ constexpr HcallEntry kHcalls[] = {
     {H_PROD, h_prod},
     {H_RANDOM, h_random},
     {H_SET_MODE, h_set_mode},
+    {H_REGISTER_VPA, vpa_hcall},
     {H_REGISTER_PROC_TBL, h_register_proc_tbl},
     {crq::H_REG_CRQ, h_reg_crq},
     {crq::H_FREE_CRQ, h_free_crq},
@@ -178,6 +195,7 @@ Next dispatch_hcall(Vcpu& v) {
     v.stats.hcalls++;
     __atomic_add_fetch(&v.part->stats.hcalls, 1, __ATOMIC_RELAXED);
     if (number == H_RTAS) return h_rtas(v);
+    if (number == H_PV_GET_ERROR_LOG) return h_pv_get_error_log(v);
     if (number % 4 == 0 && number <= kMaxHcall)
         if (auto* handler = kTable.handler[number / 4]) return handler(v);
     return ret(v, H_FUNCTION);

@@ -106,6 +106,12 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     Be32 stub[sizeof kRtasStub / sizeof kRtasStub[0]];
     for (u32 i = 0; i < sizeof kRtasStub / sizeof kRtasStub[0]; ++i) stub[i].set(kRtasStub[i]);
     if (!place(p, p.rtas_base, stub, sizeof stub)) return false;
+    // The hypervisor writes machine-check logs into the RTAS area while the
+    // partition runs: never paged out (docs/pinning.md).
+    if (!ams_pin_boot_area(p, p.rtas_base, p.rtas_size)) {
+        log("partition %s: cannot pin its RTAS area in the shared pool", p.name);
+        return false;
+    }
 
     u64 fdt_addr = p.mem_bytes - kFdtFromTop;
     GuestFdtParams fp{};

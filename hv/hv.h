@@ -3,6 +3,7 @@
 #pragma once
 #include "hv/config.h"
 #include "hv/machine.h"
+#include "hv/paging_error_log.h"
 #include "hv/partition.h"
 #include "hv/ppc_defs.h"
 #include "hv/sched.h"
@@ -27,6 +28,7 @@ struct Hypervisor {
     u32 live_partitions = 0;  // atomically decremented as partitions finish
     volatile bool all_done = false;
     SpinLock finish_lock;
+    PagingErrorLog paging_errors;  // failed page-ins of shared partitions
 };
 
 Hypervisor& hv();

@@ -6,8 +6,10 @@
 namespace pv::papr {
 
 enum Hcall : u64 {
+    H_PAGE_INIT = 0x2C,
     H_GET_TERM_CHAR = 0x54,
     H_PUT_TERM_CHAR = 0x58,
+    H_REGISTER_VPA = 0xDC,
     H_CEDE = 0xE0,
     H_CONFER = 0xE4,
     H_PROD = 0xE8,
@@ -15,6 +17,7 @@ enum Hcall : u64 {
     H_SET_MODE = 0x31C,
     H_REGISTER_PROC_TBL = 0x37C,
     H_RTAS = 0xF000,  // KVM/QEMU convention used by the RTAS stub
+    H_PV_GET_ERROR_LOG = 0xF100,  // Poolvisor: this partition's failed page-ins (docs/machine-check.md)
 };
 inline constexpr u64 kMaxHcall = 0x450;
 
@@ -28,8 +31,13 @@ enum Ret : i64 {
     H_P2 = -55,
     H_P3 = -56,
     H_P4 = -57,
+    H_NOT_FOUND = -61,
     H_UNSUPPORTED_FLAG = -256,
 };
+
+// H_PAGE_INIT flags.
+inline constexpr u64 H_ICACHE_INVALIDATE = u64{1} << (63 - 40), H_ICACHE_SYNCHRONIZE = u64{1} << (63 - 41),
+                     H_ZERO_PAGE = u64{1} << (63 - 48), H_COPY_PAGE = u64{1} << (63 - 49);
 
 // H_SET_MODE resources.
 inline constexpr u64 H_SET_MODE_RESOURCE_ADDR_TRANS_MODE = 3;

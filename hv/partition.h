@@ -54,7 +54,12 @@ struct Partition {
 
     u64 lpcr = 0;           // per-partition LPCR (ILE changes with H_SET_MODE)
     u64 process_table = 0;  // partition-table dw1 (H_REGISTER_PROC_TBL)
+    u64 prtb_pin_base = 0, prtb_pin_len = 0;  // the process table, pinned for the MMU (hv/vpa.h)
+    u8 pins_released = 0;  // after it ended: 1 being unpinned, 2 unpinned (vpa_release_ended_partitions)
     u64 rtas_base = 0, rtas_size = 0;
+    // ibm,nmi-register (FWNMI): handler addresses (logical), valid when fwnmi_registered.
+    bool fwnmi_registered = false;
+    u64 fwnmi_sreset_addr = 0, fwnmi_mc_addr = 0;
 
     SpinLock lock;  // state, console, vCPU start/stop
     ConsoleLine console;

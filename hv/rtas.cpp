@@ -92,6 +92,7 @@ Next rtas_start_cpu(Call& c) {
         t->regs.msr = msr::SF | msr::ME;  // like the boot vCPU: big-endian, real mode
         t->regs.gpr[3] = c.arg(2);
         t->sprs.dec = 0x7fffffff;
+        t->mc_in_progress = false;
         t->state = VcpuState::Runnable;
     }
     make_runnable(*t);
@@ -130,6 +131,71 @@ Next rtas_display_character(Call& c) {
     return Next::Resume;
 }
 
+// FWNMI (Linux fwnmi_init, QEMU spapr_rtas.c): the partition's system-reset and
+// machine-check handlers, logical real-mode addresses. Machine checks are then
+// delivered there (hv/machine_check.cpp) instead of at 0x200.
+Next rtas_ibm_nmi_register(Call& c) {
+    if (!c.shape(2, 1)) return Next::Resume;
+    Partition& p = c.part();
+    u64 sreset = c.arg(0), mc = c.arg(1);
+    if (!p.logical_range_ok(sreset, 4) || (sreset & 3) || !p.logical_range_ok(mc, 4) || (mc & 3)) {
+        c.status(kRtasParameterError);
+        return Next::Resume;
+    }
+    {
+        Guard g(p.lock);
+        p.fwnmi_sreset_addr = sreset;
+        p.fwnmi_mc_addr = mc;
+        p.fwnmi_registered = true;
+    }
+    c.status(kRtasSuccess);
+    return Next::Resume;
+}
+
+// The calling vCPU is done with its machine-check buffer. Without a machine
+// check in progress it still succeeds: Linux also calls it after a system
+// reset, and PowerVM and QEMU answer 0 then. Before ibm,nmi-register: -3.
+Next rtas_ibm_nmi_interlock(Call& c) {
+    if (!c.shape(0, 1)) return Next::Resume;
+    Partition& p = c.part();
+    bool registered;
+    {
+        Guard g(p.lock);
+        registered = p.fwnmi_registered;
+        if (registered) c.vcpu().mc_in_progress = false;
+    }
+    c.status(registered ? kRtasSuccess : kRtasParameterError);
+    return Next::Resume;
+}
+
+// The operating system gives up (Linux: on panic, when /rtas has
+// ibm,extended-os-term). The partition stops with its message as the reason.
+Next rtas_ibm_os_term(Call& c) {
+    if (!c.shape(1, 1)) return Next::Resume;
+    Partition& p = c.part();
+    constexpr u32 kMax = 100;
+    char msg[kMax + 1];
+    u32 len = 0;
+    // Page by page up to the first byte that cannot be read (outside the
+    // partition, or a shared page that is not resident).
+    for (u64 a = c.arg(0); len < kMax;) {
+        u64 chunk = kPageSize - (a & (kPageSize - 1));
+        if (chunk > kMax - len) chunk = kMax - len;
+        if (!p.copy_from(a, msg + len, chunk)) break;
+        len += static_cast<u32>(chunk);
+        a += chunk;
+    }
+    u32 n = 0;
+    while (n < len && msg[n]) ++n;
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == ' ')) --n;
+    for (u32 i = 0; i < n; ++i)
+        if (static_cast<u8>(msg[i]) < 0x20 || static_cast<u8>(msg[i]) > 0x7e) msg[i] = '?';
+    msg[n] = 0;
+    c.status(kRtasSuccess);
+    stop_partition(p, PartitionState::Stopped, "os-term: %s", len ? msg : "(message not readable)");
+    return Next::Stop;
+}
+
 struct RtasCall {
     RtasToken token;
     Next (*handler)(Call&);
@@ -144,6 +210,9 @@ constexpr RtasCall kCalls[] = {
     {{"stop-self", 0x2005}, rtas_stop_self},
     {{"query-cpu-stopped-state", 0x2006}, rtas_query_cpu_stopped_state},
     {{"display-character", 0x2007}, rtas_display_character},
+    {{"ibm,nmi-register", 0x2008}, rtas_ibm_nmi_register},
+    {{"ibm,nmi-interlock", 0x2009}, rtas_ibm_nmi_interlock},
+    {{"ibm,os-term", 0x200a}, rtas_ibm_os_term},
 };
 
 constexpr auto make_token_list() {

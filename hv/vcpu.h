@@ -4,6 +4,7 @@
 
 #include "hv/types.h"
 #include "mm/fault.h"
+#include "hv/vpa.h"
 
 namespace pv {
 
@@ -65,6 +66,8 @@ struct Vcpu {
     bool queued = false;          // on the run queue (guarded by its lock)
     VcpuStats stats{};
     VcpuFaultState fault{};       // shared-memory partitions: paging state
+    VcpuVpa vpa{};                // registered VPA/DTL/SLB shadow and their counters (hv/vpa.h)
+    bool mc_in_progress = false;  // FWNMI machine check delivered, ibm,nmi-interlock not yet called
     u64 resume_instructions = 0;  // make bench: completion path up to runnable (0: none)
 };
 

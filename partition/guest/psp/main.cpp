@@ -181,9 +181,41 @@ u32 bring_up(nvme::NvmeDriver& d, const char** step) {
     return d.create_io_queues();
 }
 
+// The driver returns SCT and SC only (it drops CRD, More and DNR). DNR is the
+// controller saying another attempt cannot help, and the service does not
+// retry such a status (psp::kStatusDnr), so read it back from the I/O
+// completion queue, which lives in our g_dma_area: page 3 in the order
+// vio/nvme.h gives (admin SQ, admin CQ, I/O SQ, I/O CQ, identify, PRP list).
+// One command is in flight at a time, so the entry the driver just consumed is
+// the last one the controller wrote: the one before the first slot whose phase
+// tag differs from slot 0's (the last slot if none does). It counts only if it
+// is an I/O queue (SQ 1) completion with the very status the driver returned;
+// if not, no DNR: the service retries, a bounded number of times.
+constexpr u32 kIoCqPage = 3;
+static_assert(nvme::kDmaAreaBytes >= (kIoCqPage + 1) * nvme::kNvmePage);
+
+u32 last_io_dnr(const nvme::NvmeDriver& d, u32 status) {
+    const volatile u32* cq = reinterpret_cast<const volatile u32*>(g_dma_area + kIoCqPage * nvme::kNvmePage);
+    u32 depth = d.queue_depth();
+    if (depth < 2 || depth > nvme::kNvmePage / 16) return 0;
+    auto phase = [cq](u32 i) { return (cq[i * 4 + 3] >> 16) & 1; };
+    u32 last = depth - 1;
+    for (u32 i = 1; i < depth; ++i) {
+        if (phase(i) != phase(0)) {
+            last = i - 1;
+            break;
+        }
+    }
+    u32 dw2 = cq[last * 4 + 2], dw3 = cq[last * 4 + 3];
+    if ((dw2 >> 16) != 1 || ((dw3 >> 17) & 0x7ff) != status) return 0;
+    return dw3 >> 31 ? psp::kStatusDnr : 0;
+}
+
 u32 dev_io(void* c, bool write, u64 block, u32 count, u64 dma) {
     auto* d = static_cast<nvme::NvmeDriver*>(c);
-    return write ? d->write(block, count, dma) : d->read(block, count, dma);
+    u32 s = write ? d->write(block, count, dma) : d->read(block, count, dma);
+    if (s != nvme::kOk && s <= 0x7ff) s |= last_io_dnr(*d, s);
+    return s;
 }
 
 u32 dev_reset(void* c) {
@@ -419,6 +451,13 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     s.table_addr = table_addr;
     s.entries = static_cast<u16>(node.requests);
     s.dma_request_base = node.dma_request_base;
+    u64 retries = bootarg_u64("retries", psp::kDefaultRetries);
+    if (retries > psp::kMaxRetries) {
+        log("retries=%lu: at most %u", retries, psp::kMaxRetries);
+        retries = psp::kMaxRetries;
+    }
+    s.retries = static_cast<u32>(retries);
+    log("device I/O errors: up to %u retries per request", s.retries);
     PagingService svc(s);
     svc.start(rc == papr::H_SUCCESS);
     serve(queue, svc, drv, ch);

@@ -53,8 +53,11 @@ const char* PagingService::state_name() const {
 void PagingService::log_stats(const char* why) const {
     u64 in_us = c_.page_ins ? c_.page_in_ticks / c_.page_ins / s_.ticks_per_us : 0;
     u64 out_us = c_.page_outs ? c_.page_out_ticks / c_.page_outs / s_.ticks_per_us : 0;
-    rt::log("%s: %lu requests, %lu page-ins (%lu us each), %lu page-outs (%lu us each), %lu errors, %lu resets", why,
-            c_.requests, c_.page_ins, in_us, c_.page_outs, out_us, c_.errors, c_.resets);
+    // Fields are only ever appended: boot tests match the line's beginning.
+    rt::log("%s: %lu requests, %lu page-ins (%lu us each), %lu page-outs (%lu us each), %lu errors, %lu resets, "
+            "%lu retries, %lu retried ok",
+            why, c_.requests, c_.page_ins, in_us, c_.page_outs, out_us, c_.errors, c_.resets, c_.retries,
+            c_.retried_ok);
 }
 
 void PagingService::send(const CrqEntry& e, const char* what) {
@@ -145,11 +148,16 @@ void PagingService::complete(const IoRequestMsg& m, u16 status) {
     send(encode(CompletionMsg{m.req_id, m.tag, m.lpid, status}), "Completion");
 }
 
-void PagingService::fail(const IoRequestMsg& m, FailureReason r, u32 detail) {
+void PagingService::fail(const IoRequestMsg& m, FailureReason r, u32 detail, u32 retries) {
     ++c_.failures;
-    if (log_error())
-        rt::log("%s req %u tag 0x%x lpid %u: Failure reason %u detail 0x%x", op_name(m.op), m.req_id, m.tag, m.lpid,
-                static_cast<u32>(r), detail);
+    if (log_error()) {
+        if (retries)
+            rt::log("%s req %u tag 0x%x lpid %u: Failure reason %u detail 0x%x after %u retries", op_name(m.op),
+                    m.req_id, m.tag, m.lpid, static_cast<u32>(r), detail, retries);
+        else
+            rt::log("%s req %u tag 0x%x lpid %u: Failure reason %u detail 0x%x", op_name(m.op), m.req_id, m.tag,
+                    m.lpid, static_cast<u32>(r), detail);
+    }
     send(encode(FailureMsg{m.req_id, m.tag, m.lpid, r, detail}), "Failure");
 }
 
@@ -173,6 +181,16 @@ void PagingService::recover(u32 status) {
     } else {
         rt::log("device: %s; controller reset and up again (%lu resets)", nvme::status_name(status), c_.resets);
     }
+}
+
+// Worth another attempt: an NVMe status without DNR (a media error may
+// read fine the second time), or a timeout / controller fatal status once
+// recover() has the controller up again. Never the driver's other statuses
+// (kInvalid: a request it refuses) nor a device given up.
+bool PagingService::retryable(u32 status) const {
+    if (status == nvme::kOk) return false;
+    if (status < 0x10000) return (status & kStatusDnr) == 0 && (status & kNvmeStatusMask) != 0;
+    return (status == nvme::kTimeout || status == nvme::kFatal) && s_.dev_status == 0;
 }
 
 void PagingService::serve(const IoRequestMsg& m) {
@@ -199,10 +217,25 @@ void PagingService::serve(const IoRequestMsg& m) {
         return fail(m, FailureReason::DmaRefused, kDetailDmaWindow);
     if (d.dma_addr & 3) return fail(m, FailureReason::BadDescriptor, kDetailDmaAlign);
 
+    // The transfer, again after a retryable error (retryable()) up to
+    // s_.retries more times; a timeout resets the controller (recover())
+    // before the next attempt or the answer.
     bool out = m.op == Opcode::PageOut;
-    u64 t0 = now();
-    u32 s = s_.dev.io(s_.dev.ctx, out, d.device_block, d.blocks, d.dma_addr);
-    u64 ticks = now() - t0;
+    u32 limit = s_.retries < kMaxRetries ? s_.retries : kMaxRetries;
+    u32 s = nvme::kOk, first = nvme::kOk, tries = 0;
+    u64 ticks = 0;
+    for (;;) {
+        u64 t0 = now();
+        s = s_.dev.io(s_.dev.ctx, out, d.device_block, d.blocks, d.dma_addr);
+        ticks = now() - t0;  // of the last attempt: device time, not the retries'
+        if (s == nvme::kOk) break;
+        if (first == nvme::kOk) first = s;
+        if (s == nvme::kTimeout || s == nvme::kFatal) recover(s);
+        if (tries == limit || !retryable(s)) break;
+        ++tries;
+        ++c_.retries;
+    }
+    u32 status = s & kNvmeStatusMask;  // for an NVMe status: SCT/SC without DNR
     if (s == nvme::kOk) {
         if (out) {
             ++c_.page_outs;
@@ -211,19 +244,30 @@ void PagingService::serve(const IoRequestMsg& m) {
             ++c_.page_ins;
             c_.page_in_ticks += ticks;
         }
+        if (tries) {
+            // Recovered: one line per request, a bounded number of them.
+            ++c_.retried_ok;
+            u32 f = first < 0x10000 ? first & kNvmeStatusMask : first;
+            if (c_.retried_ok <= s_.logged_errors)
+                rt::log("%s req %u tag 0x%x lpid %u page 0x%lx block %lu: %s (status 0x%x): ok after %u retries",
+                        op_name(m.op), m.req_id, m.tag, m.lpid, d.logical_page, d.device_block,
+                        nvme::status_name(f), f, tries);
+            else if (c_.retried_ok == u64{s_.logged_errors} + 1)
+                rt::log("more requests ok after a retry: counted, no longer logged one by one");
+        }
         complete(m, 0);
-    } else if (s <= 0x7ff) {
+    } else if (s < 0x10000) {
         if (log_error())
-            rt::log("%s req %u tag 0x%x lpid %u page 0x%lx block %lu: %s (status 0x%x)", op_name(m.op), m.req_id,
-                    m.tag, m.lpid, d.logical_page, d.device_block, nvme::status_name(s), s);
-        complete(m, static_cast<u16>(s));
+            rt::log("%s req %u tag 0x%x lpid %u page 0x%lx block %lu: %s (status 0x%x%s) after %u retries",
+                    op_name(m.op), m.req_id, m.tag, m.lpid, d.logical_page, d.device_block,
+                    nvme::status_name(status), status, s & kStatusDnr ? ", do not retry" : "", tries);
+        complete(m, static_cast<u16>(status));
     } else {
         FailureReason r = s == nvme::kTimeout ? FailureReason::DeviceTimeout
                           : s == nvme::kFatal ? FailureReason::DeviceFatal
                           : s == nvme::kInvalid ? FailureReason::BadDescriptor
                                                 : FailureReason::Unspecified;
-        if (s == nvme::kTimeout || s == nvme::kFatal) recover(s);
-        fail(m, r, s);
+        fail(m, r, s, tries);
     }
     if (s_.log_every && c_.requests % s_.log_every == 0) log_stats("statistics");
 }

@@ -37,6 +37,7 @@ private:
 // The paging device as the service sees it: NVMe in the image (main.cpp),
 // a fake in the host test. Statuses are vio/nvme.h's: 0, an NVMe completion
 // status (SCT << 8 | SC, at most 0x7ff), or the driver's own (kTimeout, ...).
+// io() may add kStatusDnr to an NVMe status: the controller set Do Not Retry.
 struct BlockDevice {
     u32 (*io)(void* ctx, bool write, u64 block, u32 count, u64 dma) = nullptr;
     u32 (*reset)(void* ctx) = nullptr;  // controller reset and bring-up again; 0 = usable
@@ -44,6 +45,14 @@ struct BlockDevice {
     u32 (*max_blocks)(void* ctx) = nullptr;  // per command
     void* ctx = nullptr;
 };
+
+// DNR where the NVMe completion status field has it (bit 14 of SCT/SC/CRD/M/DNR).
+inline constexpr u32 kStatusDnr = 0x4000;
+inline constexpr u32 kNvmeStatusMask = 0x7ff;  // SCT << 8 | SC: what a Completion carries
+
+// Device I/O retries per request (bootarg retries=N; docs/paging-service.md).
+inline constexpr u32 kDefaultRetries = 2;
+inline constexpr u32 kMaxRetries = 8;
 
 // H_SEND_CRQ of one entry, retried by the caller while the hypervisor's ring
 // is full (H_DROPPED): returns the final PAPR code.
@@ -73,6 +82,8 @@ struct Counters {
     u64 page_out_ticks = 0;
     u64 send_errors = 0;    // answers H_SEND_CRQ did not take (H_CLOSED: the channel is going away)
     u64 ignored = 0;        // entries that were not for us or not expected now
+    u64 retries = 0;        // device I/O attempts repeated after a retryable error
+    u64 retried_ok = 0;     // requests that succeeded after at least one retry (not errors)
 };
 
 class PagingService {
@@ -90,7 +101,8 @@ public:
         u16 entries = 0;       // = paging-requests
         u64 dma_request_base = 0;
         u32 log_every = 1000;  // a statistics line every this many requests
-        u32 logged_errors = 16;  // errors logged one by one; the rest only counted
+        u32 logged_errors = 16;  // errors (and retried requests) logged one by one; the rest only counted
+        u32 retries = kDefaultRetries;  // device I/O attempts after the first (at most kMaxRetries)
     };
     enum class State : u8 { WaitInit, WaitTable, Serving, Closed };
     enum class Action : u8 {
@@ -118,8 +130,9 @@ private:
     void send_table();
     void serve(const pv::paging::IoRequestMsg& m);
     void complete(const pv::paging::IoRequestMsg& m, u16 status);
-    void fail(const pv::paging::IoRequestMsg& m, pv::paging::FailureReason r, u32 detail);
+    void fail(const pv::paging::IoRequestMsg& m, pv::paging::FailureReason r, u32 detail, u32 retries = 0);
     void recover(u32 status);
+    bool retryable(u32 status) const;
     bool log_error();  // true while errors are still logged one by one
     void ignore(const CrqEntry& e, const char* why);
     u64 now() const { return s_.now ? s_.now(s_.now_ctx) : 0; }

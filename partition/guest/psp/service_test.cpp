@@ -2,9 +2,9 @@
 // end of the channel (vio/crq.cpp's CrqChannel, the descriptor helpers of
 // vio/paging_protocol.h) and a fake block device: handshakes both ways,
 // SetDescTable, page-outs and page-ins moving data, the checks that turn a
-// doorbell into a Failure, device errors, resets, queue wrap-around, close.
-// Not part of the unit-test glob (tests/unit/*_test.cpp); from the top of
-// the tree, run it with (one line):
+// doorbell into a Failure, device errors and their retries, resets, queue
+// wrap-around, close. Built as its own executable psp_service_test (label
+// unit, cmake/host.cmake); by hand, from the top of the tree (one line):
 //   g++ -std=c++20 -I. -Wall -Wextra partition/guest/psp/service_test.cpp
 //       partition/guest/psp/service.cpp vio/crq.cpp vio/nvme.cpp
 //       -lgtest -lgtest_main -pthread -o /tmp/psp_service_test && /tmp/psp_service_test
@@ -14,21 +14,28 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <regex>
+#include <string>
 #include <vector>
 
 #include "hv/papr.h"
 #include "partition/guest/psp/service.h"
 #include "vio/nvme.h"
 
-// The image's console, for the host: lines to stdout.
+// The image's console, for the host: lines to stdout, and kept for the
+// tests that look at them.
+namespace {
+std::vector<std::string> g_log;
+}
 namespace rt {
 void log(const char* fmt, ...) {
+    char line[512];
     va_list ap;
     va_start(ap, fmt);
-    std::printf("psp: ");
-    std::vprintf(fmt, ap);
-    std::printf("\n");
+    std::vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    std::printf("psp: %s\n", line);
+    g_log.emplace_back(line);
 }
 }  // namespace rt
 
@@ -52,7 +59,8 @@ struct Env {
     // The fake device.
     std::vector<u8> disk = std::vector<u8>(kDiskBlocks * 512);
     std::vector<std::vector<u8>> frames = std::vector<std::vector<u8>>(kEntries, std::vector<u8>(4096));
-    u32 next_status = 0;     // injected once
+    u32 next_status = 0;     // injected into the next fail_times attempts
+    u32 fail_times = 0;
     u32 reset_status = 0;    // what a reset returns
     u32 resets = 0, ios = 0;
     u32 resets_at_send = 0;  // resets seen when the last answer was sent
@@ -74,7 +82,7 @@ struct Env {
         return frames[off / 4096].data() + off % 4096;
     }
 
-    explicit Env(u32 dev_status = 0) {
+    explicit Env(u32 dev_status = 0, u32 retries = psp::kDefaultRetries) {
         PagingService::Setup s;
         s.send = [](void* c, const CrqEntry& e) {
             auto* env = static_cast<Env*>(c);
@@ -85,9 +93,9 @@ struct Env {
         s.dev.io = [](void* c, bool write, u64 block, u32 count, u64 dma) -> u32 {
             auto* e = static_cast<Env*>(c);
             ++e->ios;
-            if (u32 st = e->next_status) {
-                e->next_status = 0;
-                return st;
+            if (e->fail_times) {
+                --e->fail_times;
+                return e->next_status;
             }
             u8* p = e->bus(dma, u64{count} * 512);
             if (!p) return 0x04;  // data transfer error
@@ -112,7 +120,14 @@ struct Env {
         s.entries = kEntries;
         s.dma_request_base = kReqBase;
         s.log_every = 100;
+        s.retries = retries;
         svc = std::make_unique<PagingService>(s);
+    }
+
+    // The next `times` device attempts fail with `status`.
+    void inject(u32 status, u32 times = 1) {
+        next_status = status;
+        fail_times = times;
     }
 
     // The PSP's loop, minus the cede: handle what is queued.
@@ -288,16 +303,19 @@ TEST(PspService, BadDescriptorsFailWithoutIo) {
 TEST(PspService, DeviceStatusIsCompletion) {
     Env env;
     env.up();
-    env.next_status = 0x281;  // media error, unrecovered read
+    env.inject(0x281, 1 + psp::kDefaultRetries);  // media error, unrecovered read, every attempt
     expect_completion(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, 0x281);
+    EXPECT_EQ(env.ios, 1u + psp::kDefaultRetries);
     EXPECT_EQ(env.svc->counters().errors, 1u);
+    EXPECT_EQ(env.svc->counters().retries, psp::kDefaultRetries);
+    EXPECT_EQ(env.svc->counters().retried_ok, 0u);
     EXPECT_EQ(env.resets, 0u);
 }
 
 TEST(PspService, TimeoutResetsBeforeAnswering) {
-    Env env;
+    Env env(0, 0);  // no retries: the timeout is the answer
     env.up();
-    env.next_status = nvme::kTimeout;
+    env.inject(nvme::kTimeout);
     expect_failure(env.request(Opcode::PageOut, 4, 1, 8), 4, 1, FailureReason::DeviceTimeout, nvme::kTimeout);
     EXPECT_EQ(env.resets, 1u);
     EXPECT_EQ(env.resets_at_send, 1u);  // the controller was reset before the Failure went out
@@ -307,12 +325,169 @@ TEST(PspService, TimeoutResetsBeforeAnswering) {
 TEST(PspService, FailedResetGivesTheDeviceUp) {
     Env env;
     env.up();
-    env.next_status = nvme::kFatal;
+    env.inject(nvme::kFatal);
     env.reset_status = nvme::kFatal;
+    // No retry on a controller that did not come back.
     expect_failure(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, FailureReason::DeviceFatal, nvme::kFatal);
     expect_failure(env.request(Opcode::PageIn, 4, 2, 8), 4, 2, FailureReason::DeviceFatal, psp::kDetailDeviceDown);
     EXPECT_EQ(env.ios, 1u);
+    EXPECT_EQ(env.svc->counters().retries, 0u);
     EXPECT_FALSE(env.svc->device_usable());
+}
+
+// --- retries ---
+
+// A media error on the first k attempts, k ≤ retries: one Completion, status 0,
+// the data moved, no error; k > retries: the status reaches the hypervisor.
+TEST(PspService, TransientMediaErrorIsRetried) {
+    for (u32 retries : {1u, 2u, 3u}) {
+        for (u32 k = 1; k <= retries + 1; ++k) {
+            SCOPED_TRACE(testing::Message() << "retries " << retries << ", failing attempts " << k);
+            Env env(0, retries);
+            env.up();
+            for (u32 i = 0; i < 4096; ++i) env.disk[8 * 512 + i] = static_cast<u8>(i * 3 + k);
+            env.inject(0x281, k);
+            CrqEntry e = env.request(Opcode::PageIn, 6, 0x40, 8);  // exactly one answer
+            const psp::Counters& c = env.svc->counters();
+            if (k <= retries) {
+                expect_completion(e, 6, 0x40, 0);
+                EXPECT_EQ(std::memcmp(env.frames[6].data(), env.disk.data() + 8 * 512, 4096), 0);
+                EXPECT_EQ(env.ios, k + 1);
+                EXPECT_EQ(c.retries, k);
+                EXPECT_EQ(c.retried_ok, 1u);
+                EXPECT_EQ(c.errors, 0u);
+                EXPECT_EQ(c.page_ins, 1u);
+            } else {
+                expect_completion(e, 6, 0x40, 0x281);
+                EXPECT_EQ(env.ios, retries + 1);
+                EXPECT_EQ(c.retries, retries);
+                EXPECT_EQ(c.retried_ok, 0u);
+                EXPECT_EQ(c.errors, 1u);
+                EXPECT_EQ(c.page_ins, 0u);
+            }
+            EXPECT_EQ(env.resets, 0u);  // a media error needs no controller reset
+        }
+    }
+}
+
+TEST(PspService, WriteFaultIsRetried) {
+    Env env;
+    env.up();
+    for (u32 i = 0; i < 4096; ++i) env.frames[2][i] = static_cast<u8>(i ^ 0x5a);
+    env.inject(0x280);  // write fault
+    expect_completion(env.request(Opcode::PageOut, 2, 9, 100), 2, 9, 0);
+    EXPECT_EQ(std::memcmp(env.disk.data() + 100 * 512, env.frames[2].data(), 4096), 0);
+    EXPECT_EQ(env.svc->counters().page_outs, 1u);
+    EXPECT_EQ(env.svc->counters().retried_ok, 1u);
+}
+
+TEST(PspService, DoNotRetryStatusIsNotRetried) {
+    Env env;
+    env.up();
+    env.inject(0x281 | psp::kStatusDnr, 3);
+    // One attempt; the Completion carries SCT/SC without DNR.
+    expect_completion(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, 0x281);
+    EXPECT_EQ(env.ios, 1u);
+    EXPECT_EQ(env.svc->counters().retries, 0u);
+    EXPECT_EQ(env.svc->counters().errors, 1u);
+}
+
+TEST(PspService, ZeroRetriesDisablesRetrying) {
+    Env env(0, 0);
+    env.up();
+    env.inject(0x281);
+    expect_completion(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, 0x281);
+    EXPECT_EQ(env.ios, 1u);
+    EXPECT_EQ(env.svc->counters().retries, 0u);
+    expect_completion(env.request(Opcode::PageIn, 4, 2, 8), 4, 2, 0);  // the next request is fine
+}
+
+TEST(PspService, RetriesAreCappedAtTheMaximum) {
+    Env env(0, 1000);
+    env.up();
+    env.inject(0x281, 1000);
+    expect_completion(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, 0x281);
+    EXPECT_EQ(env.ios, 1u + psp::kMaxRetries);
+}
+
+TEST(PspService, TimeoutIsRetriedAfterTheReset) {
+    Env env;
+    env.up();
+    env.inject(nvme::kTimeout);
+    expect_completion(env.request(Opcode::PageOut, 4, 1, 8), 4, 1, 0);
+    EXPECT_EQ(env.resets, 1u);  // reset, then the second attempt
+    EXPECT_EQ(env.ios, 2u);
+    EXPECT_EQ(env.svc->counters().retried_ok, 1u);
+    EXPECT_EQ(env.svc->counters().errors, 0u);
+}
+
+TEST(PspService, PersistentTimeoutFailsAfterTheLastRetry) {
+    Env env;
+    env.up();
+    env.inject(nvme::kTimeout, 1 + psp::kDefaultRetries);
+    expect_failure(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, FailureReason::DeviceTimeout, nvme::kTimeout);
+    EXPECT_EQ(env.ios, 1u + psp::kDefaultRetries);
+    EXPECT_EQ(env.resets, 1u + psp::kDefaultRetries);  // one per timeout, the last before the Failure
+    EXPECT_EQ(env.resets_at_send, env.resets);
+    EXPECT_EQ(env.svc->counters().retries, psp::kDefaultRetries);
+    EXPECT_TRUE(env.svc->device_usable());
+}
+
+TEST(PspService, DriverRefusalIsNotRetried) {
+    Env env;
+    env.up();
+    env.inject(nvme::kInvalid, 3);
+    expect_failure(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, FailureReason::BadDescriptor, nvme::kInvalid);
+    EXPECT_EQ(env.ios, 1u);
+    EXPECT_EQ(env.svc->counters().retries, 0u);
+}
+
+TEST(PspService, DmaWindowRefusalIsNotRetried) {
+    Env env;
+    env.up();
+    expect_failure(env.request(Opcode::PageIn, 3, 4, 0, 8, kReqBase + 4 * 4096), 3, 4, FailureReason::DmaRefused,
+                   psp::kDetailDmaWindow);
+    EXPECT_EQ(env.ios, 0u);
+    EXPECT_EQ(env.svc->counters().retries, 0u);
+}
+
+TEST(PspService, RetriedRequestsAreLoggedOnceEachAndBounded) {
+    Env env;
+    env.up();
+    auto count = [](const char* what) {
+        u32 n = 0;
+        for (const std::string& l : g_log) n += l.find(what) != std::string::npos;
+        return n;
+    };
+    g_log.clear();
+    env.inject(0x281, 2);  // two retries, one line
+    expect_completion(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, 0);
+    EXPECT_EQ(g_log.size(), 1u);
+    EXPECT_EQ(count("unrecovered read error (status 0x281): ok after 2 retries"), 1u);
+    for (u32 i = 0; i < 40; ++i) {
+        env.inject(0x281);
+        expect_completion(env.request(Opcode::PageIn, 4, static_cast<u16>(i + 2), 8), 4, static_cast<u16>(i + 2), 0);
+    }
+    EXPECT_EQ(count("): ok after"), 16u);  // Setup::logged_errors
+    EXPECT_EQ(count("more requests ok after a retry"), 1u);
+    EXPECT_EQ(env.svc->counters().retried_ok, 41u);
+    EXPECT_EQ(env.svc->counters().retries, 42u);
+}
+
+TEST(PspService, StatisticsLineKeepsItsPrefix) {
+    Env env;
+    env.up();
+    expect_completion(env.request(Opcode::PageOut, 1, 1, 8), 1, 1, 0);
+    env.inject(0x281);
+    expect_completion(env.request(Opcode::PageIn, 1, 2, 8), 1, 2, 0);
+    g_log.clear();
+    env.svc->log_stats("final");
+    ASSERT_EQ(g_log.size(), 1u);
+    // What the paging boot tests match (tests/boot/paging.cmake), then the retry fields.
+    EXPECT_TRUE(std::regex_search(g_log[0], std::regex("^final: [0-9]+ requests, [1-9][0-9]* page-ins .*, "
+                                                       "[1-9][0-9]* page-outs .*, 0 errors")))
+        << g_log[0];
+    EXPECT_TRUE(std::regex_search(g_log[0], std::regex(", 0 errors, 0 resets, 1 retries, 1 retried ok$"))) << g_log[0];
 }
 
 TEST(PspService, NoDeviceFailsEveryRequest) {

@@ -17,9 +17,13 @@ struct alignas(16) CpuLocal {
     u32 hwid;          // reg of its cpu node
     void (*entry)(u32 index);  // what a secondary runs
     RtasArgs rtas_args;
+    // Free for an image's interrupt entry code, found through SPRG0 before
+    // any register is free (mce-guest: its per-vCPU area, spilled registers).
+    u64 scratch[RT_CPU_SCRATCH_WORDS];
 };
 static_assert(offsetof(CpuLocal, dec_count) == RT_CPU_DEC_COUNT);
 static_assert(offsetof(CpuLocal, rtas_sp) == RT_CPU_RTAS_SP);
+static_assert(offsetof(CpuLocal, scratch) == RT_CPU_SCRATCH);
 
 // One block per vCPU. The guard stays zero: libfdt, built with the stack
 // protector, reads its canary at r13 - 0x7010, i.e. guard[0].

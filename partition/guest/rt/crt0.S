@@ -7,7 +7,9 @@
  *              is always handled. Built with RT_CATCH_ALL_VECTORS (smp-guest),
  *              every other vector 0x100, 0x120, ... reports the interrupt and
  *              powers off; without it (bad-guest) they stay 0x00000000, an
- *              illegal instruction the hypervisor catches.
+ *              illegal instruction the hypervisor catches. Built with
+ *              RT_MACHINE_CHECK_VECTOR (mce-guest), 0x200 branches to the
+ *              image's own rt_machine_check with every register intact.
  * .text        rt_boot (vCPU 0), rt_secondary_entry (RTAS start-cpu), and
  *              rt_unexpected_entry.
  */
@@ -33,7 +35,20 @@ _start:
 	.endr
 	.endm
 
+#ifdef RT_MACHINE_CHECK_VECTOR
+	unexpected_vectors 0x100, 0x200
+#else
 	unexpected_vectors 0x100, 0x900
+#endif
+#endif
+
+#ifdef RT_MACHINE_CHECK_VECTOR
+	/* 0x200 machine check: a plain branch clobbers nothing (SRR0/1 intact). */
+	.org 0x200
+	b	rt_machine_check
+#ifdef RT_CATCH_ALL_VECTORS
+	unexpected_vectors 0x220, 0x900
+#endif
 #endif
 
 /*

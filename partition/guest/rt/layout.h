@@ -11,5 +11,8 @@
 /* Offsets from r13 (= SPRG0). */
 #define RT_CPU_DEC_COUNT 0        /* bumped by the 0x900 handler */
 #define RT_CPU_RTAS_SP 8          /* r1 while this vCPU is inside RTAS */
+#define RT_CPU_SCRATCH 112        /* CpuLocal::scratch: an image's own interrupt
+                                     entry code (mce-guest's machine checks) */
+#define RT_CPU_SCRATCH_WORDS 8
 
 #define RT_EMERGENCY_STACK 8192   /* for the unexpected-exception path */

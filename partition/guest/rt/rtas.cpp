@@ -14,6 +14,7 @@ namespace {
 constexpr const char* kNames[] = {
     "get-time-of-day", "power-off", "system-reboot", "start-cpu",
     "stop-self", "query-cpu-stopped-state", "display-character",
+    "ibm,nmi-register", "ibm,nmi-interlock", "ibm,os-term",
 };
 static_assert(sizeof kNames / sizeof kNames[0] == static_cast<u32>(Rtas::Count));
 
@@ -66,6 +67,13 @@ i32 rtas_call_n(Rtas call, u32 nargs, const u32* in, u32 nret, u32* out) {
     if (!shape_ok(call, nargs, nret)) return kRtasUnavailable;
     Guard g(g_lock);
     return call_with(this_cpu().rtas_args, call, nargs, in, nret, out);
+}
+
+bool rtas_available(Rtas call) { return g_have[static_cast<u32>(call)]; }
+
+i32 rtas_call_unlocked(RtasArgs& args, Rtas call, u32 nargs, const u32* in, u32 nret, u32* out) {
+    if (!shape_ok(call, nargs, nret)) return kRtasUnavailable;
+    return call_with(args, call, nargs, in, nret, out);
 }
 
 i32 rtas_power_off() {

@@ -13,6 +13,9 @@ enum class Rtas : u32 {
     StopSelf,
     QueryCpuStoppedState,
     DisplayCharacter,
+    IbmNmiRegister,   // FWNMI (mce-guest)
+    IbmNmiInterlock,
+    IbmOsTerm,
     Count,
 };
 
@@ -40,6 +43,12 @@ i32 rtas_call(Rtas call, u32 nret, u32* out, In... in) {
     const u32 args[] = {static_cast<u32>(in)..., 0};
     return rtas_call_n(call, sizeof...(In), args, nret, out);
 }
+// Whether /rtas names this call.
+bool rtas_available(Rtas call);
+// As rtas_call_n, without the lock and with the caller's own `args` (Linux's
+// rtas_call_unlocked): for interrupt handlers that may have interrupted a
+// call of their own vCPU, which holds the lock and uses its rtas_args.
+i32 rtas_call_unlocked(RtasArgs& args, Rtas call, u32 nargs, const u32* in, u32 nret, u32* out);
 // power-off(0, 0), not waiting for the lock forever (panic paths).
 i32 rtas_power_off();
 // stop-self without the lock, as Linux does: it never returns.

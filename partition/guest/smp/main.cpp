@@ -2,6 +2,10 @@
 // pattern of (address, vCPU, round) and reads it back, for `rounds=N` rounds
 // (default 3); vCPU 0 then re-reads every slice, prints one PASS/FAIL line,
 // checks a few hypercall return codes and powers the partition off.
+// vpa=on: every vCPU first registers a VPA and a DTL for itself (as Linux
+// does); at the end vCPU 0 prints what the hypervisor keeps in each VPA.
+#include <string.h>
+
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/hcall.h"
@@ -47,6 +51,71 @@ u64 pattern(u64 addr, u32 cpu, u32 round) {
 
 u64 slice_base(u32 index) { return g_plan.base + index * g_plan.slice; }
 
+// vpa=on: VPA i (1 KiB, as Linux allocates struct lppaca) at g_vpa_base +
+// i KiB, DTL i (4 KiB) at g_vpa_base + 64 KiB + i * 4 KiB. 0: vpa=off.
+constexpr u64 kVpaSize = 0x400, kDtlSize = 4096, kDtlOffset = 64 * KiB;
+constexpr u64 kVpaYieldCount = 0x100, kVpaCmoFaults = 0x108, kVpaCmoFaultTime = 0x110, kVpaDtlEnableMask = 0xB8;
+constinit u64 g_vpa_base = 0;
+constinit i64 g_vpa_rc[RT_MAX_CPUS]{};  // H_REGISTER_VPA status of each vCPU (VPA, then DTL)
+
+u8* vpa_of(u32 index) { return reinterpret_cast<u8*>(g_vpa_base + index * kVpaSize); }
+u8* dtl_of(u32 index) { return reinterpret_cast<u8*>(g_vpa_base + kDtlOffset + index * kDtlSize); }
+
+// The VPA is big-endian; we run little-endian.
+void put_be(u8* p, u64 value, u32 bytes) {
+    for (u32 i = 0; i < bytes; ++i) p[i] = static_cast<u8>(value >> (8 * (bytes - 1 - i)));
+}
+u64 get_be(const u8* p, u32 bytes) {
+    u64 x = 0;
+    for (u32 i = 0; i < bytes; ++i) x = x << 8 | reinterpret_cast<const volatile u8*>(p)[i];
+    return x;
+}
+
+i64 register_vpa_area(u64 function, u32 index, const u8* area) {
+    return rt_hcall(papr::H_REGISTER_VPA, function << (63 - 18), platform().cpu_hwid[index],
+                    reinterpret_cast<u64>(area));
+}
+
+// Linux's vpa_init / register_dtl_buffer: a zeroed lppaca with its eye-catcher
+// and size, then a DTL whose length the hypervisor reads at offset 4.
+void vpa_register_self(u32 index) {
+    if (!g_vpa_base) return;
+    u8* vpa = vpa_of(index);
+    memset(vpa, 0, kVpaSize);
+    put_be(vpa, 0xd397d781, 4);  // "LpPa"
+    put_be(vpa + 4, kVpaSize, 2);
+    i64 rc = register_vpa_area(1, index, vpa);
+    if (rc == papr::H_SUCCESS) {
+        u8* dtl = dtl_of(index);
+        memset(dtl, 0, kDtlSize);
+        put_be(dtl + 4, kDtlSize, 4);
+        rc = register_vpa_area(2, index, dtl);
+        if (rc == papr::H_SUCCESS) vpa[kVpaDtlEnableMask] = 0x7;  // cedes, preemptions, page faults
+    }
+    g_vpa_rc[index] = rc;
+}
+
+void vpa_report(const bool finished[]) {
+    if (!g_vpa_base) return;
+    bool ok = true;
+    for (u32 i = 0; i < platform().cpus; ++i) {
+        u32 hwid = platform().cpu_hwid[i];
+        if (!finished[i]) {
+            ok = false;
+        } else if (g_vpa_rc[i] != papr::H_SUCCESS) {
+            log("vpa cpu %u: H_REGISTER_VPA returned %ld", hwid, g_vpa_rc[i]);
+            ok = false;
+        } else {
+            const u8* vpa = vpa_of(i);
+            u64 yields = get_be(vpa + kVpaYieldCount, 4);
+            log("vpa cpu %u: yield_count %lu, cmo_faults %lu, cmo_fault_time %lu", hwid, yields,
+                get_be(vpa + kVpaCmoFaults, 8), get_be(vpa + kVpaCmoFaultTime, 8));
+            ok &= yields > 0;
+        }
+    }
+    log(ok ? "vpa: ok" : "vpa: FAIL");
+}
+
 void fill(u32 index, u32 round) {
     for (u64 a = slice_base(index), end = a + g_plan.slice; a < end; a += 8)
         *reinterpret_cast<volatile u64*>(a) = pattern(a, index, round);
@@ -84,6 +153,7 @@ void run_rounds(u32 index) {
 }
 
 void secondary(u32 index) {
+    vpa_register_self(index);
     run_rounds(index);
     rt_hcall(papr::H_PROD, platform().cpu_hwid[0]);  // vCPU 0 may be ceded, waiting for us
 }
@@ -183,6 +253,10 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     show_display_character();
 
     Range free = free_memory();
+    if (bootarg_is("vpa", "on") && free.end - free.base > MiB) {
+        g_vpa_base = free.base;  // the first MiB: VPAs and DTLs
+        free.base += MiB;
+    }
     // slice_mib=N bounds each vCPU's slice (a shared partition pages every byte it tests).
     u64 slice = align_down((free.end - free.base) / p.cpus, MiB);
     u64 limit = bootarg_u64("slice_mib", 0) * MiB;
@@ -196,6 +270,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         g_plan.slice >> 20);
 
     bool started[RT_MAX_CPUS] = {true};
+    vpa_register_self(0);
     start_secondaries(started);
     run_rounds(0);
 
@@ -227,5 +302,6 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         log("FAIL %lu mismatches, %u of %u vCPUs did not finish", mismatches, p.cpus - finished_count, p.cpus);
 
     hcall_checks();
+    vpa_report(finished);
     power_off();
 }

@@ -1,0 +1,311 @@
+// mce-guest's machine-check handler: where the failed page is (FWNMI error
+// log, or H_PV_GET_ERROR_LOG after a 0x200 interrupt), whose it is, and what
+// follows: the owning process is terminated and its page cleared, a kernel
+// page terminates the partition (ibm,os-term).
+//
+// The log layout is the one Linux parses (arch/powerpc/include/asm/rtas.h,
+// rtas-types.h; platforms/pseries/ras.c): a big-endian struct rtas_error_log,
+// a version-6 extended log, and a "MC" section (struct pseries_mc_errorlog).
+#include <stdarg.h>
+#include <string.h>
+
+#include "partition/guest/mce/kernel.h"
+#include "partition/guest/rt/console.h"
+#include "partition/guest/rt/cpu.h"
+#include "partition/guest/rt/hcall.h"
+#include "partition/guest/rt/platform.h"
+
+namespace mce {
+namespace {
+
+// PAPR hypercalls beyond hv/papr.h's.
+constexpr u64 H_PAGE_INIT = 0x2C;
+constexpr u64 H_ZERO_PAGE = u64{1} << (63 - 48);
+constexpr u64 H_PV_GET_ERROR_LOG = 0xF100;  // Poolvisor: this partition's failed page-ins
+constexpr i64 H_NOT_FOUND = -61;
+constexpr u32 kErrorLogEntries = 64;         // indexes H_PV_GET_ERROR_LOG accepts
+
+// Linux's names for the log's fields.
+constexpr u8 RTAS_V6EXT_LOG_FORMAT_EVENT_LOG = 14;
+constexpr u32 RTAS_V6EXT_COMPANY_ID_IBM = ('I' << 24) | ('B' << 16) | ('M' << 8);
+constexpr u16 PSERIES_ELOG_SECT_ID_MCE = ('M' << 8) | 'C';
+constexpr u8 MC_ERROR_TYPE_UE = 0x00;
+constexpr u8 UE_EFFECTIVE_ADDR_PROVIDED = 0x40, UE_LOGICAL_ADDR_PROVIDED = 0x20;
+constexpr u8 MC_EFFECTIVE_ADDR_PROVIDED = 0x80;  // error types other than UE
+constexpr u32 kElogHeader = 8;                   // rtas_error_log up to buffer[]
+constexpr u32 kExtVendorLog = 16;                // rtas_ext_event_log_v6.vendor_log
+constexpr u32 kSectHeader = 8;                   // pseries_errorlog up to data[]
+constexpr u32 kMcSection = 32;                   // sizeof(struct pseries_mc_errorlog)
+constexpr u64 kMsrDr = 0x10;
+
+alignas(64) constinit McArea g_area[kMaxCpus];
+constinit McCounts g_counts{};
+constinit McMode g_mode = McMode::Vector;
+alignas(8) constinit u8 g_sim_buffer[8 + 128];  // mce_simulate's "FWNMI buffer"
+
+u16 be16(const u8* p) { return static_cast<u16>(p[0] << 8 | p[1]); }
+u32 be32(const u8* p) { return u32{p[0]} << 24 | u32{p[1]} << 16 | u32{p[2]} << 8 | p[3]; }
+u64 be64(const u8* p) { return u64{be32(p)} << 32 | be32(p + 4); }
+void put16(u8* p, u16 v) { p[0] = static_cast<u8>(v >> 8), p[1] = static_cast<u8>(v); }
+void put32(u8* p, u32 v) { put16(p, static_cast<u16>(v >> 16)), put16(p + 2, static_cast<u16>(v)); }
+void put64(u8* p, u64 v) { put32(p, static_cast<u32>(v >> 32)), put32(p + 4, static_cast<u32>(v)); }
+
+struct Failure {
+    bool have_la = false, have_ea = false;
+    u64 la = 0, ea = 0;
+};
+
+// Bytes of the FWNMI buffer at `at` we may read: inside the RTAS area (where
+// Linux's VALID_FWNMI_BUFFER wants it), or our own simulated buffer.
+u64 buffer_room(u64 at, u64 kind) {
+    if (kind == MC_KIND_SIMULATED) return at == reinterpret_cast<uintptr_t>(g_sim_buffer) ? sizeof g_sim_buffer : 0;
+    const Platform& p = platform();
+    if ((at & 7) || at < p.rtas_base || at + 16 > p.rtas_base + p.rtas_size) return 0;
+    return p.rtas_base + p.rtas_size - at;
+}
+
+// Copies [saved r3][rtas_error_log + extended log] into `out`; its length, or 0.
+u32 copy_log(u64 at, u64 kind, u8 (&out)[kMcLogMax]) {
+    u64 room = buffer_room(at, kind);
+    if (room < 8 + kElogHeader) return 0;
+    auto* src = reinterpret_cast<const volatile u8*>(at);
+    for (u32 i = 0; i < 8 + kElogHeader; ++i) out[i] = src[i];
+    u64 n = 8 + kElogHeader + u64{be32(out + 8 + 4)};
+    if (n > room) n = room;
+    if (n > kMcLogMax) n = kMcLogMax;
+    for (u64 i = 8 + kElogHeader; i < n; ++i) out[i] = src[i];
+    return static_cast<u32>(n);
+}
+
+// As Linux's get_pseries_errorlog() followed by the MC section's decoding.
+Failure parse_log(const u8* buf, u32 n, u32 cpu, u64 srr1) {
+    Failure f;
+    const u8* elog = buf + 8;
+    u8 byte1 = elog[1];
+    u32 ext_len = be32(elog + 4);
+    if (n < 8 + kElogHeader + ext_len) ext_len = n - 8 - kElogHeader;
+    const u8* ext = elog + kElogHeader;
+    const u8* sect = nullptr;
+    if ((byte1 & 0x04) && ext_len >= kExtVendorLog + 1 && (ext[2] & 0x0f) == RTAS_V6EXT_LOG_FORMAT_EVENT_LOG &&
+        be32(ext + 12) == RTAS_V6EXT_COMPANY_ID_IBM) {
+        for (const u8 *p = ext + kExtVendorLog, *end = ext + ext_len; p + kSectHeader <= end;) {
+            u16 len = be16(p + 2);
+            if (be16(p) == PSERIES_ELOG_SECT_ID_MCE && len >= kSectHeader + kMcSection && p + len <= end) {
+                sect = p;
+                break;
+            }
+            if (len < kSectHeader) break;
+            p += len;
+        }
+    }
+    u8 type = 0xff, sub = 0;
+    if (sect) {
+        const u8* d = sect + kSectHeader;
+        type = d[8];
+        sub = d[9];
+        f.ea = be64(d + 16);
+        f.la = be64(d + 24);
+        if (type == MC_ERROR_TYPE_UE) {
+            f.have_ea = sub & UE_EFFECTIVE_ADDR_PROVIDED;
+            f.have_la = sub & UE_LOGICAL_ADDR_PROVIDED;
+        } else {
+            f.have_ea = sub & MC_EFFECTIVE_ADDR_PROVIDED;
+        }
+    }
+    // Our data accesses are untranslated: an effective address is logical.
+    if (!f.have_la && f.have_ea && !(srr1 & kMsrDr)) f.la = f.ea, f.have_la = true;
+    panic_log("FWNMI log on vCPU %u: version %u severity %u disposition %u initiator %u, %u extended bytes, "
+              "%s error type %u sub-type 0x%x",
+              cpu, elog[0], byte1 >> 5, (byte1 >> 3) & 3, elog[2] >> 4, ext_len,
+              sect ? "MC section:" : "no MC section", sect ? type : 0, sub);
+    return f;
+}
+
+// After a 0x200 interrupt: the newest failed page-in of this vCPU that we
+// have not handled yet (any vCPU's if none names us).
+Failure from_error_log(McArea& a, u32 hwid, u64 dar) {
+    Failure f;
+    u64 best_tb = 0, fallback_tb = 0, fallback_la = 0;
+    bool found = false, fallback = false;
+    for (u32 i = 0; i < kErrorLogEntries && !found; ++i) {
+        u64 out[6] = {};
+        i64 rc = mce_hcall_ret6(H_PV_GET_ERROR_LOG, out, i);
+        if (rc != papr::H_SUCCESS) {
+            if (rc != H_NOT_FOUND || i == 0) panic_log("H_PV_GET_ERROR_LOG(%u): %ld", i, rc);
+            break;
+        }
+        u64 la = out[0], vcpu = out[1], tb = out[4];
+        if (tb <= a.last_error_tb) break;  // newest first: the rest are older still
+        if (vcpu == hwid) {
+            f.la = la, best_tb = tb, found = true;
+            panic_log("paging error log %u: page 0x%lx, vCPU %lu, device %lu, status 0x%lx, timebase %lu", i, la,
+                      vcpu, out[2], out[3], tb);
+        } else if (!fallback) {
+            fallback = true, fallback_la = la, fallback_tb = tb;
+        }
+    }
+    if (!found && fallback) f.la = fallback_la, best_tb = fallback_tb, found = true;
+    if (!found) return f;
+    a.last_error_tb = best_tb;
+    f.have_la = true;
+    // The hypervisor sets DAR to the failed access (as for a real UE).
+    f.have_ea = true;
+    f.ea = align_down(dar, kPageSize) == align_down(f.la, kPageSize) ? dar : f.la;
+    return f;
+}
+
+// RTAS from the handler: no lock (the interrupted code may hold it), our own
+// arguments, and the interrupted code's RTAS stack pointer kept.
+i32 rtas_from_handler(McArea& a, u32 depth, Rtas call, u32 nargs, const u32* in) {
+    u64 sp = this_cpu().rtas_sp;
+    i32 s = rtas_call_unlocked(a.rtas_args[depth - 1], call, nargs, in, 1, nullptr);
+    this_cpu().rtas_sp = sp;
+    return s;
+}
+
+[[noreturn]] void terminate_partition(McArea& a, u32 depth, const char* fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void terminate_partition(McArea& a, u32 depth, const char* fmt, ...) {
+    char* msg = a.os_term_msg[depth - 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(msg, sizeof a.os_term_msg[0], fmt, ap);
+    va_end(ap);
+    panic_log("%s", msg);
+    if (rtas_available(Rtas::IbmOsTerm)) {
+        const u32 in[] = {static_cast<u32>(reinterpret_cast<uintptr_t>(msg))};
+        i32 s = rtas_from_handler(a, depth, Rtas::IbmOsTerm, 1, in);
+        panic_log("ibm,os-term returned %d: power-off", s);
+    } else {
+        panic_log("no ibm,os-term: power-off");
+    }
+    power_off();
+}
+
+const char* kind_name(u64 kind) {
+    return kind == MC_KIND_FWNMI ? "FWNMI" : kind == MC_KIND_VECTOR ? "0x200" : "FWNMI (simulated)";
+}
+
+}  // namespace
+
+void mc_init_cpu(u32 cpu) {
+    g_area[cpu].depth = 0;
+    rt::cpu(cpu).scratch[MC_SCR_AREA] = reinterpret_cast<uintptr_t>(&g_area[cpu]);
+}
+
+McMode mc_setup(bool want_fwnmi) {
+    const Platform& p = platform();
+    g_mode = McMode::Vector;
+    if (!want_fwnmi) {
+        log("machine checks at 0x200 (fwnmi=off)");
+    } else if (!p.le_interrupts) {
+        // Both entries are little-endian code; our interrupts would arrive big-endian.
+        log("interrupts are big-endian: no ibm,nmi-register, machine checks cannot be handled");
+    } else if (!rtas_available(Rtas::IbmNmiRegister) || !rtas_available(Rtas::IbmNmiInterlock)) {
+        log("no ibm,nmi-register/ibm,nmi-interlock in /rtas: machine checks at 0x200");
+    } else {
+        auto sreset = static_cast<u32>(reinterpret_cast<uintptr_t>(&mce_fwnmi_system_reset));
+        auto mc = static_cast<u32>(reinterpret_cast<uintptr_t>(&mce_fwnmi_machine_check));
+        i32 s = rtas_call(Rtas::IbmNmiRegister, 1, nullptr, sreset, mc);
+        if (s == kRtasSuccess) {
+            g_mode = McMode::Fwnmi;
+            log("machine checks: FWNMI handler at 0x%x (ibm,nmi-register)", mc);
+        } else {
+            log("ibm,nmi-register: status %d: machine checks at 0x200", s);
+        }
+    }
+    return g_mode;
+}
+
+McCounts mc_counts() { return g_counts; }
+
+// The buffer FWNMI would give for a UE on a load at `addr` (what the
+// hypervisor writes; the hypervisor's own unit test checks it against Linux).
+void mc_simulate(u64 addr) {
+    u8* b = g_sim_buffer;
+    memset(b, 0, sizeof g_sim_buffer);
+    put64(b, reinterpret_cast<uintptr_t>(b));  // "saved r3": the argument mce_simulate got
+    u8* elog = b + 8;
+    constexpr u32 kExtLen = kExtVendorLog + kSectHeader + kMcSection;
+    elog[0] = 6;                        // version 6
+    elog[1] = 3 << 5 | 2 << 3 | 1 << 2; // ERROR_SYNC, NOT_RECOVERED, extended log present
+    elog[2] = 1 << 4 | 4;               // initiator CPU, target memory
+    put32(elog + 4, kExtLen);
+    u8* ext = elog + kElogHeader;
+    ext[0] = 0x80 | 0x40 | 0x04 | 0x02;  // valid, unrecoverable, new log, big-endian
+    ext[2] = 0x80 | RTAS_V6EXT_LOG_FORMAT_EVENT_LOG;
+    put32(ext + 12, RTAS_V6EXT_COMPANY_ID_IBM);
+    u8* sect = ext + kExtVendorLog;
+    put16(sect, PSERIES_ELOG_SECT_ID_MCE);
+    put16(sect + 2, kSectHeader + kMcSection);
+    sect[4] = 1;  // version
+    u8* d = sect + kSectHeader;
+    put32(d + 4, this_cpu().hwid);
+    d[8] = MC_ERROR_TYPE_UE;
+    d[9] = UE_EFFECTIVE_ADDR_PROVIDED | UE_LOGICAL_ADDR_PROVIDED | 3;  // load/store UE
+    put64(d + 16, addr);
+    put64(d + 24, align_down(addr, kPageSize));
+    mce_simulate(b);
+}
+
+}  // namespace mce
+
+using namespace mce;
+
+// From entry.S, on this vCPU's machine-check stack for the current depth.
+// Returns the frame to resume, or never returns.
+extern "C" McFrame* mce_handle(McFrame* f) {
+    CpuLocal& me = this_cpu();
+    McArea& a = g_area[me.index];
+    u32 depth = a.depth;  // 1, or 2 for a machine check while handling one
+    if (depth > 1) panic_log("machine check while handling one on vCPU %u (at 0x%lx)", me.hwid, f->srr0);
+
+    Failure fail;
+    if (f->kind == MC_KIND_VECTOR) {
+        ++g_counts.vector;
+        fail = from_error_log(a, me.hwid, f->dar);
+    } else {
+        ++(f->kind == MC_KIND_FWNMI ? g_counts.fwnmi : g_counts.simulated);
+        // Copy the log, then release the buffer at once (as Linux's
+        // pseries_machine_check_realmode): until then the hypervisor cannot
+        // deliver another machine check to this vCPU, and nothing we do later
+        // (console, scheduler) must depend on that.
+        u8* log = a.log[depth - 1];
+        u32 n = copy_log(f->log, f->kind, a.log[depth - 1]);
+        if (f->kind == MC_KIND_FWNMI) {
+            i32 s = rtas_from_handler(a, depth, Rtas::IbmNmiInterlock, 0, nullptr);
+            if (s != kRtasSuccess) panic_log("ibm,nmi-interlock: status %d", s);
+        }
+        if (n)
+            fail = parse_log(log, n, me.hwid, f->srr1);
+        else
+            panic_log("FWNMI: r3 0x%lx is not a machine-check buffer in RTAS", f->log);
+    }
+
+    if (!fail.have_la)
+        terminate_partition(a, depth, "machine check at 0x%lx without a logical address: terminating the partition",
+                            f->srr0);
+    u64 page = align_down(fail.la, kPageSize);
+    panic_log("machine check: logical page 0x%lx (EA 0x%lx) via %s on vCPU %u at 0x%lx", page,
+              fail.have_ea ? fail.ea : fail.la, kind_name(f->kind), me.hwid, f->srr0);
+
+    Process* p = owner_of(page);
+    if (!p) terminate_partition(a, depth, "machine check in kernel page 0x%lx: terminating the partition", page);
+
+    kill(*p);
+    panic_log("process %u terminated (uses the failed page)", p->id);
+    // A fresh zeroed page in place of the lost one (nobody reads it again,
+    // but the partition's memory is whole again).
+    i64 rc = rt_hcall(H_PAGE_INIT, H_ZERO_PAGE, page, 0);
+    if (rc != papr::H_SUCCESS) panic_log("H_PAGE_INIT(H_ZERO_PAGE, 0x%lx): %ld", page, rc);
+
+    // The process made the access (only it touches its pages): its vCPU goes
+    // back to the kernel as if it had yielded, and it never runs again.
+    if (depth == 1 && current(me.index) == p) {
+        a.depth = 0;
+        mce_context_load(&scheduler_context(me.index));
+    }
+    // Someone else touched the page (or we were nested): resume it.
+    a.depth = depth - 1;
+    return f;
+}

@@ -1,0 +1,361 @@
+// mce-guest: a tiny multi-process kernel for machine-check tests. Each
+// process owns a fixed range of pages (so a test knows which device sectors
+// back them) and its own register state and stack; the kernel runs the
+// processes round-robin on the partition's vCPUs and keeps a buffer of its
+// own. A process fills its pages with a pattern of (process, round, address),
+// yields, re-reads and checksums them, yields, for `rounds` rounds. When a
+// page cannot be paged in, the hypervisor raises a machine check
+// (machine_check.cpp): the owning process is terminated and the others go on;
+// a kernel page ends the partition with ibm,os-term. partition/README.md has
+// the bootargs and the layout.
+#include "partition/guest/mce/kernel.h"
+#include "partition/guest/rt/console.h"
+#include "partition/guest/rt/cpu.h"
+#include "partition/guest/rt/hcall.h"
+#include "partition/guest/rt/lock.h"
+#include "partition/guest/rt/platform.h"
+
+extern "C" char __image_end[];
+
+namespace mce {
+namespace {
+
+constexpr u32 kDefaultProcs = 3;
+constexpr u64 kDefaultProcKib = 512;
+constexpr u32 kDefaultRounds = 3;
+constexpr u32 kMaxRounds = 1000;
+constexpr u64 kDefaultKernelKib = 256;
+constexpr u32 kKernelId = 0xff;            // the kernel buffer's "process" in the pattern
+constexpr u64 kIdleUs = 200;               // nothing to run here: a short H_CEDE
+constexpr u64 kStuckUs = 120'000'000;      // no process ran anywhere for this long: give up
+constexpr u64 kSecondaryWaitUs = 10'000'000;
+
+struct Config {
+    u32 procs, rounds, cpus;
+    u64 proc_bytes, kernel_bytes;
+    bool fwnmi;
+    i32 simulate;  // mce_simulate=: process index, -2 = kernel, -1 = off
+};
+constinit Config g_cfg{};
+
+alignas(16) constinit Process g_procs[kMaxProcs]{};
+constinit Context g_sched[kMaxCpus]{};            // each vCPU's kernel context
+constinit Process* volatile g_current[kMaxCpus]{};
+constinit SpinLock g_sched_lock;
+constinit u32 g_next = 0;                         // round-robin cursor
+constinit u32 g_stuck = 0;                        // a vCPU gave up waiting
+constinit u32 g_cpu_done[kMaxCpus]{};
+
+// The kernel buffer's rounds (vCPU 0 only): step 2r fills, 2r+1 verifies.
+constinit u32 g_kernel_step = 0;
+constinit u64 g_kernel_mismatches = 0;
+
+u64 pattern(u64 addr, u32 id, u32 round) {
+    u64 x = addr ^ (u64{id} << 56) ^ (u64{round + 1} * 0x9E3779B97F4A7C15ULL);
+    x ^= x << 13;  // xorshift64*
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+// Fills [base, base + bytes); returns the checksum of what it wrote.
+u64 fill(u64 base, u64 bytes, u32 id, u32 round) {
+    u64 sum = 0;
+    for (u64 a = base; a < base + bytes; a += 8) {
+        u64 v = pattern(a, id, round);
+        *reinterpret_cast<volatile u64*>(a) = v;
+        sum = (sum ^ v) * 0x100000001B3ULL;
+    }
+    return sum;
+}
+
+// Re-reads [base, base + bytes): the checksum of what is there, the number of
+// words that differ from the pattern and the first of them.
+struct Check {
+    u64 sum, bad, first;
+};
+Check verify(u64 base, u64 bytes, u32 id, u32 round) {
+    Check c{0, 0, 0};
+    for (u64 a = base; a < base + bytes; a += 8) {
+        u64 v = *reinterpret_cast<volatile u64*>(a);
+        c.sum = (c.sum ^ v) * 0x100000001B3ULL;
+        if (v != pattern(a, id, round) && c.bad++ == 0) c.first = a;
+    }
+    return c;
+}
+
+// Processes may move between vCPUs: read r13 afresh (not rt::this_cpu(),
+// which the compiler may keep from before a switch).
+u32 cpu_index() {
+    CpuLocal* c;
+    asm volatile("mr %0, 13" : "=r"(c));
+    return c->index;
+}
+
+// From a process: back to the kernel context of the vCPU we run on.
+void yield(Process& p) { mce_switch(&p.ctx, &g_sched[cpu_index()]); }
+
+void new_process(u32 k) {
+    Process& p = g_procs[k];
+    p.id = k;
+    p.base = kProcessBase + k * kProcessStride;
+    p.bytes = g_cfg.proc_bytes;
+    p.state = ProcState::Ready;
+    u64 top = align_down(reinterpret_cast<uintptr_t>(p.stack + sizeof p.stack), 16) - RT_CPU_STACK_PAD;
+    *reinterpret_cast<u64*>(top) = 0;  // end of the back chain
+    u64 toc;
+    asm("mr %0, 2" : "=r"(toc));
+    p.ctx.r1 = top;
+    p.ctx.r2 = toc;
+    p.ctx.lr = reinterpret_cast<uintptr_t>(&mce_process_start);
+    p.ctx.gpr[0] = reinterpret_cast<uintptr_t>(&p);  // r14: mce_process_start's argument
+}
+
+bool ended(const Process& p) { return p.state == ProcState::Done || p.state == ProcState::Terminated; }
+
+// The next Ready process (round-robin), now Running; null if none.
+Process* pick() {
+    Guard g(g_sched_lock);
+    for (u32 n = 0; n < g_cfg.procs; ++n) {
+        u32 k = (g_next + n) % g_cfg.procs;
+        Process& p = g_procs[k];
+        if (p.state != ProcState::Ready) continue;
+        if (__atomic_load_n(&p.killed, __ATOMIC_ACQUIRE)) {
+            p.state = ProcState::Terminated;
+            continue;
+        }
+        p.state = ProcState::Running;
+        g_next = (k + 1) % g_cfg.procs;
+        return &p;
+    }
+    return nullptr;
+}
+
+void put_back(Process& p) {
+    Guard g(g_sched_lock);
+    if (__atomic_load_n(&p.killed, __ATOMIC_ACQUIRE))
+        p.state = ProcState::Terminated;
+    else
+        p.state = p.exited ? ProcState::Done : ProcState::Ready;
+}
+
+bool all_ended() {
+    Guard g(g_sched_lock);
+    for (u32 k = 0; k < g_cfg.procs; ++k) {
+        Process& p = g_procs[k];
+        if (p.state == ProcState::Ready && __atomic_load_n(&p.killed, __ATOMIC_ACQUIRE))
+            p.state = ProcState::Terminated;
+        if (!ended(p)) return false;
+    }
+    return true;
+}
+
+// One step of the kernel's own work on its buffer; false when all are done.
+bool kernel_step() {
+    if (g_kernel_step >= 2 * g_cfg.rounds) return false;
+    u32 round = g_kernel_step / 2;
+    if (g_cfg.simulate == -2 && g_kernel_step == (g_cfg.rounds > 1 ? 3u : 1u))
+        mc_simulate(kKernelBufferBase + 2 * kPageSize + 0x10);
+    if (g_kernel_step % 2 == 0) {
+        fill(kKernelBufferBase, g_cfg.kernel_bytes, kKernelId, round);
+    } else {
+        Check c = verify(kKernelBufferBase, g_cfg.kernel_bytes, kKernelId, round);
+        if (c.bad)
+            log("kernel buffer round %u: MISMATCH %lu words, first at 0x%lx", round + 1, c.bad, c.first);
+        else
+            log("kernel buffer round %u: checksum 0x%016lx ok", round + 1, c.sum);
+        g_kernel_mismatches += c.bad;
+    }
+    ++g_kernel_step;
+    return true;
+}
+
+// Each vCPU's kernel context: run processes until all have ended.
+void schedule(u32 cpu) {
+    u64 last_run = timebase();
+    for (;;) {
+        bool worked = cpu == 0 && kernel_step();
+        if (Process* p = pick()) {
+            g_current[cpu] = p;
+            mce_switch(&g_sched[cpu], &p->ctx);  // until it yields, ends or is terminated
+            g_current[cpu] = nullptr;
+            put_back(*p);
+            last_run = timebase();
+            continue;
+        }
+        if (worked) continue;
+        if (all_ended()) return;
+        // The others run elsewhere. A vCPU that never comes back (stuck in
+        // the hypervisor) must not keep us here forever.
+        if (__atomic_load_n(&g_stuck, __ATOMIC_ACQUIRE)) return;
+        if (timebase() - last_run > ticks_from_us(kStuckUs)) {
+            log("vCPU %u: no process ran for %lu s", platform().cpu_hwid[cpu], kStuckUs / 1'000'000);
+            __atomic_store_n(&g_stuck, 1, __ATOMIC_RELEASE);
+            return;
+        }
+        confer_all();
+        cede(ticks_from_us(kIdleUs));
+    }
+}
+
+void secondary(u32 cpu) {
+    schedule(cpu);
+    __atomic_store_n(&g_cpu_done[cpu], 1, __ATOMIC_RELEASE);
+    rt_hcall(papr::H_PROD, platform().cpu_hwid[0]);  // vCPU 0 may be ceded, waiting for us
+}
+
+void wait_for_secondaries(u32 started) {
+    u64 deadline = timebase() + ticks_from_us(kSecondaryWaitUs);
+    for (u32 i = 1; i < started; ++i) {
+        for (;;) {
+            bool stopped = false;
+            if (__atomic_load_n(&g_cpu_done[i], __ATOMIC_ACQUIRE) && cpu_stopped(i, &stopped) && stopped) break;
+            if (timebase() > deadline) {
+                log("vCPU %u did not stop", platform().cpu_hwid[i]);
+                break;
+            }
+            cede(ticks_from_us(5000));
+        }
+    }
+}
+
+bool parse_config() {
+    const Platform& p = platform();
+    Config& c = g_cfg;
+    c.procs = static_cast<u32>(bootarg_u64("procs", kDefaultProcs));
+    if (c.procs < 1 || c.procs > kMaxProcs) c.procs = kDefaultProcs;
+    u64 kib = bootarg_u64("proc_kib", kDefaultProcKib);
+    if (kib < 4 || kib > kProcessStride / KiB || kib % 4) kib = kDefaultProcKib;
+    c.proc_bytes = kib * KiB;
+    c.rounds = static_cast<u32>(bootarg_u64("rounds", kDefaultRounds));
+    if (c.rounds < 1 || c.rounds > kMaxRounds) c.rounds = kDefaultRounds;
+    kib = bootarg_u64("kernel_kib", kDefaultKernelKib);
+    if (kib < 4 || kib > kKernelBufferMax / KiB || kib % 4) kib = kDefaultKernelKib;
+    c.kernel_bytes = kib * KiB;
+    c.fwnmi = !bootarg_is("fwnmi", "off");
+    c.simulate = bootarg_is("mce_simulate", "kernel") ? -2 : static_cast<i32>(bootarg_u64("mce_simulate", ~u64{0}));
+    if (c.simulate >= static_cast<i32>(c.procs)) c.simulate = -1;
+    c.cpus = p.cpus < kMaxCpus ? p.cpus : kMaxCpus;
+    if (c.cpus > c.procs) c.cpus = c.procs;  // one process each at most
+    if (c.cpus == 0) c.cpus = 1;
+
+    log("bootargs '%s'", p.bootargs);
+    log("%u processes x %lu KiB, %u rounds, kernel buffer %lu KiB, fwnmi %s, %u of %u vCPUs, %lu MiB", c.procs,
+        c.proc_bytes / KiB, c.rounds, c.kernel_bytes / KiB, c.fwnmi ? "on" : "off", c.cpus, p.cpus_in_tree,
+        p.mem_size >> 20);
+    log("kernel buffer 0x%lx-0x%lx", kKernelBufferBase, kKernelBufferBase + c.kernel_bytes);
+    for (u32 k = 0; k < c.procs; ++k) {
+        u64 b = kProcessBase + k * kProcessStride;
+        log("process %u: pages 0x%lx-0x%lx", k, b, b + c.proc_bytes);
+    }
+    // The layout is fixed: the image, the FDT and RTAS must stay clear of it.
+    Range free = free_memory();
+    u64 end = kProcessBase + c.procs * kProcessStride;
+    if (reinterpret_cast<uintptr_t>(__image_end) > kKernelBufferBase || free.base > kKernelBufferBase ||
+        free.end < end) {
+        log("FAIL layout 0x%lx-0x%lx does not fit: free memory 0x%lx-0x%lx (need %lu MiB of memory)",
+            kKernelBufferBase, end, free.base, free.end, (end >> 20) + 2);
+        return false;
+    }
+    return true;
+}
+
+void report() {
+    u32 ok = 0, bad = 0, terminated = 0, unfinished = 0;
+    for (u32 k = 0; k < g_cfg.procs; ++k) {
+        const Process& p = g_procs[k];
+        if (p.state == ProcState::Terminated) {
+            ++terminated;
+            log("process %u: terminated by machine check after %u of %u rounds", k, p.rounds_done, g_cfg.rounds);
+        } else if (p.state != ProcState::Done) {
+            ++unfinished;
+            log("process %u: did not finish (%u of %u rounds)", k, p.rounds_done, g_cfg.rounds);
+        } else if (p.mismatches) {
+            ++bad;
+            log("process %u: MISMATCH %lu words over %u rounds, first at 0x%lx", k, p.mismatches, g_cfg.rounds,
+                p.first_bad);
+        } else {
+            ++ok;
+            log("process %u: finished, %u rounds, checksums ok", k, g_cfg.rounds);
+        }
+    }
+    McCounts mc = mc_counts();
+    log("machine checks handled: %u FWNMI, %u at 0x200, %u simulated", mc.fwnmi, mc.vector, mc.simulated);
+    bool pass = bad == 0 && unfinished == 0 && g_kernel_mismatches == 0 && g_kernel_step == 2 * g_cfg.rounds;
+    if (pass) {
+        log("PASS %u processes finished with correct checksums, %u terminated by machine check", ok, terminated);
+        return;
+    }
+    if (bad) log("FAIL %u processes with checksum mismatches", bad);
+    if (unfinished) log("FAIL %u processes did not finish", unfinished);
+    if (g_kernel_mismatches) log("FAIL kernel buffer: %lu mismatched words", g_kernel_mismatches);
+    if (g_kernel_step != 2 * g_cfg.rounds) log("FAIL kernel buffer: %u of %u rounds", g_kernel_step / 2, g_cfg.rounds);
+}
+
+}  // namespace
+
+Process* owner_of(u64 page) {
+    for (u32 k = 0; k < g_cfg.procs; ++k) {
+        const Process& p = g_procs[k];
+        if (page >= p.base && page < p.base + p.bytes) return &g_procs[k];
+    }
+    return nullptr;
+}
+
+Process* current(u32 cpu) { return g_current[cpu]; }
+const Context& scheduler_context(u32 cpu) { return g_sched[cpu]; }
+void kill(Process& p) { __atomic_store_n(&p.killed, 1, __ATOMIC_RELEASE); }
+
+}  // namespace mce
+
+using namespace mce;
+
+// A process: its rounds, then it ends (the kernel never switches back).
+extern "C" [[noreturn]] void mce_process_main(Process* p) {
+    const u32 rounds = g_cfg.rounds;
+    for (u32 round = 0; round < rounds; ++round) {
+        u64 want = fill(p->base, p->bytes, p->id, round);
+        yield(*p);
+        if (g_cfg.simulate == static_cast<i32>(p->id) && round == (rounds > 1 ? 1u : 0u))
+            mc_simulate(p->base + kPageSize + 0x18);
+        u64 base0 = p->base, bytes0 = p->bytes;
+        Check c = verify(p->base, p->bytes, p->id, round);
+        if (c.bad || c.sum != want) {
+            log("DEBUG process %u at %p: base 0x%lx bytes 0x%lx (first read 0x%lx 0x%lx) id %u, lr 0x%lx r1 0x%lx", p->id, p, p->base, p->bytes, base0, bytes0, p->id, p->ctx.lr, p->ctx.r1);
+            log("process %u round %u: MISMATCH %lu words, first at 0x%lx (checksum 0x%016lx, want 0x%016lx)", p->id,
+                round + 1, c.bad, c.first, c.sum, want);
+            if (p->mismatches == 0) p->first_bad = c.first;
+            p->mismatches += c.bad ? c.bad : 1;
+        } else {
+            log("process %u round %u: checksum 0x%016lx ok (vCPU %u)", p->id, round + 1, c.sum,
+                platform().cpu_hwid[cpu_index()]);
+        }
+        p->rounds_done = round + 1;
+        yield(*p);
+    }
+    p->exited = 1;
+    yield(*p);
+    panic("process %u resumed after it ended", p->id);
+}
+
+extern "C" [[noreturn]] void pv_main(const void* fdt) {
+    if (!init(fdt, "mce-guest")) halt();
+    if (!parse_config()) power_off();
+    for (u32 i = 0; i < g_cfg.cpus; ++i) mc_init_cpu(i);
+    mc_setup(g_cfg.fwnmi);
+    if (g_cfg.simulate != -1) log("mce_simulate: a software machine check (debugging aid)");
+    for (u32 k = 0; k < g_cfg.procs; ++k) new_process(k);
+
+    u32 started = 1;
+    for (u32 i = 1; i < g_cfg.cpus; ++i, ++started) {
+        i32 s = start_cpu(i, secondary);
+        if (s != kRtasSuccess) {
+            log("start-cpu %u: status %d: running on %u vCPUs", platform().cpu_hwid[i], s, i);
+            break;
+        }
+    }
+    schedule(0);
+    wait_for_secondaries(started);
+    report();
+    power_off();
+}
