@@ -18,6 +18,7 @@
 #include "hv/machine_check.h"
 #include "hv/papr.h"
 #include "hv/path_meter.h"
+#include "hv/vpa.h"
 #include "mm/fault.h"
 #include "mm/paging_request.h"
 #include "mm/pool.h"
@@ -148,8 +149,10 @@ bool send_request(PagingRequest& r) {
 // from_psp: the completion arrived in the PSP's exit on this thread (the
 // resume path meter's first half ends when each vCPU is runnable).
 void resume(const CompletionOutcome& out, bool from_psp) {
+    u64 now = arch::timebase();
     for (u32 i = 0; i < out.resume_count; ++i) {
         Vcpu* v = out.resume[i]->vcpu;
+        vpa_note_hv_fault(*v, now - out.resume[i]->wait_start_tb);  // the VPA's cmo_faults, cmo_fault_time
         bool wake = false;
         {
             Guard pg(v->part->lock);

@@ -36,6 +36,7 @@ void PagingRequestPool::init(PagingRequest* requests, u32 count, RequestWaiter* 
     }
     free_head_ = count ? 0 : kNoRequest;
     free_count_ = count;
+    for (u32& b : bucket_) b = kNoRequest;
     // At least one request must remain usable by page-ins, or no fault could ever be served.
     reserve_ = count == 0 ? 0 : (page_out_reserve < count ? page_out_reserve : count - 1);
     waiters_ = waiters;
@@ -53,16 +54,20 @@ PagingRequest* PagingRequestPool::alloc(PagingRequest::Kind kind, u32 slot, Logi
     PagingRequest& r = requests_[free_head_];
     free_head_ = r.next_free;
     --free_count_;
-    u16 tag = static_cast<u16>(r.tag + 1);
-    u32 id = r.id;
-    r = PagingRequest{};
-    r.id = id;
-    r.tag = tag;
+    r.tag = static_cast<u16>(r.tag + 1);
     r.kind = kind;
+    r.frame = Frame{};
+    r.device_block = 0;
+    r.status = 0;
+    r.waiter_count = 0;
+    r.next_free = kNoRequest;
     r.state = PagingRequest::State::Queued;
     r.partition_slot = slot;
     r.lp = lp;
     r.start_tb = now_tb;
+    u32& head = bucket_[bucket_of(slot, lp)];
+    r.next_in_bucket = head;
+    head = r.id;
     stats_.allocs++;
     stats_.allocated = count_ - free_count_;
     if (stats_.allocated > stats_.max_allocated) stats_.max_allocated = stats_.allocated;
@@ -70,17 +75,28 @@ PagingRequest* PagingRequestPool::alloc(PagingRequest::Kind kind, u32 slot, Logi
 }
 
 PagingRequest* PagingRequestPool::find(u32 slot, LogicalPage lp) {
-    for (u32 i = 0; i < count_; ++i) {
+    for (u32 i = bucket_[bucket_of(slot, lp)]; i != kNoRequest; i = requests_[i].next_in_bucket) {
         PagingRequest& r = requests_[i];
         if (r.active() && r.partition_slot == slot && r.lp == lp) return &r;
     }
     return nullptr;
 }
 
+void PagingRequestPool::unlink(PagingRequest& r) {
+    for (u32* at = &bucket_[bucket_of(r.partition_slot, r.lp)]; *at != kNoRequest; at = &requests_[*at].next_in_bucket) {
+        if (*at == r.id) {
+            *at = r.next_in_bucket;
+            r.next_in_bucket = kNoRequest;
+            return;
+        }
+    }
+}
+
 PagingRequest* PagingRequestPool::by_id(u32 id) { return id < count_ ? &requests_[id] : nullptr; }
 
 void PagingRequestPool::release(PagingRequest& r) {
     if (r.state == PagingRequest::State::Free) return;  // twice would corrupt the free list
+    unlink(r);
     r.state = PagingRequest::State::Free;
     r.waiter_count = 0;
     r.next_free = free_head_;

@@ -42,6 +42,7 @@ struct PagingRequest {
     u32 waiter_count = 0;
     VcpuFaultState* waiters[kMaxRequestWaiters]{};
     u32 next_free = kNoRequest;
+    u32 next_in_bucket = kNoRequest;  // the pool's (partition, page) index, while allocated
 
     bool active() const { return state == State::Queued || state == State::InFlight; }
     bool has_waiter(const VcpuFaultState* v) const;
@@ -100,6 +101,13 @@ public:
     SpinLock& lock() { return lock_; }
 
 private:
+    // Allocated requests by (partition, page): find() is on every fault's path.
+    static constexpr u32 kBuckets = 64;
+    static u32 bucket_of(u32 slot, LogicalPage lp) {
+        return static_cast<u32>(((lp.value ^ (u64{slot} << 40)) * 0x9E3779B97F4A7C15ULL) >> 58);
+    }
+    void unlink(PagingRequest& r);
+
     RequestWaiter& wait_at(u32 i) const { return waiters_[(wait_head_ + i) % wait_cap_]; }
     template <typename Pred>
     u32 wait_extract(Pred match, VcpuFaultState** out, u32 max);
@@ -107,6 +115,7 @@ private:
     PagingRequest* requests_ = nullptr;
     u32 count_ = 0;
     u32 free_head_ = kNoRequest;
+    u32 bucket_[kBuckets]{};
     u32 free_count_ = 0;
     u32 reserve_ = 0;
     RequestWaiter* waiters_ = nullptr;

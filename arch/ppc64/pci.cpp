@@ -271,7 +271,17 @@ i64 dma_window_disable(TceTable& t) {
 i64 tce_map(TceTable& t, u64 index, HostReal phys, bool device_reads, bool device_writes, u64 npages) {
     if (!t.fn || index >= t.count || npages > t.count - index || (phys.value & (kTcePage - 1))) return kFailed;
     u64 perm = (device_reads ? 1 : 0) | (device_writes ? 2 : 0);
-    for (u64 i = 0; i < npages; ++i) t.entries[index + i].set((phys.value + i * kTcePage) | perm);
+    // Only a valid entry can be cached by the PHB: filling invalid entries
+    // (every unmap kills) needs no TCE kill, replacing a valid one does.
+    bool replaced = false;
+    for (u64 i = 0; i < npages; ++i) {
+        replaced |= (t.entries[index + i].get() & 3) != 0;
+        t.entries[index + i].set((phys.value + i * kTcePage) | perm);
+    }
+    if (!replaced) {
+        asm volatile("sync" ::: "memory");  // the entries before the device is told of the bus address
+        return 0;
+    }
     return kill(t, index, npages);
 }
 
