@@ -261,6 +261,10 @@ void start_page_in(PagingRequest& r) {
     if (!info->on_device) {
         std::memset(arch::host_ptr(frame_addr(frame.value)), 0, kPageSize);
         (void)g.pool.mark_resident(r.partition_slot, r.lp, frame.value);
+        // Its device block failed: it stays resident, never written there again.
+        if (info->bad_block && g.pool.pin(r.partition_slot, r.lp) != Err::Ok)
+            log("paging: %s logical page 0x%lx has a failed device block and cannot be kept resident", p.name,
+                r.lp.value * kPageSize);
         map_resident(p, r.lp, frame.value, false);
         start_io(g.requests, r, frame.value, 0);
         finish(on_completion(g.requests, r.id, r.tag, 0, arch::timebase()), false);
@@ -276,6 +280,7 @@ void start_page_in(PagingRequest& r) {
 void page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     (void)g.pool.fail_page_in(r.partition_slot, r.lp);
     (void)g.pool.clear_error(r.partition_slot, r.lp);
+    g.pool.mark_bad_block(r.partition_slot, r.lp);
     u64 logical = r.lp.value * kPageSize;
     VcpuFaultState* first = r.waiter_count ? r.waiters[0] : nullptr;
     PagingError e{};
@@ -723,8 +728,9 @@ u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {
     if (g.enabled && p.mem_mode == MemMode::Shared) s = g.pool.stats(p.slot);
     return format(buf, n,
                   ",\"page_ins\":%lu,\"page_outs\":%lu,\"hv_faults\":%lu,\"fault_wait_tb\":%lu,"
-                  "\"max_outstanding\":%u,\"resident_pages\":%lu,\"pinned_pages\":%lu,\"errors\":%lu",
-                  s.page_ins, s.page_outs, faults, wait_tb, max_out, s.resident, s.pinned,
+                  "\"max_outstanding\":%u,\"resident_pages\":%lu,\"pinned_pages\":%lu,\"max_pinned_pages\":%lu,"
+                  "\"errors\":%lu",
+                  s.page_ins, s.page_outs, faults, wait_tb, max_out, s.resident, s.pinned, s.pinned_max,
                   g.enabled && p.mem_mode == MemMode::Shared ? hv().paging_errors.count_for(p.slot) : 0);
 }
 

@@ -351,7 +351,8 @@ Err SharedPool::pin(u32 slot, LogicalPage lp) {
         // A pinned frame is guaranteed on top of the entitlement; the pool
         // must still cover every partition's guarantee.
         if (guaranteed() + 1 + kPoolPagingReserve > frames_.size()) return Err::NoMemory;
-        ++parts_[slot].stats.pinned;
+        PoolPartitionStats& s = parts_[slot].stats;
+        if (++s.pinned > s.pinned_max) s.pinned_max = s.pinned;
     }
     ++pg->pins;
     return Err::Ok;
@@ -367,6 +368,10 @@ Err SharedPool::unpin(u32 slot, LogicalPage lp) {
 void SharedPool::note_changed(u32 slot, LogicalPage lp) {
     PageInfo* pg = page_mut(slot, lp);
     if (pg && (pg->state == PageState::Resident || pg->state == PageState::PageOutPending)) pg->on_device_valid = false;
+}
+
+void SharedPool::mark_bad_block(u32 slot, LogicalPage lp) {
+    if (PageInfo* pg = page_mut(slot, lp)) pg->bad_block = true;
 }
 
 Err SharedPool::clear_error(u32 slot, LogicalPage lp) {

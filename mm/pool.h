@@ -35,6 +35,7 @@ struct PageInfo {
     bool shadow : 1 = false;           // NotResident after an eviction: `frame` holds the
                                        // partition's eviction count then (refault distance)
     bool shadow_mark : 1 = false;      // with shadow: the frame's kReplKeep bit at eviction
+    bool bad_block : 1 = false;        // a read of its device block failed: keep it off that block
 };
 static_assert(sizeof(PageInfo) == 8);
 
@@ -69,6 +70,7 @@ struct PoolPartitionStats {
     u64 in_pending = 0;   // pages in PageInPending
     u64 out_pending = 0;  // pages in PageOutPending
     u64 pinned = 0;       // pinned pages (all Resident)
+    u64 pinned_max = 0;   // the most pinned at once
     u64 faults = 0;       // frames taken for a page (alloc_frame)
     u64 page_ins = 0;     // pages read from the paging device
     u64 page_outs = 0;    // pages written to the paging device
@@ -148,6 +150,9 @@ public:
     // The partition was told of the failed page-in and reinitialised the
     // page: it becomes zero-fill.
     [[nodiscard]] Err clear_error(u32 slot, LogicalPage lp);
+    // Its device block failed a read: the hypervisor keeps the page resident
+    // (pinned) from its next page-in on, so it is never written there again.
+    void mark_bad_block(u32 slot, LogicalPage lp);
 
     // Queries.
     bool has_partition(u32 slot) const { return slot < kSlots && parts_[slot].active; }

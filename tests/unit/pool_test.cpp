@@ -190,6 +190,17 @@ TEST(Pool, PageInErrorAndDiscard) {
     EXPECT_EQ(f.pool.clear_error(0, LogicalPage{1}), Err::Ok);
     EXPECT_FALSE(p.error);
     EXPECT_FALSE(p.on_device);
+    // The failed block is remembered through reinitialisation (the hypervisor
+    // pins the page when it is next resident, so it is never written there).
+    f.pool.mark_bad_block(0, LogicalPage{1});
+    EXPECT_EQ(f.pool.free_frame(0, LogicalPage{1}), Err::Ok);
+    EXPECT_TRUE(p.bad_block);
+    f.fault_in(0, 1);
+    EXPECT_EQ(f.pool.pin(0, LogicalPage{1}), Err::Ok);
+    EXPECT_EQ(f.pool.begin_page_out(0, LogicalPage{1}), Err::Busy);
+    EXPECT_EQ(f.pool.unpin(0, LogicalPage{1}), Err::Ok);
+    EXPECT_EQ(f.pool.begin_page_out(0, LogicalPage{1}), Err::Ok);
+    EXPECT_EQ(f.pool.finish_page_out(0, LogicalPage{1}, true), Err::Ok);
 
     // Discard (loaned page): frame freed, reads as zero again.
     f.fault_in(0, 2);

@@ -1,0 +1,72 @@
+# Fault-injection boot tests (labels boot, fault-injection): QEMU's blkdebug
+# fails chosen reads of the NVMe paging disk (tests/boot/blkdebug/*.conf); the
+# PSP retries, then reports the failure; the hypervisor records it and
+# injects a machine check; mce-guest isolates it (tests/boot/configs/fi_*.cfg).
+set(FI_DIR ${CMAKE_CURRENT_SOURCE_DIR}/blkdebug)
+set(M1 "^\\[m1\\] mce-guest: ")
+set(S2_PASS "^\\[s2\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs, 2 rounds, 0 mismatches")
+set(FAILED_PAGE_IN "^poolvisor: paging: page-in of m1 logical page 0x940000 from block 51712 failed \\(status 0x281\\): machine check")
+
+# fi_test(NAME BUNDLE RULES expectations...)
+function(fi_test name bundle rules)
+    add_test(NAME fault.${name} COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/${bundle}.bundle --timeout 240
+        --disk ${CMAKE_BINARY_DIR}/fault.${name}.img --blkdebug ${FI_DIR}/${rules}
+        ${ARGN}
+        --expect "poolvisor: all partitions have ended; powering off")
+    set_tests_properties(fault.${name} PROPERTIES LABELS "boot;fault-injection")
+endfunction()
+
+# (a) a failed block under one process: only that process ends.
+fi_test(process fi_mce process_page.conf
+    --expect "^\\[psp\\] psp: page-in .* block 51712: unrecovered read error \\(status 0x281\\) after 2 retries"
+    --expect "${FAILED_PAGE_IN}"
+    --expect "${M1}machine check: logical page 0x940000 \\(EA 0x[0-9a-f]+\\) via FWNMI"
+    --expect "${M1}process 1 terminated \\(uses the failed page\\)"
+    --expect "${M1}process 0: finished, 3 rounds, checksums ok"
+    --expect "${M1}process 2: finished, 3 rounds, checksums ok"
+    --expect "${M1}PASS 2 processes finished with correct checksums, 1 terminated by machine check"
+    --expect "${S2_PASS}"
+    --expect "${STAT},\"name\":\"m1\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",.*\"errors\":1"
+    --expect "${STAT},\"name\":\"s2\",.*\"state\":\"stopped\",.*\"errors\":0"
+    --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed")
+
+# (b) a failed block under the partition's kernel: that partition stops, the other finishes.
+fi_test(kernel fi_mce kernel_page.conf
+    --expect "^poolvisor: paging: page-in of m1 logical page 0x610000 from block 45184 failed"
+    --expect "${M1}machine check in kernel page 0x610000: terminating the partition"
+    --expect "${STAT},\"name\":\"m1\",.*\"state\":\"stopped\",\"reason\":\"os-term: machine check in kernel page 0x610000"
+    --expect "${S2_PASS}"
+    --expect "${STAT},\"name\":\"s2\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\""
+    --reject "MISMATCH|HYPERVISOR FAULT|killed|process [0-9] terminated")
+
+# (c) a transient failure within the retry budget: no machine check.
+fi_test(transient fi_mce process_page_once.conf
+    --expect "^\\[psp\\] psp: page-in .* block 51712: .*ok after 1 retr"
+    --expect "${M1}PASS 3 processes finished with correct checksums, 0 terminated by machine check"
+    --expect "${S2_PASS}"
+    --expect "${STAT},\"name\":\"m1\",.*\"state\":\"stopped\",.*\"errors\":0"
+    --reject "machine check:|MISMATCH|FAIL|HYPERVISOR FAULT|killed")
+
+# (d) no FWNMI registration: the architected machine check at 0x200.
+fi_test(vector_0x200 fi_mce_0x200 process_page.conf
+    --expect "${FAILED_PAGE_IN}"
+    --expect "${M1}machine check: logical page 0x940000 \\(EA 0x[0-9a-f]+\\) via 0x200"
+    --expect "${M1}process 1 terminated \\(uses the failed page\\)"
+    --expect "${M1}PASS 2 processes finished with correct checksums, 1 terminated by machine check"
+    --expect "${S2_PASS}"
+    --reject "via FWNMI|MISMATCH|FAIL|HYPERVISOR FAULT|killed")
+
+# (e) heavy paging with registered VPAs and DTLs: pinned, counters current.
+add_test(NAME fault.vpa_pinned COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/fi_vpa.bundle --timeout 240
+    --disk ${CMAKE_BINARY_DIR}/fault.vpa_pinned.img
+    --expect "^\\[v1\\] smp-guest: vpa cpu [0-9]+: yield_count [1-9][0-9]*, cmo_faults [1-9][0-9]*, cmo_fault_time [1-9]"
+    --expect "^\\[v2\\] smp-guest: vpa cpu [0-9]+: yield_count [1-9][0-9]*, cmo_faults [1-9][0-9]*, cmo_fault_time [1-9]"
+    --expect "^\\[v1\\] smp-guest: vpa: ok"
+    --expect "^\\[v2\\] smp-guest: vpa: ok"
+    --expect "^\\[v1\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs, 2 rounds, 0 mismatches"
+    --expect "^\\[v2\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs, 2 rounds, 0 mismatches"
+    --expect "${STAT},\"name\":\"v1\",.*\"page_outs\":[1-9][0-9]*,.*\"max_pinned_pages\":(1[7-9]|[2-9][0-9])"
+    --expect "${STAT},\"name\":\"v2\",.*\"page_outs\":[1-9][0-9]*,.*\"max_pinned_pages\":(1[7-9]|[2-9][0-9])"
+    --expect "poolvisor: all partitions have ended; powering off"
+    --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed")
+set_tests_properties(fault.vpa_pinned PROPERTIES LABELS "boot;fault-injection")
