@@ -54,9 +54,9 @@ void tlb_flush_partition(Lpid lpid) {
                  "eieio; tlbsync; ptesync" : : "r"(rb), "r"(rs) : "memory");
 }
 
-// A vector's 5 instructions, pv_vector_common's 6 and pv_exit_common's 4 run
+// A vector's 5 instructions, pv_vector_common's 6 and pv_exit_common's 6 run
 // before the exit path reads PMC5 (arch/ppc64/exceptions.S).
-constexpr u64 kExitHeadInstructions = 15;
+constexpr u64 kExitHeadInstructions = 17;
 
 u64 instructions() { return spr::read<spr::PMC5>(); }
 u64 instructions_at_exit() { return this_thread().pmc_exit - kExitHeadInstructions; }

@@ -77,6 +77,9 @@ pv_vectors_end:
 /* r13 = thread block, r12 = vector; guest r11/r12/CTR in the block, r13 in HSPRG1. */
 	.globl pv_exit_common
 pv_exit_common:
+	/* The partition's CR first: the compare below would clobber its CR0. */
+	mfcr	%r11
+	std	%r11, TB_SCRCR(%r13)
 	ld	%r11, TB_REGS(%r13)
 	cmpdi	%r11, 0
 	beq	pv_hv_interrupted
@@ -117,7 +120,7 @@ pv_exit_common:
 	std	%r29, GPR(29)(%r11)
 	std	%r30, GPR(30)(%r11)
 	std	%r31, GPR(31)(%r11)
-	mfcr	%r0
+	ld	%r0, TB_SCRCR(%r13)
 	std	%r0, R_CR(%r11)
 	mflr	%r0
 	std	%r0, R_LR(%r11)

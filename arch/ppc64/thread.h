@@ -12,6 +12,7 @@
 #define TB_EXIT 48          /* address of pv_exit_common */
 #define TB_FAULT_STACK 56
 #define TB_PMC_EXIT 64      /* PMC5 early in the exit path (make bench path lengths) */
+#define TB_SCRCR 72         /* the partition's CR, saved before the exit path compares anything */
 
 #ifndef __ASSEMBLER__
 #include <cstddef>
@@ -25,6 +26,7 @@ struct ThreadBlock {
     void* regs;
     u64 stack_top, toc, exit_entry, fault_stack;
     u64 pmc_exit;
+    u64 scrcr;
     PhysCpu cpu;
     // What this thread's LPIDR/LPCR/PID hold: writing them is costly (a TLB
     // flush under QEMU), so entry writes only what changes.
@@ -35,7 +37,7 @@ static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, 
               offsetof(ThreadBlock, stack_top) == TB_STACK && offsetof(ThreadBlock, toc) == TB_TOC &&
               offsetof(ThreadBlock, exit_entry) == TB_EXIT &&
               offsetof(ThreadBlock, fault_stack) == TB_FAULT_STACK &&
-              offsetof(ThreadBlock, pmc_exit) == TB_PMC_EXIT);
+              offsetof(ThreadBlock, pmc_exit) == TB_PMC_EXIT && offsetof(ThreadBlock, scrcr) == TB_SCRCR);
 
 // The guard keeps the canary constant: nothing ever writes it.
 struct alignas(128) ThreadSlot {

@@ -66,12 +66,18 @@ struct alignas(16) McArea {
     McFrame frame[MC_MAX_DEPTH];
     alignas(16) u8 stack[MC_MAX_DEPTH][MC_STACK_SIZE];
     u8 log[MC_MAX_DEPTH][kMcLogMax];
-    RtasArgs rtas_args[MC_MAX_DEPTH];  // its own: the interrupted code may be inside RTAS
-    char os_term_msg[MC_MAX_DEPTH][128];
+    // Its own RTAS arguments (the interrupted code may be inside RTAS) and
+    // os-term message, each inside one 4 KiB page: a shared partition's page
+    // is paged in one at a time.
+    struct alignas(128) Args {
+        RtasArgs a;
+    } rtas_args[MC_MAX_DEPTH];
+    alignas(128) char os_term_msg[MC_MAX_DEPTH][128];
     u64 last_error_tb;  // newest H_PV_GET_ERROR_LOG entry handled (0x200)
 };
 static_assert(offsetof(McArea, depth) == MCA_DEPTH && offsetof(McArea, frame) == MCA_FRAMES);
 static_assert(offsetof(McArea, stack) == MCA_STACKS);
+static_assert(sizeof(RtasArgs) <= 128 && 4096 % 128 == 0);
 
 // --- kernel (main.cpp) ---
 // The process whose pages hold logical page `page`, or null (a kernel page).

@@ -158,7 +158,7 @@ Failure from_error_log(McArea& a, u32 hwid, u64 dar) {
 // arguments, and the interrupted code's RTAS stack pointer kept.
 i32 rtas_from_handler(McArea& a, u32 depth, Rtas call, u32 nargs, const u32* in) {
     u64 sp = this_cpu().rtas_sp;
-    i32 s = rtas_call_unlocked(a.rtas_args[depth - 1], call, nargs, in, 1, nullptr);
+    i32 s = rtas_call_unlocked(a.rtas_args[depth - 1].a, call, nargs, in, 1, nullptr);
     this_cpu().rtas_sp = sp;
     return s;
 }
@@ -262,10 +262,10 @@ extern "C" McFrame* mce_handle(McFrame* f) {
 
     Failure fail;
     if (f->kind == MC_KIND_VECTOR) {
-        ++g_counts.vector;
+        __atomic_fetch_add(&g_counts.vector, 1, __ATOMIC_RELAXED);
         fail = from_error_log(a, me.hwid, f->dar);
     } else {
-        ++(f->kind == MC_KIND_FWNMI ? g_counts.fwnmi : g_counts.simulated);
+        __atomic_fetch_add(f->kind == MC_KIND_FWNMI ? &g_counts.fwnmi : &g_counts.simulated, 1, __ATOMIC_RELAXED);
         // Copy the log, then release the buffer at once (as Linux's
         // pseries_machine_check_realmode): until then the hypervisor cannot
         // deliver another machine check to this vCPU, and nothing we do later

@@ -49,6 +49,7 @@ constinit u32 g_cpu_done[kMaxCpus]{};
 // The kernel buffer's rounds (vCPU 0 only): step 2r fills, 2r+1 verifies.
 constinit u32 g_kernel_step = 0;
 constinit u64 g_kernel_mismatches = 0;
+constinit u64 g_kernel_sum = 0;  // what the last fill wrote
 
 u64 pattern(u64 addr, u32 id, u32 round) {
     u64 x = addr ^ (u64{id} << 56) ^ (u64{round + 1} * 0x9E3779B97F4A7C15ULL);
@@ -157,14 +158,16 @@ bool kernel_step() {
     if (g_cfg.simulate == -2 && g_kernel_step == (g_cfg.rounds > 1 ? 3u : 1u))
         mc_simulate(kKernelBufferBase + 2 * kPageSize + 0x10);
     if (g_kernel_step % 2 == 0) {
-        fill(kKernelBufferBase, g_cfg.kernel_bytes, kKernelId, round);
+        g_kernel_sum = fill(kKernelBufferBase, g_cfg.kernel_bytes, kKernelId, round);
     } else {
         Check c = verify(kKernelBufferBase, g_cfg.kernel_bytes, kKernelId, round);
-        if (c.bad)
-            log("kernel buffer round %u: MISMATCH %lu words, first at 0x%lx", round + 1, c.bad, c.first);
-        else
+        if (c.bad || c.sum != g_kernel_sum) {
+            log("kernel buffer round %u: MISMATCH %lu words, first at 0x%lx (checksum 0x%016lx, want 0x%016lx)",
+                round + 1, c.bad, c.first, c.sum, g_kernel_sum);
+            g_kernel_mismatches += c.bad ? c.bad : 1;
+        } else {
             log("kernel buffer round %u: checksum 0x%016lx ok", round + 1, c.sum);
-        g_kernel_mismatches += c.bad;
+        }
     }
     ++g_kernel_step;
     return true;
@@ -318,10 +321,8 @@ extern "C" [[noreturn]] void mce_process_main(Process* p) {
         yield(*p);
         if (g_cfg.simulate == static_cast<i32>(p->id) && round == (rounds > 1 ? 1u : 0u))
             mc_simulate(p->base + kPageSize + 0x18);
-        u64 base0 = p->base, bytes0 = p->bytes;
         Check c = verify(p->base, p->bytes, p->id, round);
         if (c.bad || c.sum != want) {
-            log("DEBUG process %u at %p: base 0x%lx bytes 0x%lx (first read 0x%lx 0x%lx) id %u, lr 0x%lx r1 0x%lx", p->id, p, p->base, p->bytes, base0, bytes0, p->id, p->ctx.lr, p->ctx.r1);
             log("process %u round %u: MISMATCH %lu words, first at 0x%lx (checksum 0x%016lx, want 0x%016lx)", p->id,
                 round + 1, c.bad, c.first, c.sum, want);
             if (p->mismatches == 0) p->first_bad = c.first;
