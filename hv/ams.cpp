@@ -223,7 +223,10 @@ void reclaim() {
         Partition& p = part_of_slot(vi.slot);
         auto rc = p.radix.unmap_rc(vi.lp);
         if (rc && rc->changed) g.pool.note_changed(vi.slot, vi.lp);
-        if (g.pool.begin_page_out(vi.slot, vi.lp) != Err::Ok) continue;
+        if (g.pool.begin_page_out(vi.slot, vi.lp) != Err::Ok) {  // it stays: mapped again
+            map_resident(p, vi.lp, vi.frame, false);
+            continue;
+        }
         flush[vi.slot] = true;
         batch[n++] = vi;
     }
@@ -654,11 +657,13 @@ void ams_poll_interrupts(u64 now) {
             Vcpu& v = p.vcpus[j];
             if (v.state != VcpuState::PageWait || !(v.regs.msr & msr::EE)) continue;
             if (static_cast<i64>(v.sprs.dec) - static_cast<i64>(now - v.sprs.dec_tb) >= 0) continue;
-            if (!on_interrupt_pending(g.requests, v.fault, now)) continue;
+            // Under the partition lock, and only once it is parked: a vCPU
+            // between its fault decision and PageWait must not lose its wait.
             bool wake = false;
             {
                 Guard pg(p.lock);
-                if (v.state == VcpuState::PageWait) v.state = VcpuState::Runnable, wake = true;
+                if (v.state == VcpuState::PageWait && on_interrupt_pending(g.requests, v.fault, now))
+                    v.state = VcpuState::Runnable, wake = true;
             }
             if (wake) make_runnable(v);
         }
@@ -702,6 +707,12 @@ void ams_unpin_area(Partition& p, u64 addr, u64 len) {
     Guard lk(g.lock);
     for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize)
         (void)g.pool.unpin(p.slot, page_of(LogicalAddr{a}));
+}
+
+void ams_note_written(Partition& p, u64 addr, u64 len) {
+    if (!g.enabled || p.mem_mode != MemMode::Shared || len == 0 || !p.logical_range_ok(addr, len)) return;
+    Guard lk(g.lock);
+    for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) (void)p.radix.set_changed(page_of(LogicalAddr{a}));
 }
 
 bool ams_pin_boot_area(Partition& p, u64 addr, u64 len) {

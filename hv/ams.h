@@ -62,6 +62,9 @@ enum class PinResult : u8 {
 [[nodiscard]] PinResult ams_pin_area(Vcpu& v, u64 addr, u64 len);
 // Undo one ams_pin_area of the same area (deregistration, partition stop).
 void ams_unpin_area(Partition& p, u64 addr, u64 len);
+// The hypervisor wrote [addr, addr+len) of a shared partition (resident): the
+// pages are dirty now (the PTE's C bit is how the pager knows).
+void ams_note_written(Partition& p, u64 addr, u64 len);
 // Boot: the area gets frames (zeroed where nothing was placed) and is pinned
 // for good (the RTAS area: the hypervisor writes machine-check logs there).
 [[nodiscard]] bool ams_pin_boot_area(Partition& p, u64 addr, u64 len);

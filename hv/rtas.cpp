@@ -235,8 +235,23 @@ Next rtas_call(Vcpu& v, u64 args_addr) {
     RtasArgs args{};
     constexpr u64 kHeader = 3 * sizeof(Be32);
     // A shared partition's buffer may be paged out: page it in and re-execute.
-    if (p.logical_range_ok(args_addr, sizeof args) && !ams_ensure_resident(v, args_addr, sizeof args))
-        return Next::Block;
+    // It stays pinned for the call, so the pager cannot take it while we
+    // copy, and is marked written (the pager must not drop our results).
+    bool pinned = false;
+    if (p.logical_range_ok(args_addr, sizeof args)) {
+        PinResult pr = ams_pin_area(v, args_addr, sizeof args);
+        if (pr == PinResult::Blocked) return Next::Block;
+        pinned = pr == PinResult::Pinned;
+        if (!pinned && !ams_ensure_resident(v, args_addr, sizeof args)) return Next::Block;
+    }
+    struct Unpin {
+        Partition& p;
+        u64 at;
+        bool on;
+        ~Unpin() {
+            if (on) ams_unpin_area(p, at, sizeof(RtasArgs));
+        }
+    } unpin{p, args_addr, pinned};
     if ((args_addr & 3) || !p.copy_from(args_addr, &args, kHeader)) {
         v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
         return Next::Resume;
@@ -256,6 +271,8 @@ Next rtas_call(Vcpu& v, u64 args_addr) {
     u64 rets_at = kHeader + sizeof(Be32) * args.nargs.get();
     if (!p.copy_to(args_addr + rets_at, &args.data[args.nargs.get()], sizeof(Be32) * args.nret.get()))
         v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
+    else
+        ams_note_written(p, args_addr + rets_at, sizeof(Be32) * args.nret.get());
     return next;
 }
 
