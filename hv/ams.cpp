@@ -323,7 +323,8 @@ void complete(u32 id, u16 tag, u16 status) {
     if (r.kind == PagingRequest::Kind::PageIn) {
         if (status == 0) {
             (void)g.pool.mark_resident(r.partition_slot, r.lp, r.frame);
-            map_resident(p, r.lp, r.frame, true);
+            if (p.is_running()) map_resident(p, r.lp, r.frame, true);
+            else (void)g.pool.free_frame(r.partition_slot, r.lp);  // it ended meanwhile: the frame goes back
         } else {
             page_in_failed(p, r, status);
         }
@@ -725,6 +726,22 @@ bool ams_pin_boot_area(Partition& p, u64 addr, u64 len) {
     Guard lk(g.lock);
     u64 missing;
     return pin_resident(p, addr, len, missing) == Err::Ok;
+}
+
+void ams_release_partition(Partition& p) {
+    if (!g.enabled || p.mem_mode != MemMode::Shared) return;
+    Guard lk(g.lock);
+    // Its LPID never runs again: no TLB flush is needed before reuse. Pages
+    // with I/O in flight are freed when it completes (complete()).
+    for (u64 i = 0, n = p.mem_bytes / kPageSize; i < n; ++i) {
+        LogicalPage lp{i};
+        const PageInfo* info = g.pool.page(p.slot, lp);
+        if (!info || info->state != PageState::Resident) continue;
+        while (info->pins) (void)g.pool.unpin(p.slot, lp);
+        (void)p.radix.unmap_rc(lp);
+        (void)g.pool.free_frame(p.slot, lp);
+    }
+    serve_frame_waiters();
 }
 
 u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {

@@ -43,6 +43,9 @@ Next ams_crq_hcall(Vcpu& v, u64 number);
 void ams_poll_interrupts(u64 now);
 // A partition ended: forget its vCPUs; when only the PSP is left, close its channel.
 void ams_partition_ended(Partition& p);
+// After it ended and its registered areas were unpinned (no lock held): its
+// frames go back to the pool for the partitions still running.
+void ams_release_partition(Partition& p);
 void ams_print_stats();
 // make bench: the thread is about to enter a vCPU resumed after a page-in
 // (PhysCpu::resume_completion_instructions set); pmc = PMC5 now.

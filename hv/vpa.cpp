@@ -332,6 +332,7 @@ void vpa_release_ended_partitions() {
         if (__atomic_compare_exchange_n(&p.pins_released, &expected, u8{1}, false, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE)) {
             vpa_partition_stopped(p);
+            ams_release_partition(p);
             __atomic_store_n(&p.pins_released, u8{2}, __ATOMIC_RELEASE);
         } else {
             // Another thread is unpinning it (holding no lock): when this

@@ -12,6 +12,7 @@ function(fi_test name bundle rules)
     add_test(NAME fault.${name} COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/${bundle}.bundle --timeout 240
         --disk ${CMAKE_BINARY_DIR}/fault.${name}.img --blkdebug ${FI_DIR}/${rules}
         ${ARGN}
+        --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":([0-9]+),\"free\":\\1,"
         --expect "poolvisor: all partitions have ended; powering off")
     set_tests_properties(fault.${name} PROPERTIES LABELS "boot;fault-injection")
 endfunction()

@@ -14,7 +14,7 @@ foreach(kind half quarter)
         --expect "${STAT},\"name\":\"s1\",.*\"mem_mode\":\"shared\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":[1-9][0-9]*,\"page_outs\":[1-9][0-9]*,\"hv_faults\":[1-9]"
         --expect "${STAT},\"name\":\"s2\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":[1-9][0-9]*,\"page_outs\":[1-9][0-9]*,\"hv_faults\":[1-9]"
         --expect "${STAT},\"name\":\"ded\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":0,\"page_outs\":0,\"hv_faults\":0"
-        --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":[0-9]+,"
+        --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":([0-9]+),\"free\":\\1,"
         --expect "poolvisor: all partitions have ended; powering off"
         --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed|cannot (send|map)|dropped")
     set_tests_properties(paging.${kind} PROPERTIES LABELS "boot;paging")
