@@ -56,12 +56,14 @@ struct Ams {
     arch::PagingDevice device;
     u64 dma_request_index = 0;  // TCE index of request 0's page
     bool closed = false;
+    bool close_wanted = false;  // every partition but the PSP has ended
 
     u64 pool_faults = 0;
     // make bench (docs/benchmarks.md): HDSI/HISI entry → page-in queued to
     // the PSP; PSP completion (its H_SEND_CRQ exit) → the vCPU entered again.
     PathMeter fault_path, resume_path;
     u64 page_ins_sent = 0;
+    u64 read_ahead = 0;  // page-ins started ahead of a fault
 };
 
 Ams g;
@@ -176,7 +178,7 @@ void deliver_paging_machine_check(Vcpu& v, u64 ea, u64 logical) {
         return;
     case McDelivery::Nested:
         stop_partition(p, PartitionState::Killed,
-                       "machine check on vCPU %lu before the previous one was interlocked (page-in of 0x%lx failed)",
+                       "machine check on vCPU %u before the previous one was interlocked (page-in of 0x%lx failed)",
                        v.id.value, logical);
         return;
     case McDelivery::Failed:
@@ -315,6 +317,57 @@ void page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     }
 }
 
+// Sequential read-ahead: a page-in of lp that follows a resident (or
+// arriving) lp-1 also starts page-ins of the next pages that are on the
+// device, as long as requests and free frames are plentiful: never a reclaim
+// or a vCPU's request for a guess. The PSP merges adjacent reads into one
+// device command (docs/paging-service.md); faults on these pages share them.
+void read_ahead(Partition& p, LogicalPage lp) {
+    constexpr u32 kWindow = 64, kRequestsKept = 4;
+    const PageInfo* prev = lp.value ? g.pool.page(p.slot, LogicalPage{lp.value - 1}) : nullptr;
+    if (!prev || prev->state == PageState::NotResident) return;
+    // The window ahead of the fault: pages already in (or coming) are passed over.
+    for (u32 k = 1; k <= kWindow; ++k) {
+        LogicalPage q{lp.value + k};
+        const PageInfo* info = g.pool.page(p.slot, q);
+        if (!info) return;
+        if (info->state != PageState::NotResident) continue;
+        if (!info->on_device || info->bad_block) return;
+        if (g.pool.free_frames() <= g.pool.low_watermark()) return;
+        PagingRequest* r = nullptr;
+        {
+            Guard rl(g.requests.lock());
+            if (g.requests.waiting() || g.requests.free_count() <= kRequestsKept + g.requests.capacity() / 4 ||
+                g.requests.find(p.slot, q))
+                return;
+            r = g.requests.alloc(PagingRequest::Kind::PageIn, p.slot, q, arch::timebase());
+        }
+        if (!r) return;
+        auto f = g.pool.alloc_frame(p.slot, q);
+        if (!f.ok()) {
+            Guard rl(g.requests.lock());
+            g.requests.release(*r);
+            return;
+        }
+        start_io(g.requests, *r, f.value, device_block(p, q));
+        if (!send_request(*r)) log("paging: cannot send a read-ahead page-in to the PSP");
+        ++g.read_ahead;
+    }
+}
+
+// Only the PSP is left: its channel closes (and it powers off) once no
+// request is in flight, so that every frame is back in the pool.
+void close_when_drained() {
+    if (!__atomic_load_n(&g.close_wanted, __ATOMIC_SEQ_CST)) return;
+    {
+        Guard rl(g.requests.lock());
+        if (g.requests.stats().allocated) return;
+    }
+    if (__atomic_exchange_n(&g.closed, true, __ATOMIC_SEQ_CST)) return;
+    g.channel.close();
+    prod_psp();
+}
+
 void complete(u32 id, u16 tag, u16 status) {
     PagingRequest r;
     if (!lookup_request(g.requests, id, tag, r)) return;  // stale or forged
@@ -330,7 +383,9 @@ void complete(u32 id, u16 tag, u16 status) {
         }
     } else {
         (void)g.pool.finish_page_out(r.partition_slot, r.lp, status == 0);
-        if (status != 0) {
+        if (status != 0 && !p.is_running()) {
+            (void)g.pool.free_frame(r.partition_slot, r.lp);  // it ended: nothing to keep
+        } else if (status != 0) {
             map_resident(p, r.lp, r.frame, false);  // still dirty, still its page
             log("paging: page-out of %s logical page 0x%lx failed (status 0x%x)", p.name, r.lp.value, status);
         }
@@ -338,6 +393,7 @@ void complete(u32 id, u16 tag, u16 status) {
     finish(on_completion(g.requests, id, tag, status, arch::timebase()), true);
     serve_frame_waiters();
     if (g.pool.needs_reclaim()) reclaim();
+    close_when_drained();
 }
 
 void handle_psp_message(const CrqEntry& e) {
@@ -562,12 +618,16 @@ Next ams_storage_fault(Vcpu& v, u64 addr, u64 ea) {
         Guard pg(p.lock);
         v.state = VcpuState::PageWait;
     }
+    if (d.action == FaultAction::ShareRequest) read_ahead(p, lp);  // keep the window ahead filled
     if (d.action == FaultAction::NewRequest) {
         u64 sent = g.page_ins_sent;
         start_page_in(*d.request);
         // Measured when this fault's page-in went straight to the PSP (no
         // zero-fill, no wait for a frame).
-        if (g.page_ins_sent == sent + 1) g.fault_path.add(pmc_delta(arch::instructions_at_exit(), arch::instructions()));
+        if (g.page_ins_sent == sent + 1) {
+            g.fault_path.add(pmc_delta(arch::instructions_at_exit(), arch::instructions()));
+            read_ahead(p, lp);
+        }
     }
     if (g.pool.needs_reclaim()) reclaim();
     return Next::Block;
@@ -681,9 +741,8 @@ void ams_partition_ended(Partition& p) {
         Partition& o = h.partitions[i];
         if (&o != g.psp && &o != &p && !o.finished) return;
     }
-    g.closed = true;
-    g.channel.close();
-    prod_psp();
+    __atomic_store_n(&g.close_wanted, true, __ATOMIC_SEQ_CST);
+    close_when_drained();
 }
 
 PinResult ams_pin_area(Vcpu& v, u64 addr, u64 len) {
@@ -786,9 +845,10 @@ void ams_print_stats() {
     }
     const PagingPoolStats& r = g.requests.stats();
     log_raw("PV-STAT {\"type\":\"pool\",\"frames\":%lu,\"free\":%lu,\"pool_faults\":%lu,"
-            "\"request_pool_exhausted_waits\":%lu,\"max_requests_in_flight\":%u,\"paging_requests\":%u}",
+            "\"request_pool_exhausted_waits\":%lu,\"max_requests_in_flight\":%u,\"paging_requests\":%u,"
+            "\"read_ahead\":%lu}",
             g.pool.frames(), g.pool.free_frames(), g.pool_faults, r.exhausted_waits, r.max_allocated,
-            g.requests.capacity());
+            g.requests.capacity(), g.read_ahead);
 }
 
 }  // namespace pv

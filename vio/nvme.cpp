@@ -272,6 +272,31 @@ u32 NvmeDriver::rw(u8 opcode, u64 lba, u32 count, u64 dma) {
 }
 
 u32 NvmeDriver::read(u64 lba, u32 count, u64 dma) { return rw(kIoRead, lba, count, dma); }
+
+u32 NvmeDriver::read_pages(u64 lba, const u64* pages, u32 n) {
+    constexpr u32 kBlocksPerPage = kNvmePage / kLbaBytes;
+    u64 count = u64{n} * kBlocksPerPage;
+    if (!io_ready_ || n == 0 || n > kMaxTransferPages || count > max_blocks_ || lba >= blocks_ ||
+        count > blocks_ - lba)
+        return kInvalid;
+    for (u32 i = 0; i < n; ++i)
+        if (pages[i] & (kNvmePage - 1)) return kInvalid;
+    Sqe c{};
+    c.cdw0 = kIoRead;
+    c.nsid = 1;
+    c.prp1 = pages[0];
+    if (n == 2) {
+        c.prp2 = pages[1];
+    } else if (n > 2) {
+        auto* list = reinterpret_cast<u64*>(page(kPrpList));
+        for (u32 i = 1; i < n; ++i) list[i - 1] = le64(pages[i]);
+        c.prp2 = dma_of(list);
+    }
+    c.cdw10 = static_cast<u32>(lba);
+    c.cdw11 = static_cast<u32>(lba >> 32);
+    c.cdw12 = static_cast<u32>(count - 1);
+    return submit_and_wait(io_, c);
+}
 u32 NvmeDriver::write(u64 lba, u32 count, u64 dma) { return rw(kIoWrite, lba, count, dma); }
 
 u32 NvmeDriver::flush() {

@@ -80,6 +80,10 @@ public:
     // device address space). count ≤ max_blocks().
     [[nodiscard]] u32 read(u64 lba, u32 count, u64 dma);
     [[nodiscard]] u32 write(u64 lba, u32 count, u64 dma);
+    // Read n 4 KiB pages starting at lba (8 blocks each) into the device
+    // addresses pages[0..n) (each page aligned; any order): one command with a
+    // PRP list, so scattered buffers cost one device round trip.
+    [[nodiscard]] u32 read_pages(u64 lba, const u64* pages, u32 n);
     [[nodiscard]] u32 flush();
     // Orderly shutdown (CC.SHN normal, wait SHST complete), then disable.
     u32 shutdown();

@@ -2,17 +2,9 @@
 // memory" is a host buffer (arch/fake maps host-real addresses 1:1).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <span>
 #include <string>
-#include <vector>
 
-#include "hv/arch.h"
-#include "hv/hcall.h"
-#include "hv/hv.h"
-#include "hv/papr.h"
-#include "hv/rtas.h"
+#include "tests/unit/host_partition.h"
 
 namespace pv::arch {
 extern std::string g_fake_console;
@@ -23,72 +15,12 @@ using namespace pv::papr;
 
 namespace {
 
-class HcallTest : public ::testing::Test {
+class HcallTest : public test::HostPartitionTest {
 protected:
-    static HostReal table_alloc(void* ctx, u64 bytes) {
-        auto* self = static_cast<HcallTest*>(ctx);
-        void* p = std::aligned_alloc(bytes, bytes);
-        std::memset(p, 0, bytes);
-        self->tables_.push_back(p);
-        return arch::host_real(p);
-    }
-
-    void TearDown() override {
-        for (void* p : tables_) std::free(p);
-        std::free(mem_.data());
-    }
-
     void SetUp() override {
-        auto* raw = static_cast<u8*>(std::aligned_alloc(kPageSize, 1 << 20));
-        std::memset(raw, 0, 1 << 20);
-        mem_ = std::span<u8>(raw, 1 << 20);
-        table_.assign(1024, PartitionTableEntry{});
-        Hypervisor& h = hv();
-        h.partition_table = table_.data();
-        h.partition_count = 1;
-        h.live_partitions = 1;
-        h.thread_count = 0;
-        p_ = &h.partitions[0];
-        *p_ = Partition{};
-        std::strcpy(p_->name, "p");
-        p_->lpid = Lpid{1};
-        p_->vcpu_count = 2;
-        p_->mem_base = arch::host_real(mem_.data());
-        p_->mem_bytes = mem_.size();
-        p_->lpcr = lpcr::kGuestBase;
-        for (u32 i = 0; i < 2; ++i) p_->vcpus[i].part = p_, p_->vcpus[i].id = VcpuId{i};
-        ASSERT_EQ(p_->radix.init(TablePool{table_alloc, this}), Err::Ok);
-        for (u64 off = 0; off < mem_.size(); off += kPageSize)
-            ASSERT_EQ(p_->radix.map(page_of(LogicalAddr{off}), frame_of(arch::host_real(raw + off)), Perm::RWX), Err::Ok);
-        v_ = &p_->vcpus[0];
-        v_->state = VcpuState::Running;
+        set_up_partition(2);
         arch::g_fake_console.clear();
     }
-
-    Next call(u64 nr, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0, u64 a4 = 0) {
-        v_->regs.gpr[3] = nr;
-        v_->regs.gpr[4] = a1, v_->regs.gpr[5] = a2, v_->regs.gpr[6] = a3, v_->regs.gpr[7] = a4;
-        return dispatch_hcall(*v_);
-    }
-    i64 rc() const { return static_cast<i64>(v_->regs.gpr[3]); }
-
-    // rtas_args at logical 0x1000: token, nargs, nret, args..., rets...
-    Next rtas(const char* name, std::vector<u32> args, u32 nret) {
-        u32 token = 0;
-        for (const RtasToken& t : rtas_tokens())
-            if (std::string(t.name) == name) token = t.token;
-        auto* w = reinterpret_cast<Be32*>(mem_.data() + 0x1000);
-        w[0].set(token), w[1].set(static_cast<u32>(args.size())), w[2].set(nret);
-        for (std::size_t i = 0; i < args.size(); ++i) w[3 + i].set(args[i]);
-        return call(H_RTAS, 0x1000);
-    }
-    u32 rtas_ret(u32 nargs, u32 i) { return reinterpret_cast<Be32*>(mem_.data() + 0x1000)[3 + nargs + i].get(); }
-
-    std::span<u8> mem_;
-    std::vector<void*> tables_;
-    std::vector<PartitionTableEntry> table_;
-    Partition* p_ = nullptr;
-    Vcpu* v_ = nullptr;
 };
 
 TEST_F(HcallTest, UnknownHcallIsHFunction) {

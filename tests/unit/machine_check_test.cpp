@@ -5,27 +5,21 @@
 #include <gtest/gtest.h>
 #include <libfdt.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <span>
 #include <string>
 #include <vector>
 
-#include "hv/arch.h"
 #include "hv/guest_fdt.h"
-#include "hv/hcall.h"
-#include "hv/hv.h"
 #include "hv/machine_check.h"
-#include "hv/papr.h"
-#include "hv/rtas.h"
 #include "hv/rtas_error_log.h"
+#include "tests/unit/host_partition.h"
 
 using namespace pv;
 using namespace pv::papr;
 
 namespace {
 
-constexpr u64 kMem = 1 << 20;
+constexpr u64 kMem = test::kHostPartitionMem;
 constexpr u64 kRtasBase = kMem - (64 << 10);
 constexpr u64 kRtasSize = 64 << 10;
 constexpr u64 kGuestMsr = msr::SF | msr::ME | msr::IR | msr::DR | msr::RI | msr::LE | msr::EE;
@@ -34,48 +28,13 @@ constexpr u64 kHandler = 0x7100;
 u32 be32(const u8* p) { return u32{p[0]} << 24 | u32{p[1]} << 16 | u32{p[2]} << 8 | p[3]; }
 u64 be64(const u8* p) { return u64{be32(p)} << 32 | be32(p + 4); }
 
-class MachineCheckTest : public ::testing::Test {
+class MachineCheckTest : public test::HostPartitionTest {
 protected:
-    static HostReal table_alloc(void* ctx, u64 bytes) {
-        auto* self = static_cast<MachineCheckTest*>(ctx);
-        void* p = std::aligned_alloc(bytes, bytes);
-        std::memset(p, 0, bytes);
-        self->tables_.push_back(p);
-        return arch::host_real(p);
-    }
-
-    void TearDown() override {
-        for (void* p : tables_) std::free(p);
-        std::free(mem_.data());
-    }
-
     void SetUp() override {
-        auto* raw = static_cast<u8*>(std::aligned_alloc(kPageSize, kMem));
-        std::memset(raw, 0, kMem);
-        mem_ = std::span<u8>(raw, kMem);
-        table_.assign(1024, PartitionTableEntry{});
-        Hypervisor& h = hv();
-        h.partition_table = table_.data();
-        h.partition_count = 1;
-        h.live_partitions = 1;
-        h.thread_count = 0;
-        h.paging_errors.clear();
-        p_ = &h.partitions[0];
-        *p_ = Partition{};
-        std::strcpy(p_->name, "p");
-        p_->lpid = Lpid{1};
-        p_->vcpu_count = 2;
-        p_->mem_base = arch::host_real(mem_.data());
-        p_->mem_bytes = mem_.size();
-        p_->lpcr = lpcr::kGuestBase;
+        hv().paging_errors.clear();
+        set_up_partition(2);
         p_->rtas_base = kRtasBase;
         p_->rtas_size = kRtasSize;
-        for (u32 i = 0; i < 2; ++i) p_->vcpus[i].part = p_, p_->vcpus[i].id = VcpuId{i};
-        ASSERT_EQ(p_->radix.init(TablePool{table_alloc, this}), Err::Ok);
-        for (u64 off = 0; off < mem_.size(); off += kPageSize)
-            ASSERT_EQ(p_->radix.map(page_of(LogicalAddr{off}), frame_of(arch::host_real(raw + off)), Perm::RWX), Err::Ok);
-        v_ = &p_->vcpus[0];
-        v_->state = VcpuState::Running;
     }
 
     // A vCPU parked on a page-in: where it was, what it had in r3.
@@ -86,38 +45,11 @@ protected:
         v.regs.gpr[3] = r3;
     }
 
-    Next call(u64 nr, u64 a1 = 0) {
-        v_->regs.gpr[3] = nr;
-        v_->regs.gpr[4] = a1;
-        return dispatch_hcall(*v_);
-    }
-    i64 rc() const { return static_cast<i64>(v_->regs.gpr[3]); }
-
-    // rtas_args at logical 0x1000, issued by v_.
-    Next rtas(const char* name, std::vector<u32> args, u32 nret) {
-        u32 token = 0;
-        for (const RtasToken& t : rtas_tokens())
-            if (std::string(t.name) == name) token = t.token;
-        EXPECT_NE(token, 0u) << name;
-        auto* w = reinterpret_cast<Be32*>(mem_.data() + 0x1000);
-        w[0].set(token), w[1].set(static_cast<u32>(args.size())), w[2].set(nret);
-        for (std::size_t i = 0; i < args.size(); ++i) w[3 + i].set(args[i]);
-        for (u32 i = 0; i < nret; ++i) w[3 + args.size() + i].set(0xdeadbeef);
-        return call(H_RTAS, 0x1000);
-    }
-    i32 rtas_status(u32 nargs) {
-        return static_cast<i32>(reinterpret_cast<Be32*>(mem_.data() + 0x1000)[3 + nargs].get());
-    }
+    i32 rtas_status(u32 nargs) { return static_cast<i32>(rtas_ret(nargs, 0)); }
     void register_fwnmi() {
         rtas("ibm,nmi-register", {0x7000, static_cast<u32>(kHandler)}, 1);
         ASSERT_EQ(rtas_status(2), 0);
     }
-
-    std::span<u8> mem_;
-    std::vector<void*> tables_;
-    std::vector<PartitionTableEntry> table_;
-    Partition* p_ = nullptr;
-    Vcpu* v_ = nullptr;
 };
 
 TEST_F(MachineCheckTest, WithoutFwnmiTheArchitectedInterruptIsTaken) {

@@ -3,17 +3,12 @@
 // memory is a host buffer (arch/fake maps host-real addresses 1:1).
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <span>
 #include <vector>
 
 #include "hv/ams.h"
-#include "hv/arch.h"
-#include "hv/hcall.h"
-#include "hv/hv.h"
-#include "hv/papr.h"
 #include "hv/vpa.h"
+#include "tests/unit/host_partition.h"
 
 using namespace pv;
 using namespace pv::papr;
@@ -38,43 +33,13 @@ const VpaPinOps kFakeOps{fake_pin, fake_unpin};
 PinCall pin(u64 a, u64 l) { return {true, a, l}; }
 PinCall unpin(u64 a, u64 l) { return {false, a, l}; }
 
-constexpr u64 kMem = 1 << 20;
+constexpr u64 kMem = test::kHostPartitionMem;
 constexpr u64 kVpa0 = 0x10000, kVpa1 = 0x10400, kDtl0 = 0x11000, kDtl1 = 0x12000, kSlb0 = 0x13000;
 
-class VpaTest : public ::testing::Test {
+class VpaTest : public test::HostPartitionTest {
 protected:
-    static HostReal table_alloc(void* ctx, u64 bytes) {
-        auto* self = static_cast<VpaTest*>(ctx);
-        void* p = std::aligned_alloc(bytes, bytes);
-        std::memset(p, 0, bytes);
-        self->tables_.push_back(p);
-        return arch::host_real(p);
-    }
-
     void SetUp() override {
-        auto* raw = static_cast<u8*>(std::aligned_alloc(kPageSize, kMem));
-        std::memset(raw, 0, kMem);
-        mem_ = std::span<u8>(raw, kMem);
-        table_.assign(1024, PartitionTableEntry{});
-        Hypervisor& h = hv();
-        h.partition_table = table_.data();
-        h.partition_count = 1;
-        h.live_partitions = 1;
-        h.thread_count = 0;
-        p_ = &h.partitions[0];
-        *p_ = Partition{};
-        std::strcpy(p_->name, "p");
-        p_->lpid = Lpid{1};
-        p_->vcpu_count = 3;
-        p_->mem_base = arch::host_real(mem_.data());
-        p_->mem_bytes = kMem;
-        p_->lpcr = lpcr::kGuestBase;
-        for (u32 i = 0; i < 3; ++i) p_->vcpus[i].part = p_, p_->vcpus[i].id = VcpuId{i};
-        ASSERT_EQ(p_->radix.init(TablePool{table_alloc, this}), Err::Ok);
-        for (u64 off = 0; off < kMem; off += kPageSize)
-            ASSERT_EQ(p_->radix.map(page_of(LogicalAddr{off}), frame_of(arch::host_real(raw + off)), Perm::RWX), Err::Ok);
-        v_ = &p_->vcpus[0];
-        v_->state = VcpuState::Running;
+        set_up_partition(3);
         g_calls.clear();
         g_next_pin = PinResult::Pinned;
         vpa_set_pin_ops(&kFakeOps);
@@ -85,8 +50,7 @@ protected:
         Hypervisor& h = hv();
         h.partition_count = 0;
         h.live_partitions = 0;
-        for (void* p : tables_) std::free(p);
-        std::free(mem_.data());
+        HostPartitionTest::TearDown();
     }
 
     // Areas as Linux prepares them: zeroed, the length at offset 4.
@@ -99,13 +63,17 @@ protected:
         be32(addr + 4, size);
     }
 
-    Next call(u64 nr, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0, u64 a4 = 0) {
-        v_->regs.gpr[3] = nr;
-        v_->regs.gpr[4] = a1, v_->regs.gpr[5] = a2, v_->regs.gpr[6] = a3, v_->regs.gpr[7] = a4;
-        return dispatch_hcall(*v_);
-    }
     Next reg(u64 func, u64 cpu, u64 addr) { return call(H_REGISTER_VPA, func << vpa::kFuncShift, cpu, addr); }
-    i64 rc() const { return static_cast<i64>(v_->regs.gpr[3]); }
+    // kVpa0, kDtl0 and kSlb0 registered for vCPU 0; kVpa1 prepared too.
+    void register_all_on_vcpu0() {
+        prepare_vpa(kVpa0);
+        prepare_vpa(kVpa1);
+        prepare32(kDtl0, 4096);
+        prepare32(kSlb0, 0x80);
+        reg(vpa::kRegVpa, 0, kVpa0);
+        reg(vpa::kRegDtl, 0, kDtl0);
+        reg(vpa::kRegSlb, 0, kSlb0);
+    }
 
     void be16(u64 a, u16 x) { mem_[a] = static_cast<u8>(x >> 8), mem_[a + 1] = static_cast<u8>(x); }
     void be32(u64 a, u32 x) {
@@ -117,12 +85,6 @@ protected:
         return x;
     }
     u32 yield_count(u64 vpa) const { return static_cast<u32>(rd(vpa + vpa::kOffYieldCount, 4)); }
-
-    std::span<u8> mem_;
-    std::vector<void*> tables_;
-    std::vector<PartitionTableEntry> table_;
-    Partition* p_ = nullptr;
-    Vcpu* v_ = nullptr;
 };
 
 TEST_F(VpaTest, RegisterVpaChecksTargetAddressAndSize) {
@@ -200,13 +162,7 @@ TEST_F(VpaTest, DtlAndSlbShadowNeedAVpaWhichStaysWhileTheyAre) {
 }
 
 TEST_F(VpaTest, RegistrationPinsAndDeregistrationOrReplacementUnpins) {
-    prepare_vpa(kVpa0);
-    prepare_vpa(kVpa1);
-    prepare32(kDtl0, 4096);
-    prepare32(kSlb0, 0x80);
-    reg(vpa::kRegVpa, 0, kVpa0);
-    reg(vpa::kRegDtl, 0, kDtl0);
-    reg(vpa::kRegSlb, 0, kSlb0);
+    register_all_on_vcpu0();
     reg(vpa::kRegVpa, 0, kVpa1);  // another VPA: the old one is released after the new one is pinned
     EXPECT_EQ(rc(), H_SUCCESS);
     reg(vpa::kDeregDtl, 0, 0);
@@ -387,13 +343,7 @@ TEST_F(VpaTest, ProcessTableIsPinnedAndTheOldOneUnpinnedAfterTheSwitch) {
 }
 
 TEST_F(VpaTest, PartitionStopUnpinsEverythingOnce) {
-    prepare_vpa(kVpa0);
-    prepare_vpa(kVpa1);
-    prepare32(kDtl0, 4096);
-    prepare32(kSlb0, 0x80);
-    reg(vpa::kRegVpa, 0, kVpa0);
-    reg(vpa::kRegDtl, 0, kDtl0);
-    reg(vpa::kRegSlb, 0, kSlb0);
+    register_all_on_vcpu0();
     reg(vpa::kRegVpa, 1, kVpa1);
     call(H_REGISTER_PROC_TBL, PROC_TABLE_NEW | PROC_TABLE_RADIX, 0x20000, 0, 0);
     g_calls.clear();

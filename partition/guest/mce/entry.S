@@ -1,7 +1,6 @@
 /*
  * mce-guest assembly: machine-check entries (0x200 and FWNMI), the resume
- * path, the context switch between the kernel and its processes, and an
- * hcall wrapper returning six registers.
+ * path and the context switch between the kernel and its processes.
  *
  * Machine-check entry: SPRG0 holds this vCPU's r13 (rt/crt0.S), so r13 is
  * parked in SPRG3 and four registers are spilled into CpuLocal::scratch; then
@@ -207,27 +206,3 @@ mce_process_start:
 	bl	mce_process_main		/* never returns */
 	nop
 	.long 0
-
-/* i64 mce_hcall_ret6(u64 op, u64 out[6], u64 a1, ..., u64 a6): out = r4..r9 */
-	.globl mce_hcall_ret6
-mce_hcall_ret6:
-	mfcr	%r0
-	stw	%r0, 8(%r1)
-	std	%r4, -16(%r1)			/* leaf: the ABI's protected zone below r1 */
-	mr	%r4, %r5
-	mr	%r5, %r6
-	mr	%r6, %r7
-	mr	%r7, %r8
-	mr	%r8, %r9
-	mr	%r9, %r10
-	HVSC
-	ld	%r12, -16(%r1)
-	std	%r4, 0(%r12)
-	std	%r5, 8(%r12)
-	std	%r6, 16(%r12)
-	std	%r7, 24(%r12)
-	std	%r8, 32(%r12)
-	std	%r9, 40(%r12)
-	lwz	%r0, 8(%r1)
-	mtcrf	0xff, %r0
-	blr

@@ -109,6 +109,4 @@ void mce_process_start();
 void mce_fwnmi_machine_check();
 void mce_fwnmi_system_reset();
 void mce_simulate(void* buffer);
-rt::i64 mce_hcall_ret6(rt::u64 op, rt::u64* out, rt::u64 a1 = 0, rt::u64 a2 = 0, rt::u64 a3 = 0,
-                       rt::u64 a4 = 0, rt::u64 a5 = 0, rt::u64 a6 = 0);
 }

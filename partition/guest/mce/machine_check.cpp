@@ -129,7 +129,7 @@ Failure from_error_log(McArea& a, u32 hwid, u64 dar) {
     bool found = false, fallback = false;
     for (u32 i = 0; i < kErrorLogEntries && !found; ++i) {
         u64 out[6] = {};
-        i64 rc = mce_hcall_ret6(H_PV_GET_ERROR_LOG, out, i);
+        i64 rc = rt_hcall_ret6(H_PV_GET_ERROR_LOG, out, i);
         if (rc != papr::H_SUCCESS) {
             if (rc != H_NOT_FOUND || i == 0) panic_log("H_PV_GET_ERROR_LOG(%u): %ld", i, rc);
             break;

@@ -13,6 +13,7 @@
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/hcall.h"
 #include "partition/guest/rt/lock.h"
+#include "partition/guest/rt/pattern.h"
 #include "partition/guest/rt/platform.h"
 
 extern "C" char __image_end[];
@@ -50,14 +51,6 @@ constinit u32 g_cpu_done[kMaxCpus]{};
 constinit u32 g_kernel_step = 0;
 constinit u64 g_kernel_mismatches = 0;
 constinit u64 g_kernel_sum = 0;  // what the last fill wrote
-
-u64 pattern(u64 addr, u32 id, u32 round) {
-    u64 x = addr ^ (u64{id} << 56) ^ (u64{round + 1} * 0x9E3779B97F4A7C15ULL);
-    x ^= x << 13;  // xorshift64*
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x * 0x2545F4914F6CDD1DULL;
-}
 
 // Fills [base, base + bytes); returns the checksum of what it wrote.
 u64 fill(u64 base, u64 bytes, u32 id, u32 round) {

@@ -218,6 +218,10 @@ u32 dev_io(void* c, bool write, u64 block, u32 count, u64 dma) {
     return s;
 }
 
+u32 dev_read_pages(void* c, u64 block, const u64* pages, u32 n) {
+    return static_cast<nvme::NvmeDriver*>(c)->read_pages(block, pages, n);
+}
+
 u32 dev_reset(void* c) {
     const char* step = "";
     u32 s = bring_up(*static_cast<nvme::NvmeDriver*>(c), &step);
@@ -339,9 +343,12 @@ i64 register_queue(u32 unit, psp::CrqQueue& q) {
     const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
     u64 active = timebase(), logged = active;
     for (;;) {
-        pv::CrqEntry e;
-        if (q.poll(e)) {
-            PagingService::Action a = svc.handle(e);
+        // What is queued, in order: adjacent page-ins become one device read.
+        pv::CrqEntry batch[PagingService::kMaxMerge];
+        u32 n = 0;
+        while (n < PagingService::kMaxMerge && q.poll(batch[n])) ++n;
+        if (n) {
+            PagingService::Action a = svc.handle_batch(batch, n);
             if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
             active = timebase();
             continue;
@@ -442,6 +449,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     s.now = clock_now;
     s.ticks_per_us = p.timebase_hz / 1000000 ? p.timebase_hz / 1000000 : 1;
     s.dev.io = dev_io;
+    s.dev.read_pages = dev_read_pages;
     s.dev.reset = dev_reset;
     s.dev.blocks = dev_blocks;
     s.dev.max_blocks = dev_max_blocks;

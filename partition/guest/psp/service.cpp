@@ -55,9 +55,9 @@ void PagingService::log_stats(const char* why) const {
     u64 out_us = c_.page_outs ? c_.page_out_ticks / c_.page_outs / s_.ticks_per_us : 0;
     // Fields are only ever appended: boot tests match the line's beginning.
     rt::log("%s: %lu requests, %lu page-ins (%lu us each), %lu page-outs (%lu us each), %lu errors, %lu resets, "
-            "%lu retries, %lu retried ok",
+            "%lu retries, %lu retried ok, %lu merged reads",
             why, c_.requests, c_.page_ins, in_us, c_.page_outs, out_us, c_.errors, c_.resets, c_.retries,
-            c_.retried_ok);
+            c_.retried_ok, c_.merged_reads);
 }
 
 void PagingService::send(const CrqEntry& e, const char* what) {
@@ -191,6 +191,59 @@ bool PagingService::retryable(u32 status) const {
     if (status == nvme::kOk) return false;
     if (status < 0x10000) return (status & kStatusDnr) == 0 && (status & kNvmeStatusMask) != 0;
     return (status == nvme::kTimeout || status == nvme::kFatal) && s_.dev_status == 0;
+}
+
+PagingService::Action PagingService::handle_batch(const CrqEntry* es, u32 n) {
+    IoRequestMsg run[kMaxMerge];
+    Descriptor ds[kMaxMerge];
+    for (u32 i = 0; i < n;) {
+        u32 k = 0;
+        if (s_.dev.read_pages) {
+            while (i + k < n && k < kMaxMerge && es[i + k].valid() == crq::kCmdRsp && decode(es[i + k], run[k]) &&
+                   mergeable(run[k], ds[k]) &&
+                   (k == 0 || ds[k].device_block == ds[k - 1].device_block + kBlocksPerPage))
+                ++k;
+        }
+        if (k >= 2 && serve_merged(run, ds, k)) {
+            i += k;
+            continue;
+        }
+        if (k >= 2) {  // the merged read failed: each on its own, with its own retries and answer
+            for (u32 j = 0; j < k; ++j) serve(run[j]);
+            i += k;
+            continue;
+        }
+        Action a = handle(es[i++]);
+        if (a != Action::Continue) return a;
+    }
+    return Action::Continue;
+}
+
+bool PagingService::mergeable(const IoRequestMsg& m, Descriptor& d) const {
+    if (state_ != State::Serving || m.op != Opcode::PageIn || m.req_id >= s_.entries || s_.dev_status) return false;
+    d = decode_descriptor(s_.table + u64{m.req_id} * kDescriptorBytes);
+    u64 dev_blocks = s_.dev.blocks(s_.dev.ctx);
+    return d.op == m.op && d.tag == m.tag && d.lpid == m.lpid && d.blocks == kBlocksPerPage &&
+           d.device_block < dev_blocks && d.blocks <= dev_blocks - d.device_block &&
+           d.dma_addr == s_.dma_request_base + u64{m.req_id} * pv::kPageSize;
+}
+
+bool PagingService::serve_merged(const IoRequestMsg* ms, const Descriptor* ds, u32 n) {
+    if (u64{n} * kBlocksPerPage > s_.dev.max_blocks(s_.dev.ctx)) return false;
+    u64 pages[kMaxMerge];
+    for (u32 i = 0; i < n; ++i) pages[i] = ds[i].dma_addr;
+    u64 t0 = now();
+    if (s_.dev.read_pages(s_.dev.ctx, ds[0].device_block, pages, n) != nvme::kOk) return false;
+    u64 ticks = now() - t0;
+    ++c_.merged_reads;
+    for (u32 i = 0; i < n; ++i) {
+        ++c_.requests;
+        ++c_.page_ins;
+        c_.page_in_ticks += ticks / n;
+        complete(ms[i], 0);
+        if (s_.log_every && c_.requests % s_.log_every == 0) log_stats("statistics");
+    }
+    return true;
 }
 
 void PagingService::serve(const IoRequestMsg& m) {

@@ -487,7 +487,7 @@ TEST(PspService, StatisticsLineKeepsItsPrefix) {
     EXPECT_TRUE(std::regex_search(g_log[0], std::regex("^final: [0-9]+ requests, [1-9][0-9]* page-ins .*, "
                                                        "[1-9][0-9]* page-outs .*, 0 errors")))
         << g_log[0];
-    EXPECT_TRUE(std::regex_search(g_log[0], std::regex(", 0 errors, 0 resets, 1 retries, 1 retried ok$"))) << g_log[0];
+    EXPECT_TRUE(std::regex_search(g_log[0], std::regex(", 0 errors, 0 resets, 1 retries, 1 retried ok, 0 merged reads$"))) << g_log[0];
 }
 
 TEST(PspService, NoDeviceFailsEveryRequest) {
@@ -552,3 +552,70 @@ TEST(PspService, ReopenResendsTheTable) {
 }
 
 }  // namespace
+
+// Page-ins of consecutive device pages queued together become one device read
+// into their scattered request windows; a failed merged read falls back to one
+// read per request (each with its own retries and answer).
+TEST(PspService, AdjacentPageInsAreMergedIntoOneRead) {
+    for (bool fail : {false, true}) {
+        Env env;
+        static u32 merged, merged_pages;
+        static bool fail_merged;
+        merged = merged_pages = 0;
+        fail_merged = fail;
+        // Rebuild the service with a read_pages device op.
+        PagingService::Setup s;
+        s.send = [](void* c, const CrqEntry& e) { return static_cast<Env*>(c)->ch.send(e.hi(), e.lo()); };
+        s.send_ctx = &env;
+        s.dev.io = [](void* c, bool write, u64 block, u32 count, u64 dma) -> u32 {
+            auto* e = static_cast<Env*>(c);
+            ++e->ios;
+            u8* p = e->bus(dma, u64{count} * 512);
+            if (!p) return 0x04;
+            if (write) std::memcpy(e->disk.data() + block * 512, p, count * 512);
+            else std::memcpy(p, e->disk.data() + block * 512, count * 512);
+            return 0;
+        };
+        s.dev.read_pages = [](void* c, u64 block, const u64* pages, u32 n) -> u32 {
+            auto* e = static_cast<Env*>(c);
+            ++merged;
+            merged_pages += n;
+            if (fail_merged) return 0x281;
+            for (u32 i = 0; i < n; ++i) std::memcpy(e->bus(pages[i], 4096), e->disk.data() + (block + i * 8) * 512, 4096);
+            return 0;
+        };
+        s.dev.reset = [](void*) -> u32 { return 0; };
+        s.dev.blocks = [](void*) { return kDiskBlocks; };
+        s.dev.max_blocks = [](void*) -> u32 { return 512; };
+        s.dev.ctx = &env;
+        s.table = env.mem + kTableAddr;
+        s.table_addr = kTableAddr;
+        s.entries = kEntries;
+        s.dma_request_base = kReqBase;
+        env.svc = std::make_unique<PagingService>(s);
+        env.up();
+        for (u32 i = 0; i < 3 * 4096; ++i) env.disk[80 * 512 + i] = static_cast<u8>(i * 7 + 1);
+        // Requests 5, 2, 9 for device pages 80, 88, 96 (consecutive), then one elsewhere.
+        const u16 ids[] = {5, 2, 9, 4};
+        const u64 blocks[] = {80, 88, 96, 200};
+        CrqEntry batch[4];
+        for (u32 i = 0; i < 4; ++i) {
+            Descriptor d{Opcode::PageIn, static_cast<u16>(i + 1), kLpid, kBlocksPerPage, u64{0x1000} + ids[i], blocks[i],
+                         kReqBase + u64{ids[i]} * 4096};
+            ASSERT_TRUE(write_descriptor(env.pmem(), kTableAddr, ids[i], d));
+            ASSERT_TRUE(env.ch.deliver(encode(IoRequestMsg{Opcode::PageIn, ids[i], static_cast<u16>(i + 1), kLpid})));
+        }
+        for (u32 i = 0; i < 4; ++i) ASSERT_TRUE(env.queue.poll(batch[i]));
+        ASSERT_EQ(env.svc->handle_batch(batch, 4), PagingService::Action::Continue);
+        auto v = env.sent();
+        ASSERT_EQ(v.size(), 4u);
+        for (u32 i = 0; i < 4; ++i) expect_completion(v[i], ids[i], static_cast<u16>(i + 1), 0);
+        EXPECT_EQ(merged, 1u);
+        EXPECT_EQ(merged_pages, 3u);
+        EXPECT_EQ(env.ios, fail ? 4u : 1u);  // fallback: one read each; the lone page always alone
+        for (u32 i = 0; i < 3; ++i)
+            EXPECT_EQ(std::memcmp(env.frames[ids[i]].data(), env.disk.data() + blocks[i] * 512, 4096), 0) << i;
+        EXPECT_EQ(env.svc->counters().page_ins, 4u);
+        EXPECT_EQ(env.svc->counters().merged_reads, fail ? 0u : 1u);
+    }
+}

@@ -19,12 +19,16 @@ rt_hcall:
 	mtcrf	0xff, %r0
 	blr
 
-/* i64 rt_hcall_ret(u64 op, u64 out[4], u64 a1, ..., u64 a6): out = r4..r7 */
-	.globl rt_hcall_ret
-rt_hcall_ret:
+/*
+ * i64 name(u64 op, u64 out[nout], u64 a1, ..., u64 a6): out = r4.. (nout = 4
+ * or 6). The address of out waits in the ABI's protected zone below r1 (leaf).
+ */
+	.macro hcall_ret name, nout
+	.globl \name
+\name:
 	mfcr	%r0
 	stw	%r0, 8(%r1)
-	std	%r4, -16(%r1)		/* leaf: the ABI's protected zone below r1 */
+	std	%r4, -16(%r1)
 	mr	%r4, %r5
 	mr	%r5, %r6
 	mr	%r6, %r7
@@ -37,6 +41,14 @@ rt_hcall_ret:
 	std	%r5, 8(%r12)
 	std	%r6, 16(%r12)
 	std	%r7, 24(%r12)
+	.if \nout == 6
+	std	%r8, 32(%r12)
+	std	%r9, 40(%r12)
+	.endif
 	lwz	%r0, 8(%r1)
 	mtcrf	0xff, %r0
 	blr
+	.endm
+
+	hcall_ret rt_hcall_ret, 4
+	hcall_ret rt_hcall_ret6, 6

@@ -11,6 +11,9 @@ rt::i64 rt_hcall(rt::u64 op, rt::u64 a1 = 0, rt::u64 a2 = 0, rt::u64 a3 = 0, rt:
 // Same, and out[0..3] = r4..r7 after the call.
 rt::i64 rt_hcall_ret(rt::u64 op, rt::u64* out, rt::u64 a1 = 0, rt::u64 a2 = 0, rt::u64 a3 = 0,
                      rt::u64 a4 = 0, rt::u64 a5 = 0, rt::u64 a6 = 0);
+// Same, and out[0..5] = r4..r9 after the call.
+rt::i64 rt_hcall_ret6(rt::u64 op, rt::u64* out, rt::u64 a1 = 0, rt::u64 a2 = 0, rt::u64 a3 = 0,
+                      rt::u64 a4 = 0, rt::u64 a5 = 0, rt::u64 a6 = 0);
 }
 
 namespace rt {

@@ -9,6 +9,7 @@
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/hcall.h"
+#include "partition/guest/rt/pattern.h"
 #include "partition/guest/rt/platform.h"
 #include "partition/guest/rt/rtas.h"
 
@@ -40,14 +41,6 @@ struct Result {
     u32 done;
 };
 constinit Result g_result[RT_MAX_CPUS]{};
-
-u64 pattern(u64 addr, u32 cpu, u32 round) {
-    u64 x = addr ^ (u64{cpu} << 56) ^ (u64{round + 1} * 0x9E3779B97F4A7C15ULL);
-    x ^= x << 13;  // xorshift64*
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x * 0x2545F4914F6CDD1DULL;
-}
 
 u64 slice_base(u32 index) { return g_plan.base + index * g_plan.slice; }
 
