@@ -284,6 +284,14 @@ void start_page_in(PagingRequest& r) {
 // from that device block again: it becomes zero-fill at once.
 void page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     (void)g.pool.fail_page_in(r.partition_slot, r.lp);
+    if (r.waiter_count == 0) {
+        // Read ahead, wanted by nobody yet: the device copy stays the page's
+        // content; the access that wants it reads it again (and takes the
+        // machine check if that fails too). Nothing is lost or zeroed.
+        log("paging: read-ahead of %s logical page 0x%lx failed (status 0x%x): read again when touched", p.name,
+            r.lp.value * kPageSize, status);
+        return;
+    }
     (void)g.pool.clear_error(r.partition_slot, r.lp);
     g.pool.mark_bad_block(r.partition_slot, r.lp);
     u64 logical = r.lp.value * kPageSize;
@@ -332,7 +340,7 @@ void read_ahead(Partition& p, LogicalPage lp) {
         const PageInfo* info = g.pool.page(p.slot, q);
         if (!info) return;
         if (info->state != PageState::NotResident) continue;
-        if (!info->on_device || info->bad_block) return;
+        if (!info->on_device || info->bad_block || info->error) return;  // not a page to guess at
         if (g.pool.free_frames() <= g.pool.low_watermark()) return;
         PagingRequest* r = nullptr;
         {

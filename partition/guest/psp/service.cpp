@@ -233,7 +233,12 @@ bool PagingService::serve_merged(const IoRequestMsg* ms, const Descriptor* ds, u
     u64 pages[kMaxMerge];
     for (u32 i = 0; i < n; ++i) pages[i] = ds[i].dma_addr;
     u64 t0 = now();
-    if (s_.dev.read_pages(s_.dev.ctx, ds[0].device_block, pages, n) != nvme::kOk) return false;
+    if (u32 s = s_.dev.read_pages(s_.dev.ctx, ds[0].device_block, pages, n); s != nvme::kOk) {
+        if (log_error())
+            rt::log("merged read of %u pages at block %lu failed: %s (0x%x); serving them one by one", n,
+                    ds[0].device_block, nvme::status_name(s & kNvmeStatusMask), s);
+        return false;
+    }
     u64 ticks = now() - t0;
     ++c_.merged_reads;
     for (u32 i = 0; i < n; ++i) {
