@@ -376,10 +376,10 @@ void close_when_drained() {
     prod_psp();
 }
 
-void complete(u32 id, u16 tag, u16 status) {
+void complete(u32 id, u16 tag, u16 status, bool revoked = false) {
     PagingRequest r;
     if (!lookup_request(g.requests, id, tag, r)) return;  // stale or forged
-    arch::dma_unmap(g.dma_request_index + id);
+    if (!revoked) arch::dma_unmap(g.dma_request_index + id);
     Partition& p = part_of_slot(r.partition_slot);
     if (r.kind == PagingRequest::Kind::PageIn) {
         if (status == 0) {
@@ -404,7 +404,38 @@ void complete(u32 id, u16 tag, u16 status) {
     close_when_drained();
 }
 
+// Completions of one burst (CompletionMsg::more): their TCEs are cleared as
+// they come, revoked with one kill when the last arrives, and only then are
+// their frames given to the partitions.
+struct Deferred {
+    u32 id;
+    u16 tag, status;
+};
+Deferred g_deferred[kMaxRequests];
+u32 g_deferred_len = 0;
+
+void complete_deferred() {
+    if (!g_deferred_len) return;
+    arch::dma_revoke_all();
+    u32 n = g_deferred_len;
+    g_deferred_len = 0;
+    for (u32 i = 0; i < n; ++i) complete(g_deferred[i].id, g_deferred[i].tag, g_deferred[i].status, true);
+}
+
+void handle_completion(const paging::CompletionMsg& m) {
+    PagingRequest r;
+    if (!lookup_request(g.requests, m.req_id, m.tag, r)) return;  // stale or forged
+    bool batch = m.more || g_deferred_len;
+    if (!batch) return complete(m.req_id, m.tag, m.status);
+    arch::dma_unmap_deferred(g.dma_request_index + m.req_id);
+    g_deferred[g_deferred_len++] = {m.req_id, m.tag, m.status};
+    if (!m.more || g_deferred_len == kMaxRequests) complete_deferred();
+}
+
 void handle_psp_message(const CrqEntry& e) {
+    // Anything but a completion ends a burst.
+    if (!(e.bytes[0] == crq::kCmdRsp && static_cast<paging::Opcode>(e.bytes[1]) == paging::Opcode::Completion))
+        complete_deferred();
     if (e.bytes[0] == crq::kInit && e.bytes[1] == crq::kInitRequest) {
         deliver(crq_init_complete());
         return;
@@ -430,7 +461,7 @@ void handle_psp_message(const CrqEntry& e) {
     }
     case paging::Opcode::Completion: {
         paging::CompletionMsg m{};
-        if (paging::decode(e, m)) complete(m.req_id, m.tag, m.status);
+        if (paging::decode(e, m)) handle_completion(m);
         return;
     }
     case paging::Opcode::Failure: {

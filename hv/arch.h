@@ -47,6 +47,10 @@ struct PagingDevice {
 // allowed to read (page-out) and/or write (page-in) them.
 [[nodiscard]] bool dma_map(u64 index, HostReal phys, bool device_reads, bool device_writes, u64 npages = 1);
 void dma_unmap(u64 index, u64 npages = 1);
+// The same without revoking cached translations yet; dma_revoke_all() then
+// revokes every one the device may still hold (one TCE kill for many unmaps).
+void dma_unmap_deferred(u64 index);
+void dma_revoke_all();
 
 // Instruction counts for path lengths (make bench): PMC5 of this thread
 // (32 bits, wraps), its value when the current exit began (the vector counted

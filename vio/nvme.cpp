@@ -272,8 +272,10 @@ u32 NvmeDriver::rw(u8 opcode, u64 lba, u32 count, u64 dma) {
 }
 
 u32 NvmeDriver::read(u64 lba, u32 count, u64 dma) { return rw(kIoRead, lba, count, dma); }
+u32 NvmeDriver::read_pages(u64 lba, const u64* pages, u32 n) { return rw_pages(kIoRead, lba, pages, n); }
+u32 NvmeDriver::write_pages(u64 lba, const u64* pages, u32 n) { return rw_pages(kIoWrite, lba, pages, n); }
 
-u32 NvmeDriver::read_pages(u64 lba, const u64* pages, u32 n) {
+u32 NvmeDriver::rw_pages(u8 opcode, u64 lba, const u64* pages, u32 n) {
     constexpr u32 kBlocksPerPage = kNvmePage / kLbaBytes;
     u64 count = u64{n} * kBlocksPerPage;
     if (!io_ready_ || n == 0 || n > kMaxTransferPages || count > max_blocks_ || lba >= blocks_ ||
@@ -282,7 +284,7 @@ u32 NvmeDriver::read_pages(u64 lba, const u64* pages, u32 n) {
     for (u32 i = 0; i < n; ++i)
         if (pages[i] & (kNvmePage - 1)) return kInvalid;
     Sqe c{};
-    c.cdw0 = kIoRead;
+    c.cdw0 = opcode;
     c.nsid = 1;
     c.prp1 = pages[0];
     if (n == 2) {

@@ -80,10 +80,11 @@ public:
     // device address space). count ≤ max_blocks().
     [[nodiscard]] u32 read(u64 lba, u32 count, u64 dma);
     [[nodiscard]] u32 write(u64 lba, u32 count, u64 dma);
-    // Read n 4 KiB pages starting at lba (8 blocks each) into the device
-    // addresses pages[0..n) (each page aligned; any order): one command with a
-    // PRP list, so scattered buffers cost one device round trip.
+    // Read (or write) n 4 KiB pages starting at lba (8 blocks each) into (from)
+    // the device addresses pages[0..n) (each page aligned; any order): one
+    // command with a PRP list, so scattered buffers cost one device round trip.
     [[nodiscard]] u32 read_pages(u64 lba, const u64* pages, u32 n);
+    [[nodiscard]] u32 write_pages(u64 lba, const u64* pages, u32 n);
     [[nodiscard]] u32 flush();
     // Orderly shutdown (CC.SHN normal, wait SHST complete), then disable.
     u32 shutdown();
@@ -121,6 +122,7 @@ private:
     };
     u32 submit_and_wait(Queue& q, Sqe cmd, u32* dw0_out = nullptr);
     u32 rw(u8 opcode, u64 lba, u32 count, u64 dma);
+    u32 rw_pages(u8 opcode, u64 lba, const u64* pages, u32 n);
     u32 wait_ready(bool want);
     u64 deadline(u32 ms) const;
     bool expired(u64 deadline) const;

@@ -48,6 +48,10 @@ struct IoRequestMsg {
 struct CompletionMsg {
     u16 req_id, tag, lpid;
     u16 status;  // 0 ok; otherwise the NVMe completion status (SCT << 8) | SC
+    // More completions of the same burst follow at once (a merged read): the
+    // hypervisor may gather them and revoke their DMA mappings with one TCE
+    // kill when the last (more = 0) arrives.
+    bool more = false;
 };
 struct FailureMsg {
     u16 req_id, tag, lpid;
@@ -103,11 +107,12 @@ constexpr bool decode(const CrqEntry& e, IoRequestMsg& m) {
 constexpr CrqEntry encode(const CompletionMsg& m) {
     CrqEntry e = header(Opcode::Completion, m.req_id, m.tag, m.lpid);
     put16(e.bytes + 8, m.status);
+    e.bytes[10] = m.more ? 1 : 0;
     return e;
 }
 constexpr bool decode(const CrqEntry& e, CompletionMsg& m) {
     if (!is(e, Opcode::Completion)) return false;
-    m = {get16(e.bytes + 2), get16(e.bytes + 4), get16(e.bytes + 6), get16(e.bytes + 8)};
+    m = {get16(e.bytes + 2), get16(e.bytes + 4), get16(e.bytes + 6), get16(e.bytes + 8), (e.bytes[10] & 1) != 0};
     return true;
 }
 

@@ -31,6 +31,8 @@ bool random64(u64& out) {
     return true;
 }
 void kick_thread(Pir) {}
+void dma_unmap_deferred(u64) {}
+void dma_revoke_all() {}
 u64 instructions() { return 0; }
 u64 instructions_at_exit() { return 0; }
 u64 entry_tail_instructions() { return 0; }

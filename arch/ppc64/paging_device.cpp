@@ -66,4 +66,12 @@ void dma_unmap(u64 index, u64 npages) {
     if (g_attached && index + npages <= g_tces.count) (void)pci::tce_unmap(g_tces, index, npages);
 }
 
+void dma_unmap_deferred(u64 index) {
+    if (g_attached && index < g_tces.count) (void)pci::tce_clear(g_tces, index);
+}
+
+void dma_revoke_all() {
+    if (g_attached) (void)pci::tce_kill_all(g_tces);
+}
+
 }  // namespace pv::arch

@@ -285,6 +285,18 @@ i64 tce_map(TceTable& t, u64 index, HostReal phys, bool device_reads, bool devic
     return kill(t, index, npages);
 }
 
+i64 tce_clear(TceTable& t, u64 index) {
+    if (!t.fn || index >= t.count) return kFailed;
+    t.entries[index].set(0);
+    return 0;
+}
+
+i64 tce_kill_all(TceTable& t) {
+    if (!t.fn) return kFailed;
+    asm volatile("sync" ::: "memory");
+    return pv_opal_call(TCE_KILL, t.fn->phb.opal_id, 1 /* all of the PE */, t.fn->pe, kTcePage, 0, 0);
+}
+
 i64 tce_unmap(TceTable& t, u64 index, u64 npages) {
     if (!t.fn || index >= t.count || npages > t.count - index) return kFailed;
     for (u64 i = 0; i < npages; ++i) t.entries[index + i].set(0);

@@ -67,6 +67,9 @@ i64 dma_window_disable(TceTable& t);  // closes the window (TVE cleared)
 // Map npages frames from phys (page aligned) at index.., device read (from
 // memory) and/or write (into memory) permission; then kill cached TCEs.
 i64 tce_map(TceTable& t, u64 index, HostReal phys, bool device_reads, bool device_writes, u64 npages = 1);
+// Clear one entry without a TCE kill; tce_kill_all() then revokes all cached ones.
+i64 tce_clear(TceTable& t, u64 index);
+i64 tce_kill_all(TceTable& t);
 i64 tce_unmap(TceTable& t, u64 index, u64 npages = 1);
 
 // Bus mastering (the device's DMA) on or off; memory decoding stays on.

@@ -33,6 +33,7 @@ constexpr const char* kCompatible = "poolvisor,paging-service-v1";
 constexpr u64 kQueueBytes = 4096;              // one page: 256 entries
 constexpr u64 kBenchBufferBytes = 256 * KiB;   // one read command's worth
 constexpr u64 kDefaultBenchMiB = 8, kMaxBenchMiB = 64;
+constexpr u64 kLingerUs = 5;         // after an entry, wait this long for the rest of a burst
 constexpr u64 kDefaultSpinUs = 20;     // keep polling this long after an entry before ceding
 constexpr u64 kMaxSpinUs = 10000;
 constexpr u64 kDefaultCedeUs = 5000;   // the decrementer bounds each H_CEDE (H_PROD is the real wake-up)
@@ -218,8 +219,9 @@ u32 dev_io(void* c, bool write, u64 block, u32 count, u64 dma) {
     return s;
 }
 
-u32 dev_read_pages(void* c, u64 block, const u64* pages, u32 n) {
-    return static_cast<nvme::NvmeDriver*>(c)->read_pages(block, pages, n);
+u32 dev_io_pages(void* c, bool write, u64 block, const u64* pages, u32 n) {
+    auto* d = static_cast<nvme::NvmeDriver*>(c);
+    return write ? d->write_pages(block, pages, n) : d->read_pages(block, pages, n);
 }
 
 u32 dev_reset(void* c) {
@@ -341,12 +343,22 @@ i64 register_queue(u32 unit, psp::CrqQueue& q) {
     if (cede_us < kMinCedeUs) cede_us = kMinCedeUs;
     if (cede_us > kMaxCedeUs) cede_us = kMaxCedeUs;
     const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
+    const u64 linger = ticks_from_us(kLingerUs);
     u64 active = timebase(), logged = active;
     for (;;) {
         // What is queued, in order: adjacent page-ins become one device read.
+        // The hypervisor queues a fault's read-ahead in one go, but we see it
+        // arrive entry by entry: linger a moment after the last arrival.
         pv::CrqEntry batch[PagingService::kMaxMerge];
         u32 n = 0;
-        while (n < PagingService::kMaxMerge && q.poll(batch[n])) ++n;
+        for (u64 last = timebase(); n < PagingService::kMaxMerge;) {
+            if (q.poll(batch[n])) {
+                ++n;
+                last = timebase();
+            } else if (!n || timebase() - last > linger) {
+                break;
+            }
+        }
         if (n) {
             PagingService::Action a = svc.handle_batch(batch, n);
             if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
@@ -449,7 +461,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     s.now = clock_now;
     s.ticks_per_us = p.timebase_hz / 1000000 ? p.timebase_hz / 1000000 : 1;
     s.dev.io = dev_io;
-    s.dev.read_pages = dev_read_pages;
+    s.dev.io_pages = dev_io_pages;
     s.dev.reset = dev_reset;
     s.dev.blocks = dev_blocks;
     s.dev.max_blocks = dev_max_blocks;

@@ -55,9 +55,9 @@ void PagingService::log_stats(const char* why) const {
     u64 out_us = c_.page_outs ? c_.page_out_ticks / c_.page_outs / s_.ticks_per_us : 0;
     // Fields are only ever appended: boot tests match the line's beginning.
     rt::log("%s: %lu requests, %lu page-ins (%lu us each), %lu page-outs (%lu us each), %lu errors, %lu resets, "
-            "%lu retries, %lu retried ok, %lu merged reads",
+            "%lu retries, %lu retried ok, %lu merged reads, %lu merged writes",
             why, c_.requests, c_.page_ins, in_us, c_.page_outs, out_us, c_.errors, c_.resets, c_.retries,
-            c_.retried_ok, c_.merged_reads);
+            c_.retried_ok, c_.merged_reads, c_.merged_writes);
 }
 
 void PagingService::send(const CrqEntry& e, const char* what) {
@@ -144,8 +144,8 @@ PagingService::Action PagingService::handle(const CrqEntry& e) {
     return Action::Continue;
 }
 
-void PagingService::complete(const IoRequestMsg& m, u16 status) {
-    send(encode(CompletionMsg{m.req_id, m.tag, m.lpid, status}), "Completion");
+void PagingService::complete(const IoRequestMsg& m, u16 status, bool more) {
+    send(encode(CompletionMsg{m.req_id, m.tag, m.lpid, status, more}), "Completion");
 }
 
 void PagingService::fail(const IoRequestMsg& m, FailureReason r, u32 detail, u32 retries) {
@@ -198,10 +198,10 @@ PagingService::Action PagingService::handle_batch(const CrqEntry* es, u32 n) {
     Descriptor ds[kMaxMerge];
     for (u32 i = 0; i < n;) {
         u32 k = 0;
-        if (s_.dev.read_pages) {
+        if (s_.dev.io_pages) {
             while (i + k < n && k < kMaxMerge && es[i + k].valid() == crq::kCmdRsp && decode(es[i + k], run[k]) &&
                    mergeable(run[k], ds[k]) &&
-                   (k == 0 || ds[k].device_block == ds[k - 1].device_block + kBlocksPerPage))
+                   (k == 0 || (run[k].op == run[0].op && ds[k].device_block == ds[k - 1].device_block + kBlocksPerPage)))
                 ++k;
         }
         if (k >= 2 && serve_merged(run, ds, k)) {
@@ -220,7 +220,7 @@ PagingService::Action PagingService::handle_batch(const CrqEntry* es, u32 n) {
 }
 
 bool PagingService::mergeable(const IoRequestMsg& m, Descriptor& d) const {
-    if (state_ != State::Serving || m.op != Opcode::PageIn || m.req_id >= s_.entries || s_.dev_status) return false;
+    if (state_ != State::Serving || m.req_id >= s_.entries || s_.dev_status) return false;
     d = decode_descriptor(s_.table + u64{m.req_id} * kDescriptorBytes);
     u64 dev_blocks = s_.dev.blocks(s_.dev.ctx);
     return d.op == m.op && d.tag == m.tag && d.lpid == m.lpid && d.blocks == kBlocksPerPage &&
@@ -232,20 +232,21 @@ bool PagingService::serve_merged(const IoRequestMsg* ms, const Descriptor* ds, u
     if (u64{n} * kBlocksPerPage > s_.dev.max_blocks(s_.dev.ctx)) return false;
     u64 pages[kMaxMerge];
     for (u32 i = 0; i < n; ++i) pages[i] = ds[i].dma_addr;
+    bool out = ms[0].op == Opcode::PageOut;
     u64 t0 = now();
-    if (u32 s = s_.dev.read_pages(s_.dev.ctx, ds[0].device_block, pages, n); s != nvme::kOk) {
+    if (u32 s = s_.dev.io_pages(s_.dev.ctx, out, ds[0].device_block, pages, n); s != nvme::kOk) {
         if (log_error())
-            rt::log("merged read of %u pages at block %lu failed: %s (0x%x); serving them one by one", n,
-                    ds[0].device_block, nvme::status_name(s & kNvmeStatusMask), s);
+            rt::log("merged %s of %u pages at block %lu failed: %s (0x%x); serving them one by one",
+                    out ? "write" : "read", n, ds[0].device_block, nvme::status_name(s & kNvmeStatusMask), s);
         return false;
     }
     u64 ticks = now() - t0;
-    ++c_.merged_reads;
+    ++(out ? c_.merged_writes : c_.merged_reads);
     for (u32 i = 0; i < n; ++i) {
         ++c_.requests;
-        ++c_.page_ins;
-        c_.page_in_ticks += ticks / n;
-        complete(ms[i], 0);
+        ++(out ? c_.page_outs : c_.page_ins);
+        (out ? c_.page_out_ticks : c_.page_in_ticks) += ticks / n;
+        complete(ms[i], 0, i + 1 < n);
         if (s_.log_every && c_.requests % s_.log_every == 0) log_stats("statistics");
     }
     return true;

@@ -43,9 +43,10 @@ struct BlockDevice {
     u32 (*reset)(void* ctx) = nullptr;  // controller reset and bring-up again; 0 = usable
     u64 (*blocks)(void* ctx) = nullptr;
     u32 (*max_blocks)(void* ctx) = nullptr;  // per command
-    // Optional: read n pages from `block` into the scattered device addresses
-    // pages[0..n) in one command (merged page-ins); nullptr = one command each.
-    u32 (*read_pages)(void* ctx, u64 block, const u64* pages, u32 n) = nullptr;
+    // Optional: read (write) n pages at `block` into (from) the scattered
+    // device addresses pages[0..n) in one command (merged page-ins, page-outs);
+    // nullptr = one command each.
+    u32 (*io_pages)(void* ctx, bool write, u64 block, const u64* pages, u32 n) = nullptr;
     void* ctx = nullptr;
 };
 
@@ -88,6 +89,7 @@ struct Counters {
     u64 retries = 0;        // device I/O attempts repeated after a retryable error
     u64 retried_ok = 0;     // requests that succeeded after at least one retry (not errors)
     u64 merged_reads = 0;   // device reads that served several page-ins at once
+    u64 merged_writes = 0;  // device writes that served several page-outs at once
 };
 
 class PagingService {
@@ -122,9 +124,10 @@ public:
     void start(bool partner_open);
     // One entry taken from the queue.
     Action handle(const CrqEntry& e);
-    // Entries taken from the queue in order: page-ins of consecutive device
-    // pages among them are read with one device command (read-ahead makes
-    // them common); everything else as handle() would, in order.
+    // Entries taken from the queue in order: page-ins (page-outs) of
+    // consecutive device pages among them are read (written) with one device
+    // command (read-ahead and batched reclaim make them common); everything
+    // else as handle() would, in order.
     Action handle_batch(const CrqEntry* es, u32 n);
     static constexpr u32 kMaxMerge = 64;
 
@@ -138,13 +141,14 @@ private:
     void send(const CrqEntry& e, const char* what);
     void send_table();
     void serve(const pv::paging::IoRequestMsg& m);
-    // A page-in that a merged read can serve as is: one whole page at its
+    // A request that a merged transfer can serve as is: one whole page at its
     // request window page, everything serve() would check holds.
     bool mergeable(const pv::paging::IoRequestMsg& m, pv::paging::Descriptor& d) const;
-    // Serve page-ins ms[0..n) of consecutive pages with one read; false if
-    // the read failed (then each is served on its own, with its retries).
+    // Serve requests ms[0..n) (one opcode) of consecutive pages with one
+    // transfer; false if it failed (then each is served on its own, with its
+    // retries).
     bool serve_merged(const pv::paging::IoRequestMsg* ms, const pv::paging::Descriptor* ds, u32 n);
-    void complete(const pv::paging::IoRequestMsg& m, u16 status);
+    void complete(const pv::paging::IoRequestMsg& m, u16 status, bool more = false);
     void fail(const pv::paging::IoRequestMsg& m, pv::paging::FailureReason r, u32 detail, u32 retries = 0);
     void recover(u32 status);
     bool retryable(u32 status) const;

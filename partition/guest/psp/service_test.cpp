@@ -487,7 +487,7 @@ TEST(PspService, StatisticsLineKeepsItsPrefix) {
     EXPECT_TRUE(std::regex_search(g_log[0], std::regex("^final: [0-9]+ requests, [1-9][0-9]* page-ins .*, "
                                                        "[1-9][0-9]* page-outs .*, 0 errors")))
         << g_log[0];
-    EXPECT_TRUE(std::regex_search(g_log[0], std::regex(", 0 errors, 0 resets, 1 retries, 1 retried ok, 0 merged reads$"))) << g_log[0];
+    EXPECT_TRUE(std::regex_search(g_log[0], std::regex(", 0 errors, 0 resets, 1 retries, 1 retried ok, 0 merged reads, 0 merged writes$"))) << g_log[0];
 }
 
 TEST(PspService, NoDeviceFailsEveryRequest) {
@@ -576,12 +576,16 @@ TEST(PspService, AdjacentPageInsAreMergedIntoOneRead) {
             else std::memcpy(p, e->disk.data() + block * 512, count * 512);
             return 0;
         };
-        s.dev.read_pages = [](void* c, u64 block, const u64* pages, u32 n) -> u32 {
+        s.dev.io_pages = [](void* c, bool write, u64 block, const u64* pages, u32 n) -> u32 {
             auto* e = static_cast<Env*>(c);
             ++merged;
             merged_pages += n;
             if (fail_merged) return 0x281;
-            for (u32 i = 0; i < n; ++i) std::memcpy(e->bus(pages[i], 4096), e->disk.data() + (block + i * 8) * 512, 4096);
+            for (u32 i = 0; i < n; ++i) {
+                u8* d = e->disk.data() + (block + i * 8) * 512;
+                if (write) std::memcpy(d, e->bus(pages[i], 4096), 4096);
+                else std::memcpy(e->bus(pages[i], 4096), d, 4096);
+            }
             return 0;
         };
         s.dev.reset = [](void*) -> u32 { return 0; };
