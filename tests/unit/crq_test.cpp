@@ -192,6 +192,7 @@ using namespace pv::paging;
 
 static_assert(encode(CompletionMsg{1, 2, 3, 4}).hi() == 0x8081000100020003);
 static_assert(encode(CompletionMsg{1, 2, 3, 4}).lo() == 0x0004000000000000);
+static_assert(encode(CompletionMsg{1, 2, 3, 4, true}).lo() == 0x0004010000000000);  // byte 10: more
 static_assert(kBlocksPerPage == 8);
 
 TEST(PagingProtocol, PageInAndPageOutAreDoorbellsNamingADescriptor) {
@@ -223,7 +224,11 @@ TEST(PagingProtocol, CompletionCarriesTheNvmeStatus) {
     EXPECT_EQ(m.lpid, 1);
     EXPECT_EQ(m.status, 0x0281);
     EXPECT_EQ(request_status(m), 0x0281);
+    EXPECT_FALSE(m.more);
     EXPECT_TRUE(from_psp(opcode_of(e)));
+    CompletionMsg burst{};
+    ASSERT_TRUE(decode(encode(CompletionMsg{1, 2, 3, 0, true}), burst));
+    EXPECT_TRUE(burst.more);  // more completions of one merged transfer follow
 
     CrqEntry init = crq_init_request();
     EXPECT_FALSE(decode(init, m));  // 0xC0 entries are transport, not paging messages
