@@ -57,6 +57,7 @@ struct Ams {
     u64 dma_request_index = 0;  // TCE index of request 0's page
     bool closed = false;
     bool close_wanted = false;  // every partition but the PSP has ended
+    bool psp_dead = false;      // the PSP ended while shared partitions ran: paging I/O fails
 
     u64 pool_faults = 0;
     // make bench (docs/benchmarks.md): HDSI/HISI entry → page-in queued to
@@ -128,6 +129,7 @@ bool send_request(PagingRequest& r) {
     Partition& p = part_of_slot(r.partition_slot);
     bool page_in = r.kind == PagingRequest::Kind::PageIn;
     u64 index = g.dma_request_index + r.id;
+    if (g.psp_dead) return false;
     if (!g.desc_ready) {  // the PSP is still starting: it gets this once it is ready
         if (g.unsent_len == kMaxRequests) return false;
         g.unsent[g.unsent_len++] = &r;
@@ -167,6 +169,7 @@ void resume(const CompletionOutcome& out, bool from_psp) {
 }
 
 void start_page_in(PagingRequest& r);
+void not_sent(PagingRequest& r);
 
 // A vCPU in the hypervisor (parked or at a fault) takes a machine check for a
 // failed page-in; a second one before ibm,nmi-interlock ends the partition.
@@ -241,14 +244,14 @@ void reclaim() {
             (void)g.pool.finish_page_out(vi.slot, vi.lp, true);  // clean: nothing to write
             continue;
         }
-        PagingRequest* r = start_page_out(g.requests, vi.slot, vi.lp, arch::timebase());
-        if (!r) {  // no request free: the page stays, mapped again
+        PagingRequest* r = g.psp_dead ? nullptr : start_page_out(g.requests, vi.slot, vi.lp, arch::timebase());
+        if (!r) {  // no request free (or nobody to write it): the page stays, mapped again
             (void)g.pool.cancel_page_out(vi.slot, vi.lp, false);
             map_resident(p, vi.lp, vi.frame, false);
             continue;
         }
         start_io(g.requests, *r, vi.frame, device_block(p, vi.lp));
-        if (!send_request(*r)) log("paging: cannot send a page-out to the PSP");
+        if (!send_request(*r)) not_sent(*r);
     }
 }
 
@@ -276,7 +279,7 @@ void start_page_in(PagingRequest& r) {
         return;
     }
     start_io(g.requests, r, frame.value, device_block(p, r.lp));
-    if (!send_request(r)) log("paging: cannot send a page-in to the PSP");
+    if (!send_request(r)) not_sent(r);
 }
 
 // The partition learns of a failed page-in through a machine check on the
@@ -358,7 +361,7 @@ void read_ahead(Partition& p, LogicalPage lp) {
             return;
         }
         start_io(g.requests, *r, f.value, device_block(p, q));
-        if (!send_request(*r)) log("paging: cannot send a read-ahead page-in to the PSP");
+        if (!send_request(*r)) not_sent(*r);
         ++g.read_ahead;
     }
 }
@@ -395,7 +398,7 @@ void complete(u32 id, u16 tag, u16 status, bool revoked = false) {
             (void)g.pool.free_frame(r.partition_slot, r.lp);  // it ended: nothing to keep
         } else if (status != 0) {
             map_resident(p, r.lp, r.frame, false);  // still dirty, still its page
-            log("paging: page-out of %s logical page 0x%lx failed (status 0x%x)", p.name, r.lp.value, status);
+            log("paging: page-out of %s logical page 0x%lx failed (status 0x%x)", p.name, r.lp.value * kPageSize, status);
         }
     }
     finish(on_completion(g.requests, id, tag, status, arch::timebase()), true);
@@ -420,6 +423,34 @@ void complete_deferred() {
     u32 n = g_deferred_len;
     g_deferred_len = 0;
     for (u32 i = 0; i < n; ++i) complete(g_deferred[i].id, g_deferred[i].tag, g_deferred[i].status, true);
+}
+
+// A request the PSP cannot get (it is gone, or its table is unusable) ends
+// as a failure: a page-in's waiters take a machine check, a page-out's page
+// stays resident and dirty. Nothing waits forever.
+constexpr u16 kStatusNoService = 0x8000 | static_cast<u16>(paging::FailureReason::DeviceFatal);
+
+void not_sent(PagingRequest& r) {
+    if (!g.psp_dead) log("paging: cannot send request %u to the PSP: it fails", r.id);
+    complete(r.id, r.tag, kStatusNoService);
+}
+
+// The PSP ended while shared partitions run: every request it held fails.
+void fail_all_requests() {
+    g.frame_wait_len = 0;
+    g.unsent_len = 0;
+    g_deferred_len = 0;
+    for (u32 id = 0; id < g.requests.capacity(); ++id) {
+        PagingRequest* r = g.requests.by_id(id);
+        bool active;
+        u16 tag;
+        {
+            Guard rl(g.requests.lock());
+            active = r->active();
+            tag = r->tag;
+        }
+        if (active) complete(id, tag, kStatusNoService);
+    }
 }
 
 void handle_completion(const paging::CompletionMsg& m) {
@@ -455,7 +486,7 @@ void handle_psp_message(const CrqEntry& e) {
             u32 n = g.unsent_len;
             g.unsent_len = 0;
             for (u32 i = 0; i < n; ++i)
-                if (!send_request(*g.unsent[i])) log("paging: cannot send a request to the PSP");
+                if (!send_request(*g.unsent[i])) not_sent(*g.unsent[i]);
         }
         return;
     }
@@ -827,6 +858,18 @@ bool ams_pin_boot_area(Partition& p, u64 addr, u64 len) {
 }
 
 void ams_release_partition(Partition& p) {
+    if (g.enabled && &p == g.psp) {
+        Guard lk(g.lock);
+        if (g.closed) return;  // a normal end: every request was done first
+        // It died (or stopped) under the shared partitions: no page can come in
+        // from the device any more. Fail what it held, refuse what comes.
+        g.psp_dead = true;
+        log("paging: the paging service partition %s ended while shared partitions run: their paging I/O fails "
+            "from now on",
+            p.name);
+        fail_all_requests();
+        return;
+    }
     if (!g.enabled || p.mem_mode != MemMode::Shared) return;
     Guard lk(g.lock);
     // Its LPID never runs again: no TLB flush is needed before reuse. Pages

@@ -71,3 +71,22 @@ add_test(NAME fault.vpa_pinned COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/fi_vp
     --expect "poolvisor: all partitions have ended; powering off"
     --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed")
 set_tests_properties(fault.vpa_pinned PROPERTIES LABELS "boot;fault-injection")
+
+# (f) the paging service partition dies under paging: its requests fail, the
+# shared partitions get machine checks (and end), nothing hangs, the dedicated
+# partition finishes, every frame returns to the pool.
+add_test(NAME fault.psp_killed COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/fi_psp_killed.bundle --timeout 240
+    --disk ${CMAKE_BINARY_DIR}/fault.psp_killed.img
+    --expect "^\\[psp\\] psp: crash_after=3000: storing outside our memory"
+    --expect "^poolvisor: partition psp killed: store to logical address 0x10000000000 outside its 16 MiB"
+    --expect "^poolvisor: paging: the paging service partition psp ended while shared partitions run"
+    --expect "^poolvisor: paging: page-in of m[12] logical page 0x[0-9a-f]+ from block [0-9]+ failed \\(status 0x8004\\): machine check"
+    --expect "^\\[ded\\] smp-guest: PASS verified [0-9]+ MiB on 1 vCPUs, 2 rounds, 0 mismatches"
+    --expect "${STAT},\"name\":\"psp\",.*\"state\":\"killed\""
+    --expect "${STAT},\"name\":\"m1\",.*\"state\":\"(stopped|killed)\",.*\"errors\":[1-9]"
+    --expect "${STAT},\"name\":\"m2\",.*\"state\":\"(stopped|killed)\",.*\"errors\":[1-9]"
+    --expect "${STAT},\"name\":\"ded\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\""
+    --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":([0-9]+),\"free\":\\1,"
+    --expect "poolvisor: all partitions have ended; powering off"
+    --reject "MISMATCH|HYPERVISOR FAULT")
+set_tests_properties(fault.psp_killed PROPERTIES LABELS "boot;fault-injection")

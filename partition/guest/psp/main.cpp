@@ -352,6 +352,7 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
     if (cede_us > kMaxCedeUs) cede_us = kMaxCedeUs;
     const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
     const u64 linger = ticks_from_us(kLingerUs);
+    const u64 crash_after = bootarg_u64("crash_after", 0);
     u64 active = timebase(), logged = active;
     for (;;) {
         // What is queued, in order: adjacent page-ins become one device read.
@@ -368,6 +369,12 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
             }
         }
         if (n) {
+            // crash_after=N (fault injection): die after N requests with a
+            // store outside our memory; the hypervisor must cope (docs/ams.md).
+            if (crash_after && svc.counters().requests >= crash_after) {
+                log("crash_after=%lu: storing outside our memory", crash_after);
+                *reinterpret_cast<volatile u64*>(u64{1} << 40) = 0;
+            }
             PagingService::Action a = svc.handle_batch(batch, n);
             if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
             active = timebase();
