@@ -65,6 +65,12 @@ struct Ams {
     PathMeter fault_path, resume_path;
     u64 page_ins_sent = 0;
     u64 read_ahead = 0;  // page-ins started ahead of a fault
+    // Completions of a merged transfer waiting for its last one (handle_completion).
+    struct Deferred {
+        u32 id;
+        u16 tag, status;
+    } deferred[kMaxRequests];
+    u32 deferred_len = 0;
 };
 
 Ams g;
@@ -334,7 +340,7 @@ void page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
 // or a vCPU's request for a guess. The PSP merges adjacent reads into one
 // device command (docs/paging-service.md); faults on these pages share them.
 void read_ahead(Partition& p, LogicalPage lp) {
-    constexpr u32 kWindow = 64, kRequestsKept = 4;
+    constexpr u32 kWindow = 64, kRequestsKept = 4;  // requests kept beyond the page-out reserve
     const PageInfo* prev = lp.value ? g.pool.page(p.slot, LogicalPage{lp.value - 1}) : nullptr;
     if (!prev || prev->state == PageState::NotResident) return;
     // The window ahead of the fault: pages already in (or coming) are passed over.
@@ -348,7 +354,7 @@ void read_ahead(Partition& p, LogicalPage lp) {
         PagingRequest* r = nullptr;
         {
             Guard rl(g.requests.lock());
-            if (g.requests.waiting() || g.requests.free_count() <= kRequestsKept + g.requests.capacity() / 4 ||
+            if (g.requests.waiting() || g.requests.free_count() <= kRequestsKept + g.requests.reserve() ||
                 g.requests.find(p.slot, q))
                 return;
             r = g.requests.alloc(PagingRequest::Kind::PageIn, p.slot, q, arch::timebase());
@@ -410,19 +416,12 @@ void complete(u32 id, u16 tag, u16 status, bool revoked = false) {
 // Completions of one burst (CompletionMsg::more): their TCEs are cleared as
 // they come, revoked with one kill when the last arrives, and only then are
 // their frames given to the partitions.
-struct Deferred {
-    u32 id;
-    u16 tag, status;
-};
-Deferred g_deferred[kMaxRequests];
-u32 g_deferred_len = 0;
-
 void complete_deferred() {
-    if (!g_deferred_len) return;
+    if (!g.deferred_len) return;
     arch::dma_revoke_all();
-    u32 n = g_deferred_len;
-    g_deferred_len = 0;
-    for (u32 i = 0; i < n; ++i) complete(g_deferred[i].id, g_deferred[i].tag, g_deferred[i].status, true);
+    u32 n = g.deferred_len;
+    g.deferred_len = 0;
+    for (u32 i = 0; i < n; ++i) complete(g.deferred[i].id, g.deferred[i].tag, g.deferred[i].status, true);
 }
 
 // A request the PSP cannot get (it is gone, or its table is unusable) ends
@@ -439,7 +438,7 @@ void not_sent(PagingRequest& r) {
 void fail_all_requests() {
     g.frame_wait_len = 0;
     g.unsent_len = 0;
-    g_deferred_len = 0;
+    g.deferred_len = 0;
     for (u32 id = 0; id < g.requests.capacity(); ++id) {
         PagingRequest* r = g.requests.by_id(id);
         bool active;
@@ -454,13 +453,12 @@ void fail_all_requests() {
 }
 
 void handle_completion(const paging::CompletionMsg& m) {
+    if (!m.more && !g.deferred_len) return complete(m.req_id, m.tag, m.status);
     PagingRequest r;
-    if (!lookup_request(g.requests, m.req_id, m.tag, r)) return;  // stale or forged
-    bool batch = m.more || g_deferred_len;
-    if (!batch) return complete(m.req_id, m.tag, m.status);
+    if (!lookup_request(g.requests, m.req_id, m.tag, r)) return;  // stale or forged: its TCE stays
     arch::dma_unmap_deferred(g.dma_request_index + m.req_id);
-    g_deferred[g_deferred_len++] = {m.req_id, m.tag, m.status};
-    if (!m.more || g_deferred_len == kMaxRequests) complete_deferred();
+    g.deferred[g.deferred_len++] = {m.req_id, m.tag, m.status};
+    if (!m.more || g.deferred_len == kMaxRequests) complete_deferred();
 }
 
 void handle_psp_message(const CrqEntry& e) {
@@ -533,17 +531,6 @@ Err pin_resident(Partition& p, u64 addr, u64 len, u64& missing) {
     return Err::Ok;
 }
 
-// ---- boot helpers ---------------------------------------------------------------
-
-HostReal table_alloc(void* ctx, u64 bytes) {
-    auto* c = static_cast<BumpChunk*>(ctx);
-    u64 base = align_up(c->next, bytes);
-    if (base + bytes > c->end) return HostReal{0};
-    c->next = base + bytes;
-    std::memset(arch::host_ptr(HostReal{base}), 0, bytes);
-    return HostReal{base};
-}
-
 }  // namespace
 
 bool ams_enabled() { return g.enabled; }
@@ -601,7 +588,7 @@ bool ams_create_partition(Partition& p, const PartitionConfig& pc, u32 slot) {
     auto* pi = static_cast<PageInfo*>(arch::host_ptr(info.value));
     for (u64 i = 0; i < pages; ++i) new (&pi[i]) PageInfo{};
     p.table_chunk = {tables.value.value, tables.value.value + tbytes};
-    if (p.radix.init(TablePool{table_alloc, &p.table_chunk}) != Err::Ok) return false;
+    if (p.radix.init(TablePool{bump_table_alloc, &p.table_chunk}) != Err::Ok) return false;
     p.mem_bytes = pc.mem_bytes;
     p.paging_block = pc.paging_offset / paging::kBlockBytes;
     u8 weight = static_cast<u8>(pc.mem_weight);
@@ -703,19 +690,23 @@ Next ams_storage_fault(Vcpu& v, u64 addr, u64 ea) {
     return Next::Block;
 }
 
-// The caller returns Next::Block; if the fault did not park v (the page came
-// in meanwhile), v must not be lost: it runs again and re-executes the hcall.
-void requeue_unless_parked(Vcpu& v, Next n) {
-    if (n == Next::Resume) make_runnable(v);
+// A hypervisor access on v's behalf (in an hcall) found logical `addr` not
+// resident: fault it in and make the sc 1 execute again once it is. The
+// caller returns Next::Block; if the fault did not park v (the page came in
+// meanwhile), v must not be lost, so it runs again at once.
+namespace {
+void fault_and_reexecute(Vcpu& v, u64 addr) {
+    v.regs.pc -= 4;
+    if (ams_storage_fault(v, addr, addr) == Next::Resume) make_runnable(v);
 }
+}  // namespace
 
 bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len) {
     Partition& p = *v.part;
     if (p.mem_mode != MemMode::Shared) return true;
     for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
         if (p.radix.lookup(page_of(LogicalAddr{a}))) continue;
-        v.regs.pc -= 4;  // re-execute the sc 1 once the page is in
-        requeue_unless_parked(v, ams_storage_fault(v, a, a));
+        fault_and_reexecute(v, a);
         return false;
     }
     return true;
@@ -826,9 +817,7 @@ PinResult ams_pin_area(Vcpu& v, u64 addr, u64 len) {
         if (e == Err::Ok) return PinResult::Pinned;
         if (e == Err::NoMemory) return PinResult::OverLimit;
     }
-    // A page is not resident: fault it in, re-execute the hcall, pin then.
-    v.regs.pc -= 4;
-    requeue_unless_parked(v, ams_storage_fault(v, missing, missing));
+    fault_and_reexecute(v, missing);  // pinned when the hcall runs again
     return PinResult::Blocked;
 }
 

@@ -30,16 +30,6 @@ constexpr u64 kReservedTop = 2 << 20;  // what images must leave free
 constexpr u32 kPartitionTableEntries = 1024;  // LPIDs 0..1023
 constexpr u64 kPartitionTableBytes = kPartitionTableEntries * sizeof(PartitionTableEntry);
 
-// Page-table pages for one partition come from its own chunk.
-HostReal table_alloc(void* ctx, u64 bytes) {
-    auto* c = static_cast<BumpChunk*>(ctx);
-    u64 base = align_up(c->next, bytes);
-    if (base + bytes > c->end) return HostReal{0};
-    c->next = base + bytes;
-    std::memset(arch::host_ptr(HostReal{base}), 0, bytes);
-    return HostReal{base};
-}
-
 // Root (64 KiB) + a leaf table per 2 MiB + a level-3 table per GiB + one
 // level-2 table, plus slack for alignment.
 u64 table_bytes_for(u64 mem_bytes) {
@@ -78,7 +68,7 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
     // Fresh memory must not show a partition what was there before.
     std::memset(arch::host_ptr(p.mem_base), 0, p.mem_bytes);
     p.table_chunk = {tables.value.value, tables.value.value + tbytes};
-    if (p.radix.init(TablePool{table_alloc, &p.table_chunk}) != Err::Ok) return false;
+    if (p.radix.init(TablePool{bump_table_alloc, &p.table_chunk}) != Err::Ok) return false;
     for (u64 off = 0; off < p.mem_bytes; off += kPageSize) {
         if (p.radix.map(page_of(LogicalAddr{off}), frame_of(HostReal{p.mem_base.value + off}), Perm::RWX) != Err::Ok) {
             log("partition %s: page-table pool exhausted", pc.name);

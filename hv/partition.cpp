@@ -6,6 +6,15 @@
 
 namespace pv {
 
+HostReal bump_table_alloc(void* ctx, u64 bytes) {
+    auto* c = static_cast<BumpChunk*>(ctx);
+    u64 base = align_up(c->next, bytes);
+    if (base + bytes > c->end) return HostReal{0};
+    c->next = base + bytes;
+    std::memset(arch::host_ptr(HostReal{base}), 0, bytes);
+    return HostReal{base};
+}
+
 void* Partition::logical_ptr(u64 addr) const { return arch::host_ptr(HostReal{mem_base.value + addr}); }
 
 namespace {

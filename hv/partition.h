@@ -26,6 +26,9 @@ struct PartitionStats {
 struct BumpChunk {
     u64 next = 0, end = 0;
 };
+// A TablePool allocator over a BumpChunk (ctx): zeroed, naturally aligned
+// page-table pages; HostReal{0} when the chunk is used up.
+HostReal bump_table_alloc(void* ctx, u64 bytes);
 
 struct ConsoleLine {
     char text[160];

@@ -95,6 +95,7 @@ public:
     u32 waiting() const { return wait_len_; }
 
     u32 capacity() const { return count_; }
+    u32 reserve() const { return reserve_; }  // kept from page-ins (for page-outs)
     u32 free_count() const { return free_count_; }
     const PagingPoolStats& stats() const { return stats_; }
     PagingPoolStats& stats() { return stats_; }

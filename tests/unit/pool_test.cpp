@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "mm/pool.h"
+#include "tests/unit/rng.h"
 
 using namespace pv;
 
@@ -41,17 +42,7 @@ struct PoolFixture {
     const PageInfo& pg(u32 slot, u64 lp) { return *pool.page(slot, LogicalPage{lp}); }
 };
 
-// Deterministic PRNG (splitmix64): same sequence on every host and libstdc++.
-struct Rng {
-    u64 s;
-    u64 next() {
-        u64 z = (s += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    u64 below(u64 n) { return next() % n; }
-};
+using test::Rng;
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mm/replacement.h"
+#include "tests/unit/rng.h"
 
 using namespace pv;
 
@@ -13,18 +14,7 @@ namespace {
 
 constexpr Frame kFirst{0x80000};
 
-// Deterministic PRNG (splitmix64): same trace on every host and libstdc++.
-struct Rng {
-    u64 s;
-    u64 next() {
-        u64 z = (s += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    u64 below(u64 n) { return next() % n; }
-    double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-};
+using test::Rng;
 
 // Zipf over ranks 1..n (P(k) ~ k^-s) by inverting a precomputed CDF; ranks
 // are shuffled onto pages so that hot pages are scattered.

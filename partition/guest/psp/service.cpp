@@ -220,12 +220,37 @@ PagingService::Action PagingService::handle_batch(const CrqEntry* es, u32 n) {
 }
 
 bool PagingService::mergeable(const IoRequestMsg& m, Descriptor& d) const {
-    if (state_ != State::Serving || m.req_id >= s_.entries || s_.dev_status) return false;
-    d = decode_descriptor(s_.table + u64{m.req_id} * kDescriptorBytes);
-    u64 dev_blocks = s_.dev.blocks(s_.dev.ctx);
-    return d.op == m.op && d.tag == m.tag && d.lpid == m.lpid && d.blocks == kBlocksPerPage &&
-           d.device_block < dev_blocks && d.blocks <= dev_blocks - d.device_block &&
+    FailureReason r;
+    u32 detail;
+    return check(m, d, r, detail) && d.blocks == kBlocksPerPage &&
            d.dma_addr == s_.dma_request_base + u64{m.req_id} * pv::kPageSize;
+}
+
+bool PagingService::check(const IoRequestMsg& m, Descriptor& d, FailureReason& r, u32& detail) const {
+    auto refuse = [&](FailureReason why, u32 code) {
+        r = why, detail = code;
+        return false;
+    };
+    if (state_ != State::Serving) return refuse(FailureReason::BadDescriptor, kDetailNoTable);
+    if (m.req_id >= s_.entries) return refuse(FailureReason::BadDescriptor, kDetailReqId);
+    // The acquire in CrqQueue::poll orders this after the doorbell: the
+    // hypervisor wrote the descriptor before it.
+    d = decode_descriptor(s_.table + u64{m.req_id} * kDescriptorBytes);
+    if (d.op != m.op || d.tag != m.tag || d.lpid != m.lpid) return refuse(FailureReason::BadDescriptor, kDetailMismatch);
+    if (s_.dev_status) return refuse(FailureReason::DeviceFatal, kDetailDeviceDown);
+    u64 dev_blocks = s_.dev.blocks(s_.dev.ctx);
+    if (d.blocks == 0 || d.blocks > s_.dev.max_blocks(s_.dev.ctx)) return refuse(FailureReason::BadDescriptor, kDetailBlocks);
+    if (d.device_block >= dev_blocks || d.blocks > dev_blocks - d.device_block)
+        return refuse(FailureReason::BadDescriptor, kDetailRange);
+    // The frame is mapped at request id's own page of the request window:
+    // never let the device reach another request's frame.
+    u64 bytes = u64{d.blocks} * kBlockBytes;
+    u64 page = s_.dma_request_base + u64{m.req_id} * pv::kPageSize;
+    u64 off = d.dma_addr - page;
+    if (d.dma_addr < page || off >= pv::kPageSize || bytes > pv::kPageSize - off)
+        return refuse(FailureReason::DmaRefused, kDetailDmaWindow);
+    if (d.dma_addr & 3) return refuse(FailureReason::BadDescriptor, kDetailDmaAlign);
+    return true;
 }
 
 bool PagingService::serve_merged(const IoRequestMsg* ms, const Descriptor* ds, u32 n) {
@@ -254,27 +279,10 @@ bool PagingService::serve_merged(const IoRequestMsg* ms, const Descriptor* ds, u
 
 void PagingService::serve(const IoRequestMsg& m) {
     ++c_.requests;
-    if (state_ != State::Serving) return fail(m, FailureReason::BadDescriptor, kDetailNoTable);
-    if (m.req_id >= s_.entries) return fail(m, FailureReason::BadDescriptor, kDetailReqId);
-    // The acquire in CrqQueue::poll orders this after the doorbell: the
-    // hypervisor wrote the descriptor before it.
-    Descriptor d = decode_descriptor(s_.table + u64{m.req_id} * kDescriptorBytes);
-    if (d.op != m.op || d.tag != m.tag || d.lpid != m.lpid)
-        return fail(m, FailureReason::BadDescriptor, kDetailMismatch);
-    if (s_.dev_status) return fail(m, FailureReason::DeviceFatal, kDetailDeviceDown);
-    u64 dev_blocks = s_.dev.blocks(s_.dev.ctx);
-    if (d.blocks == 0 || d.blocks > s_.dev.max_blocks(s_.dev.ctx))
-        return fail(m, FailureReason::BadDescriptor, kDetailBlocks);
-    if (d.device_block >= dev_blocks || d.blocks > dev_blocks - d.device_block)
-        return fail(m, FailureReason::BadDescriptor, kDetailRange);
-    // The frame is mapped at request id's own page of the request window:
-    // never let the device reach another request's frame.
-    u64 bytes = u64{d.blocks} * kBlockBytes;
-    u64 page = s_.dma_request_base + u64{m.req_id} * pv::kPageSize;
-    u64 off = d.dma_addr - page;
-    if (d.dma_addr < page || off >= pv::kPageSize || bytes > pv::kPageSize - off)
-        return fail(m, FailureReason::DmaRefused, kDetailDmaWindow);
-    if (d.dma_addr & 3) return fail(m, FailureReason::BadDescriptor, kDetailDmaAlign);
+    Descriptor d;
+    FailureReason why;
+    u32 detail;
+    if (!check(m, d, why, detail)) return fail(m, why, detail);
 
     // The transfer, again after a retryable error (retryable()) up to
     // s_.retries more times; a timeout resets the controller (recover())

@@ -144,6 +144,10 @@ private:
     // A request that a merged transfer can serve as is: one whole page at its
     // request window page, everything serve() would check holds.
     bool mergeable(const pv::paging::IoRequestMsg& m, pv::paging::Descriptor& d) const;
+    // Everything a request must satisfy before its transfer (one place for
+    // serve() and mergeable()): false with the Failure's reason and detail.
+    bool check(const pv::paging::IoRequestMsg& m, pv::paging::Descriptor& d, pv::paging::FailureReason& r,
+               u32& detail) const;
     // Serve requests ms[0..n) (one opcode) of consecutive pages with one
     // transfer; false if it failed (then each is served on its own, with its
     // retries).
