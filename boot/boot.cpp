@@ -8,7 +8,7 @@
 #include "arch/ppc64/spr.h"
 #include "arch/ppc64/thread.h"
 #include "hv/ams.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 

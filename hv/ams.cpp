@@ -11,12 +11,12 @@
 
 #include <libfdt.h>
 
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/console.h"
-#include "hv/format.h"
+#include "base/format.h"
 #include "hv/hv.h"
 #include "hv/machine_check.h"
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "hv/path_meter.h"
 #include "hv/vpa.h"
 #include "mm/fault.h"

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string_view>
 
-#include "hv/result.h"
-#include "hv/types.h"
+#include "base/result.h"
+#include "base/types.h"
 
 namespace pv {
 

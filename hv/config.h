@@ -4,14 +4,10 @@
 #include <cstddef>
 #include <string_view>
 
-#include "hv/types.h"
+#include "base/limits.h"
+#include "base/types.h"
 
 namespace pv {
-
-inline constexpr u32 kMaxPartitions = 8;
-// Must equal kMaxVcpusPerPartition (hv/partition.h, which includes this file).
-inline constexpr u32 kMaxConfigVcpus = 8;
-inline constexpr u32 kMaxLpid = 1023;  // LPIDs 1..1023; 0 is the hypervisor
 
 inline constexpr u64 kDefaultHdecSliceUs = 10'000;
 

@@ -2,8 +2,8 @@
 
 #include <cstdarg>
 
-#include "hv/arch.h"
-#include "hv/format.h"
+#include "arch/arch.h"
+#include "base/format.h"
 #include "hv/partition.h"
 
 namespace pv {

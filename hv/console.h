@@ -2,7 +2,7 @@
 // terminal with its lines prefixed by the partition name. Whole lines only,
 // so output from different threads never interleaves mid-line.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv {
 

@@ -1,6 +1,6 @@
 // A hardware thread as the portable core sees it.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv {
 

@@ -3,9 +3,9 @@
 #include <cstdarg>
 
 #include "hv/ams.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/console.h"
-#include "hv/format.h"
+#include "base/format.h"
 #include "hv/hcall.h"
 #include "hv/hv.h"
 #include "hv/vpa.h"

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "hv/format.h"
+#include "base/format.h"
 
 namespace pv {
 namespace {

@@ -7,7 +7,7 @@
 #pragma once
 #include <span>
 
-#include "hv/result.h"
+#include "base/result.h"
 
 namespace pv {
 

@@ -1,10 +1,10 @@
 #include "hv/hcall.h"
 
 #include "hv/ams.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "hv/rtas.h"
 #include "hv/vpa.h"
 #include "vio/crq.h"

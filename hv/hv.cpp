@@ -6,12 +6,12 @@
 #include <libfdt.h>
 
 #include "hv/ams.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/bundle.h"
 #include "hv/console.h"
-#include "hv/format.h"
+#include "base/format.h"
 #include "hv/guest_fdt.h"
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "hv/rtas.h"
 
 namespace pv {

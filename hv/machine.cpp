@@ -2,7 +2,7 @@
 
 #include <libfdt.h>
 
-#include "hv/format.h"
+#include "base/format.h"
 
 namespace pv {
 namespace {

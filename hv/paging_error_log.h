@@ -4,8 +4,8 @@
 // that never wrap. See docs/machine-check.md.
 #pragma once
 #include "hv/config.h"
-#include "hv/spinlock.h"
-#include "hv/types.h"
+#include "base/spinlock.h"
+#include "base/types.h"
 
 namespace pv {
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "hv/arch.h"
+#include "arch/arch.h"
 
 namespace pv {
 

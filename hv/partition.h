@@ -2,7 +2,7 @@
 // counters PV-STAT reports.
 #pragma once
 #include "hv/config.h"
-#include "hv/spinlock.h"
+#include "base/spinlock.h"
 #include "hv/vcpu.h"
 #include "mm/radix.h"
 

@@ -2,7 +2,7 @@
 // counts (PMC5) of one path, kept as minimum and mean. The minimum is the
 // path itself; the mean adds what contention (spinning on a lock) cost.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv {
 

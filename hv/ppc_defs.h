@@ -1,7 +1,7 @@
 // Architected numbers the portable core reasons about (no instructions here):
 // MSR and LPCR bits, interrupt vectors. Power ISA 3.0 Book III names.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv::msr {
 inline constexpr u64 SF = ppc_bit(0);

@@ -1,10 +1,10 @@
 #include "hv/rtas.h"
 
 #include "hv/ams.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
-#include "hv/papr.h"
+#include "base/papr.h"
 
 namespace pv {
 namespace {

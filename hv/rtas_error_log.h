@@ -6,7 +6,7 @@
 // spapr machine builds the same log for a machine check (hw/ppc/spapr_events.c).
 // docs/machine-check.md has the byte layout.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv::rtaslog {
 

@@ -1,6 +1,6 @@
 // The run queue: vCPUs ready to run on any hardware thread, FIFO.
 #pragma once
-#include "hv/spinlock.h"
+#include "base/spinlock.h"
 #include "hv/vcpu.h"
 
 namespace pv {

@@ -1,7 +1,7 @@
 // PV-STAT: one JSON line per partition at shutdown; tools and tests parse them.
 #include "hv/ams.h"
 #include "hv/console.h"
-#include "hv/format.h"
+#include "base/format.h"
 #include "hv/hv.h"
 
 namespace pv {

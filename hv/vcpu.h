@@ -2,7 +2,7 @@
 #pragma once
 #include <cstddef>
 
-#include "hv/types.h"
+#include "base/types.h"
 #include "mm/fault.h"
 #include "hv/vpa.h"
 

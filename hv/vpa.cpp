@@ -3,10 +3,10 @@
 #include "hv/vpa.h"
 
 #include "hv/ams.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/hcall.h"
 #include "hv/hv.h"
-#include "hv/papr.h"
+#include "base/papr.h"
 
 namespace pv {
 namespace {

@@ -11,8 +11,8 @@
 // lock. Pinning and unpinning (the pool lock) happen outside it and outside
 // the partition lock.
 #pragma once
-#include "hv/spinlock.h"
-#include "hv/types.h"
+#include "base/spinlock.h"
+#include "base/types.h"
 
 namespace pv {
 

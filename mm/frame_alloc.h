@@ -3,7 +3,7 @@
 // chunks, never returned: partition memory and page-table pools are sized at
 // boot. (The shared pool will manage its own frames inside one chunk.)
 #pragma once
-#include "hv/result.h"
+#include "base/result.h"
 
 namespace pv {
 

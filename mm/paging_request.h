@@ -6,9 +6,9 @@
 // resumes (mm/fault.h does). Every member function expects lock() held; the
 // functions in mm/fault.h take it.
 #pragma once
-#include "hv/config.h"
-#include "hv/spinlock.h"
-#include "hv/types.h"
+#include "base/limits.h"
+#include "base/spinlock.h"
+#include "base/types.h"
 
 namespace pv {
 

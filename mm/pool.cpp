@@ -1,6 +1,6 @@
 #include "mm/pool.h"
 
-#include "hv/format.h"
+#include "base/format.h"
 
 namespace pv {
 namespace {

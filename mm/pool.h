@@ -12,8 +12,8 @@
 #include <optional>
 #include <span>
 
-#include "hv/config.h"
-#include "hv/result.h"
+#include "base/limits.h"
+#include "base/result.h"
 
 namespace pv {
 

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "hv/arch.h"
+#include "arch/arch.h"
 
 namespace pv {
 namespace {

@@ -12,7 +12,7 @@
 #pragma once
 #include <optional>
 
-#include "hv/result.h"
+#include "base/result.h"
 
 namespace pv {
 

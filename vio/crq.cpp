@@ -1,6 +1,6 @@
 #include "vio/crq.h"
 
-#include "hv/papr.h"
+#include "base/papr.h"
 
 namespace pv {
 

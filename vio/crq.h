@@ -8,13 +8,13 @@
 // tests use a host buffer. The hcall handlers at the bottom return PAPR codes;
 // the hypervisor's hcall table wires them to the channel of the unit address.
 #pragma once
-#include "hv/spinlock.h"
-#include "hv/types.h"
+#include "base/spinlock.h"
+#include "base/types.h"
 
 namespace pv {
 
 namespace crq {
-// Hcall numbers and the return codes hv/papr.h does not have yet (Linux
+// Hcall numbers and the return codes base/papr.h does not have yet (Linux
 // arch/powerpc/include/asm/hvcall.h).
 inline constexpr u64 H_REG_CRQ = 0xFC;
 inline constexpr u64 H_FREE_CRQ = 0x100;

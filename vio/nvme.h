@@ -10,7 +10,7 @@
 // time (submit, then poll its completion). Data buffers are given by device
 // (DMA) address, so the caller decides what the device may reach.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv::nvme {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "hv/arch.h"
+#include "arch/arch.h"
 
 namespace pv::arch {
 

@@ -1,4 +1,4 @@
-// POWER9 implementation of hv/arch.h, and the C++ side of partition exit and
+// POWER9 implementation of arch/arch.h, and the C++ side of partition exit and
 // entry: the partition-visible SPRs are switched here.
 #include <cstddef>
 
@@ -6,7 +6,7 @@
 #include "arch/ppc64/spr.h"
 #include "arch/ppc64/thread.h"
 #include "hv/ams.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 

@@ -3,7 +3,7 @@
 // pages and, per request, only the data frames of that request. Silent and
 // nearly free (a walk of the FDT's root nodes) when there is no NVMe device.
 #include "arch/ppc64/pci.h"
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "vio/nvme.h"

@@ -1,7 +1,7 @@
 // OPAL (skiboot) services the hypervisor uses. Token numbers from skiboot's
 // include/opal-api.h.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 extern "C" pv::i64 pv_opal_call(pv::u64 token, pv::u64 a0 = 0, pv::u64 a1 = 0, pv::u64 a2 = 0,
                                 pv::u64 a3 = 0, pv::u64 a4 = 0, pv::u64 a5 = 0, pv::u64 a6 = 0);

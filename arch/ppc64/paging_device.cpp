@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "arch/ppc64/pci.h"
-#include "hv/arch.h"
-#include "hv/format.h"
+#include "arch/arch.h"
+#include "base/format.h"
 #include "hv/hv.h"
 
 extern "C" pv::u64 pv_boot_args[3];

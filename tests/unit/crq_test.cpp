@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "vio/crq.h"
 #include "vio/paging_protocol.h"
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "hv/format.h"
+#include "base/format.h"
 
 using namespace pv;
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "hv/arch.h"
+#include "arch/arch.h"
 #include "hv/hcall.h"
 #include "hv/hv.h"
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "hv/rtas.h"
 
 namespace pv::test {

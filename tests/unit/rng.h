@@ -1,7 +1,7 @@
 // Deterministic PRNG for tests (splitmix64): the same sequence on every host
 // and standard library, so a failing random trace can be replayed.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv::test {
 

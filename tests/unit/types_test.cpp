@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "hv/types.h"
+#include "base/types.h"
 
 using namespace pv;
 

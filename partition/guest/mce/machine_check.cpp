@@ -18,7 +18,7 @@
 namespace mce {
 namespace {
 
-// PAPR hypercalls beyond hv/papr.h's.
+// PAPR hypercalls beyond base/papr.h's.
 constexpr u64 H_PAGE_INIT = 0x2C;
 constexpr u64 H_ZERO_PAGE = u64{1} << (63 - 48);
 constexpr u64 H_PV_GET_ERROR_LOG = 0xF100;  // Poolvisor: this partition's failed page-ins

@@ -1,6 +1,6 @@
 #include "partition/guest/psp/service.h"
 
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "partition/guest/rt/console.h"
 #include "vio/nvme.h"
 

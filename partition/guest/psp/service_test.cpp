@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "partition/guest/psp/service.h"
 #include "vio/nvme.h"
 

@@ -1,7 +1,7 @@
 // The partition's console: the vty through H_PUT_TERM_CHAR. The hypervisor
 // prefixes each line with the partition name; we print whole lines.
 #pragma once
-#include "hv/format.h"
+#include "base/format.h"
 #include "partition/guest/rt/types.h"
 
 namespace rt {

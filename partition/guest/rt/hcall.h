@@ -1,7 +1,7 @@
 // PAPR hypervisor calls: the wrappers in hcall.S; the numbers and return
-// codes are pv::papr's (hv/papr.h).
+// codes are pv::papr's (base/papr.h).
 #pragma once
-#include "hv/papr.h"
+#include "base/papr.h"
 #include "partition/guest/rt/types.h"
 
 extern "C" {
@@ -18,10 +18,10 @@ rt::i64 rt_hcall_ret6(rt::u64 op, rt::u64* out, rt::u64 a1 = 0, rt::u64 a2 = 0, 
 
 namespace rt {
 
-// Hypervisor-call numbers and return codes: the hypervisor's own (hv/papr.h).
+// Hypervisor-call numbers and return codes: the hypervisor's own (base/papr.h).
 namespace papr = pv::papr;
 
-// Not in hv/papr.h (Poolvisor never returns them, but PAPR allows them from
+// Not in base/papr.h (Poolvisor never returns them, but PAPR allows them from
 // H_PUT_TERM_CHAR, and the images also run under QEMU's pseries machine).
 inline constexpr i64 H_BUSY = 1;
 inline constexpr i64 H_LONG_BUSY_ORDER_1_MSEC = 9900;

@@ -1,7 +1,7 @@
-// Spinlocks: the hypervisor's pv::SpinLock and pv::Guard (hv/spinlock.h),
+// Spinlocks: the hypervisor's pv::SpinLock and pv::Guard (base/spinlock.h),
 // plus the bounded wait the panic paths need.
 #pragma once
-#include "hv/spinlock.h"
+#include "base/spinlock.h"
 #include "partition/guest/rt/types.h"
 
 namespace rt {

@@ -1,7 +1,7 @@
 // PAPR hypervisor-call numbers and return codes (names as in PAPR and Linux
 // arch/powerpc/include/asm/hvcall.h).
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv::papr {
 

@@ -1,4 +1,4 @@
-#include "hv/format.h"
+#include "base/format.h"
 
 namespace pv {
 namespace {

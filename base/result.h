@@ -1,7 +1,7 @@
 // Internal results: a status plus an optional value. Mapped to PAPR H_* codes
 // only at the hcall boundary.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv {
 

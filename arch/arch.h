@@ -1,7 +1,7 @@
 // What the portable core needs from the processor. arch/ppc64 implements it on
 // POWER9; arch/fake implements it on the host so unit tests link the real core.
 #pragma once
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv::arch {
 

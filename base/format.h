@@ -3,7 +3,7 @@
 #pragma once
 #include <cstdarg>
 
-#include "hv/types.h"
+#include "base/types.h"
 
 namespace pv {
 
