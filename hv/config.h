@@ -34,6 +34,8 @@ struct PartitionConfig {
     u64 io_entitled_bytes;   // multiple of 1 MiB, <= mem_bytes; default 0
     char paging_device[16];  // 1..15 chars of [a-z0-9] when shared; "" for dedicated
     u64 paging_offset;       // byte offset of the paging region (mem_bytes long), multiple of 4 KiB
+    u32 paging_device_line;  // lines of those keys, for errors found at boot (0 for dedicated);
+    u32 paging_offset_line;  // without a paging_offset key, the paging_device line
 };
 
 struct SystemConfig {
@@ -64,5 +66,13 @@ struct ConfigError {
 
 // "config:7: desired_mem: '64X' is not a size ..." (always NUL-terminated when n > 0).
 void format_config_error(const ConfigError& err, char* buf, size_t n);
+
+// At boot, once the paging device is attached (its size is known only then):
+// every shared partition must page to `device`, and its paging region
+// [paging_offset, paging_offset + desired_mem) must end within the device's
+// blocks * block_bytes. Overlaps between regions were checked by parse_config.
+// Returns true if all fit; otherwise `err` names the first partition that does not.
+[[nodiscard]] bool check_paging_device(const SystemConfig& cfg, std::string_view device, u64 blocks, u32 block_bytes,
+                                       ConfigError& err);
 
 }  // namespace pv
