@@ -37,10 +37,15 @@ bool wall_clock(WallClock& out);
 
 // The paging device (a PCIe NVMe controller) handed to the paging service
 // partition: configured through firmware, its registers at regs_phys, its DMA
-// restricted to a TCE window of dma_pages pages the hypervisor maps.
+// restricted to a TCE window of dma_pages pages the hypervisor maps. Attach
+// identifies it (the paging space: namespace 1, blocks of block_bytes) and
+// leaves it reset, with no TCE mapped.
 struct PagingDevice {
     u64 regs_phys = 0, regs_size = 0;
     u64 dma_pages = 0;
+    const char* name = "";  // its paging_device name in the config ("nvme0")
+    u64 blocks = 0;
+    u32 block_bytes = 0;
 };
 [[nodiscard]] bool paging_device_attach(u64 dma_pages, PagingDevice& out, char* err, u32 errlen);
 // Bus address index*4096 → host frames [phys, +npages), with the device

@@ -16,6 +16,7 @@
 #include "base/format.h"
 #include "hv/hv.h"
 #include "hv/machine_check.h"
+#include "hv/paging_space.h"
 #include "base/papr.h"
 #include "hv/path_meter.h"
 #include "hv/vpa.h"
@@ -568,6 +569,7 @@ bool ams_init(const SystemConfig& cfg) {
         log("config:%u: paging_vios: the paging service partition has no paging device: %s", pc.line, err);
         return false;
     }
+    if (!check_paging_space(cfg, g.device)) return false;  // each paging region fits on the device
     g.channel.open();
     g.enabled = true;
     log("shared memory pool: %lu MiB (%lu frames) at 0x%lx, %u paging requests, paging device registers at 0x%lx",

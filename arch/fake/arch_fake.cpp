@@ -38,9 +38,18 @@ u64 instructions_at_exit() { return 0; }
 u64 entry_tail_instructions() { return 0; }
 void idle_wait(u64) {}
 
-bool paging_device_attach(u64, PagingDevice&, char* err, u32 errlen) {
-    std::snprintf(err, errlen, "no paging device on the host");
-    return false;
+// No paging device unless a test sets one (name, blocks, block_bytes).
+PagingDevice g_fake_paging_device;
+bool g_fake_paging_device_present = false;
+
+bool paging_device_attach(u64 dma_pages, PagingDevice& out, char* err, u32 errlen) {
+    if (!g_fake_paging_device_present) {
+        std::snprintf(err, errlen, "no paging device on the host");
+        return false;
+    }
+    out = g_fake_paging_device;
+    out.dma_pages = dma_pages;
+    return true;
 }
 bool dma_map(u64, HostReal, bool, bool, u64) { return true; }
 void dma_unmap(u64, u64) {}
