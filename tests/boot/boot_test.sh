@@ -3,12 +3,13 @@
 #   boot_test.sh --elf E --bundle B [--timeout S] [--smp N]
 #                [--expect REGEX]... [--reject REGEX]... [--qemu ARG]...
 #                [--disk FILE]   (a fresh 64 MiB NVMe disk image, see tools/pv-run)
+#                [--disk-size SIZE]  (its size instead, as truncate -s takes it: 128M)
 #                [--blkdebug RULES]  (QEMU blkdebug rules for that disk: injected I/O errors)
 # Fails when QEMU cannot run, the machine does not power off by itself in
 # time, an --expect pattern (grep -E) is missing or a --reject one appears.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-timeout_s=120 smp=4 elf= bundle= disk= blkdebug=
+timeout_s=120 smp=4 elf= bundle= disk= disk_size=64M blkdebug=
 expects=() rejects=() qemu_args=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -20,6 +21,7 @@ while [ $# -gt 0 ]; do
         --reject) rejects+=("$2"); shift 2 ;;
         --qemu) qemu_args+=("$2"); shift 2 ;;
         --disk) disk=$2; shift 2 ;;
+        --disk-size) disk_size=$2; shift 2 ;;
         --blkdebug) blkdebug=$2; shift 2 ;;
         *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -28,7 +30,7 @@ command -v qemu-system-ppc64 >/dev/null || { echo "FAIL: qemu-system-ppc64 not i
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if [ -n "$disk" ]; then rm -f "$disk" || exit 1; fi
-PV_BLKDEBUG=$blkdebug PV_DISK=$disk PV_SMP=$smp timeout "$timeout_s" "$here/../../tools/pv-run" "$elf" "$bundle" "${qemu_args[@]}" </dev/null >"$log" 2>&1
+PV_BLKDEBUG=$blkdebug PV_DISK=$disk PV_DISK_SIZE=$disk_size PV_SMP=$smp timeout "$timeout_s" "$here/../../tools/pv-run" "$elf" "$bundle" "${qemu_args[@]}" </dev/null >"$log" 2>&1
 rc=$?
 tr -d '\r' <"$log" >"$log.clean" && mv "$log.clean" "$log"
 cat "$log"

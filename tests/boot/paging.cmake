@@ -19,3 +19,15 @@ foreach(kind half quarter)
         --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed|cannot (send|map)|dropped")
     set_tests_properties(paging.${kind} PROPERTIES LABELS "boot;paging")
 endforeach()
+
+# paging.past_end: a 32 MiB paging region at 128 MiB of a 128 MiB disk. The
+# hypervisor reads the device's size when it attaches it and refuses the
+# configuration: one error naming the partition, the device and its size, and
+# no partition starts (before, every page-out of s1 failed).
+pv_bundle(paging_past_end ${CMAKE_CURRENT_SOURCE_DIR}/configs/paging_past_end.cfg)
+add_test(NAME paging.past_end COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/paging_past_end.bundle --timeout 60
+    --disk ${CMAKE_BINARY_DIR}/paging.past_end.img --disk-size 128M
+    --expect "^poolvisor: config:19: paging_offset: paging region 128M\\.\\.160M of partition 's1' ends past the end of paging device 'nvme0' \\(128M: 262144 blocks of 512 bytes\\)$"
+    --expect "^poolvisor: no partition started$"
+    --reject "^\\[(psp|s1)\\]|PV-STAT|HYPERVISOR FAULT")
+set_tests_properties(paging.past_end PROPERTIES LABELS "boot;paging")
