@@ -51,38 +51,7 @@ using Lpid = Strong<LpidTag, u32>;      // LPIDR value of a partition (0 is the 
 using VcpuId = Strong<VcpuIdTag, u32>;  // index of a vCPU inside its partition
 using Pir = Strong<PirTag, u32>;        // physical hardware thread id (SPR 1023)
 
-// Big-endian storage for structures the hardware, OPAL, RTAS or the FDT read
-// in big-endian byte order regardless of our own endianness.
-template <typename T>
-constexpr T byteswap(T v) {
-    if constexpr (sizeof(T) == 1) return v;
-    else if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(static_cast<u16>(v)));
-    else if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(static_cast<u32>(v)));
-    else return static_cast<T>(__builtin_bswap64(static_cast<u64>(v)));
-}
-
-template <typename T>
-struct BigEndian {
-    T raw{};
-    constexpr T get() const {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        return byteswap(raw);
-#else
-        return raw;
-#endif
-    }
-    constexpr void set(T v) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        raw = byteswap(v);
-#else
-        raw = v;
-#endif
-    }
-};
-using Be16 = BigEndian<u16>;
-using Be32 = BigEndian<u32>;
-using Be64 = BigEndian<u64>;
-static_assert(sizeof(Be64) == 8 && sizeof(Be32) == 4);
+// Big-endian data (Be16/Be32/Be64): base/endian.h.
 
 constexpr u64 align_up(u64 v, u64 a) { return (v + a - 1) & ~(a - 1); }
 constexpr bool is_aligned(u64 v, u64 a) { return (v & (a - 1)) == 0; }

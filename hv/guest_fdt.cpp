@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "base/endian.h"
 #include "base/format.h"
 
 namespace pv {
@@ -108,14 +109,14 @@ public:
     // Cells are big-endian in the tree.
     template <std::size_t N>
     void u32s(const char* name, const u32 (&v)[N]) {
-        fdt32_t cells[N];
-        for (std::size_t i = 0; i < N; ++i) cells[i] = cpu_to_fdt32(v[i]);
+        Be32 cells[N];
+        for (std::size_t i = 0; i < N; ++i) cells[i].set(v[i]);
         bytes(name, cells, sizeof cells);
     }
     template <std::size_t N>
     void u64s(const char* name, const u64 (&v)[N]) {
-        fdt64_t cells[N];
-        for (std::size_t i = 0; i < N; ++i) cells[i] = cpu_to_fdt64(v[i]);
+        Be64 cells[N];
+        for (std::size_t i = 0; i < N; ++i) cells[i].set(v[i]);
         bytes(name, cells, sizeof cells);
     }
 

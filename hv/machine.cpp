@@ -2,20 +2,22 @@
 
 #include <libfdt.h>
 
+#include "base/endian.h"
 #include "base/format.h"
 
 namespace pv {
 namespace {
 
-u64 read_cells(const fdt32_t* p, int cells) {
+// Property values are 4-byte aligned in the tree, and big-endian.
+u64 read_cells(const Be32* p, int cells) {
     u64 v = 0;
-    for (int i = 0; i < cells; ++i) v = (v << 32) | fdt32_to_cpu(p[i]);
+    for (int i = 0; i < cells; ++i) v = (v << 32) | p[i].get();
     return v;
 }
 
 u64 read_number_prop(const void* fdt, int node, const char* name) {
     int len = 0;
-    auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, name, &len));
+    auto* p = static_cast<const Be32*>(fdt_getprop(fdt, node, name, &len));
     if (!p || len < 4) return 0;
     return read_cells(p, len >= 8 ? 2 : 1);
 }
@@ -36,10 +38,10 @@ void scan_memory(const void* fdt, MachineInfo& out) {
     for (int node = fdt_first_subnode(fdt, 0); node >= 0; node = fdt_next_subnode(fdt, node)) {
         if (!prop_is(fdt, node, "device_type", "memory")) continue;
         int len = 0;
-        auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+        auto* reg = static_cast<const Be32*>(fdt_getprop(fdt, node, "reg", &len));
         int step = (ac + sc) * 4;
         for (int off = 0; reg && off + step <= len && out.mem_count < MachineInfo::kMaxMem; off += step) {
-            const fdt32_t* cell = reg + off / 4;
+            const Be32* cell = reg + off / 4;
             out.mem[out.mem_count++] = {read_cells(cell, ac), read_cells(cell + ac, sc)};
         }
     }
@@ -59,7 +61,7 @@ void scan_reserved(const void* fdt, MachineInfo& out) {
     int ac = fdt_address_cells(fdt, rm), sc = fdt_size_cells(fdt, rm);
     for (int node = fdt_first_subnode(fdt, rm); node >= 0; node = fdt_next_subnode(fdt, node)) {
         int len = 0;
-        auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+        auto* reg = static_cast<const Be32*>(fdt_getprop(fdt, node, "reg", &len));
         if (reg && len >= (ac + sc) * 4) add_reserved(out, read_cells(reg, ac), read_cells(reg + ac, sc));
     }
 }
@@ -72,9 +74,9 @@ void scan_threads(const void* fdt, MachineInfo& out) {
         if (!prop_is(fdt, node, "device_type", "cpu")) continue;
         if (!out.timebase_hz) out.timebase_hz = read_number_prop(fdt, node, "timebase-frequency");
         int len = 0;
-        auto* servers = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "ibm,ppc-interrupt-server#s", &len));
+        auto* servers = static_cast<const Be32*>(fdt_getprop(fdt, node, "ibm,ppc-interrupt-server#s", &len));
         for (int i = 0; servers && i < len / 4 && out.thread_count < kMaxThreads; ++i)
-            out.threads[out.thread_count++] = Pir{fdt32_to_cpu(servers[i])};
+            out.threads[out.thread_count++] = Pir{servers[i].get()};
     }
 }
 

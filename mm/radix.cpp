@@ -12,17 +12,9 @@ using namespace radix;
 // Entries are read and written as whole doublewords: the hardware walker may
 // read any entry at any time and must never see a torn one. Release on store
 // so a new directory's (zeroed) contents are visible before the PDE naming it.
-u64 load(const Be64& e) {
-    Be64 v;
-    v.raw = std::atomic_ref<u64>(const_cast<u64&>(e.raw)).load(std::memory_order_acquire);
-    return v.get();
-}
+u64 load(const Be64& e) { return e.load(__ATOMIC_ACQUIRE); }
 
-void store(Be64& e, u64 value) {
-    Be64 v;
-    v.set(value);
-    std::atomic_ref<u64>(e.raw).store(v.raw, std::memory_order_release);
-}
+void store(Be64& e, u64 value) { e.store(value, __ATOMIC_RELEASE); }
 
 // Atomically replaces a valid leaf by update(old); false (nothing written) if
 // the entry is not a valid leaf. A CAS, so a concurrent R/C update by another

@@ -12,6 +12,7 @@
 #pragma once
 #include <optional>
 
+#include "base/endian.h"
 #include "base/result.h"
 
 namespace pv {

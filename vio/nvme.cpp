@@ -2,6 +2,8 @@
 // of the NVM Express base specification (1.4); all of them little-endian.
 #include "vio/nvme.h"
 
+#include "base/endian.h"
+
 namespace pv::nvme {
 namespace {
 

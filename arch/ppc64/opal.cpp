@@ -1,5 +1,7 @@
 #include "arch/ppc64/opal.h"
 
+#include "base/endian.h"
+
 namespace pv::opal {
 
 // OPAL_CONSOLE_WRITE takes a pointer to a big-endian length and may accept

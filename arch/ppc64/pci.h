@@ -4,6 +4,7 @@
 // DMA restricted by a TCE table (no bypass window), so a device reaches only
 // the pages we map for it.
 #pragma once
+#include "base/endian.h"
 #include "base/types.h"
 
 namespace pv::pci {
