@@ -8,6 +8,7 @@
 // tests use a host buffer. The hcall handlers at the bottom return PAPR codes;
 // the hypervisor's hcall table wires them to the channel of the unit address.
 #pragma once
+#include "base/endian.h"
 #include "base/spinlock.h"
 #include "base/types.h"
 
@@ -47,24 +48,21 @@ inline constexpr u32 kInboundEntries = 64;  // hypervisor-side ring for what par
 struct CrqEntry {
     u8 bytes[crq::kEntryBytes]{};
 
+    // The two registers of H_SEND_CRQ: bytes 0-7 and 8-15, big-endian.
+    struct Words {
+        Be64 w[2];
+    };
+
     static constexpr CrqEntry from_words(u64 hi, u64 lo) {
-        CrqEntry e;
-        for (unsigned i = 0; i < 8; ++i) {
-            e.bytes[i] = static_cast<u8>(hi >> (56 - 8 * i));
-            e.bytes[8 + i] = static_cast<u8>(lo >> (56 - 8 * i));
-        }
-        return e;
+        return __builtin_bit_cast(CrqEntry, Words{big_endian(hi), big_endian(lo)});
     }
-    constexpr u64 word(unsigned w) const {
-        u64 v = 0;
-        for (unsigned i = 0; i < 8; ++i) v = (v << 8) | bytes[8 * w + i];
-        return v;
-    }
+    constexpr u64 word(unsigned w) const { return __builtin_bit_cast(Words, *this).w[w].get(); }
     constexpr u64 hi() const { return word(0); }
     constexpr u64 lo() const { return word(1); }
     constexpr u8 valid() const { return bytes[0]; }
     constexpr u8 format() const { return bytes[1]; }
 };
+static_assert(sizeof(CrqEntry) == crq::kEntryBytes && sizeof(CrqEntry::Words) == crq::kEntryBytes);
 
 constexpr CrqEntry crq_header(u8 valid, u8 format) {
     CrqEntry e;
@@ -126,7 +124,7 @@ private:
     bool deliver_locked(const CrqEntry& e);
     u8* slot_at_cursor();
 
-    mutable SpinLock lock_;  // hcalls on the partition's threads vs the hypervisor's service
+    mutable SpinLock lock_{LockRank::Crq};  // hcalls on the partition's threads vs the hypervisor's service
     bool open_ = false;
     bool registered_ = false;
     PartitionMemory mem_{};

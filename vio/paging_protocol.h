@@ -8,6 +8,9 @@
 // memory, one 32-byte descriptor per request id, registered by the PSP with
 // SetDescTable; the CRQ entry only names the descriptor (request id + tag).
 #pragma once
+#include <cstddef>
+
+#include "base/endian.h"
 #include "vio/crq.h"
 
 namespace pv::paging {
@@ -75,81 +78,157 @@ struct Descriptor {
     u64 dma_addr;              // bus address of the pool frame, TCE-mapped by the hypervisor for this request
 };
 
-// Big-endian field access.
-constexpr void put16(u8* p, u16 v) { p[0] = static_cast<u8>(v >> 8), p[1] = static_cast<u8>(v); }
-constexpr void put32(u8* p, u32 v) { put16(p, static_cast<u16>(v >> 16)), put16(p + 2, static_cast<u16>(v)); }
-constexpr void put64(u8* p, u64 v) { put32(p, static_cast<u32>(v >> 32)), put32(p + 4, static_cast<u32>(v)); }
-constexpr u16 get16(const u8* p) { return static_cast<u16>(p[0] << 8 | p[1]); }
-constexpr u32 get32(const u8* p) { return u32{get16(p)} << 16 | get16(p + 2); }
-constexpr u64 get64(const u8* p) { return u64{get32(p)} << 32 | get32(p + 4); }
-
-constexpr bool is_paging_message(const CrqEntry& e) { return e.valid() == crq::kCmdRsp; }
-constexpr Opcode opcode_of(const CrqEntry& e) { return static_cast<Opcode>(e.bytes[1]); }
-constexpr bool from_psp(Opcode op) { return static_cast<u8>(op) & 0x80; }
+// The wire layouts (docs/crq.md): each message is one 16-byte struct of
+// big-endian fields, bit-cast to and from the CRQ entry; the descriptor is
+// a 32-byte struct in the PSP's table. Reserved bytes are sent as 0.
+namespace wire {
 
 // Bytes 0..7 of request-bound messages: valid, opcode, req id, tag, lpid.
-constexpr CrqEntry header(Opcode op, u16 req_id, u16 tag, u16 lpid) {
-    CrqEntry e = crq_header(crq::kCmdRsp, static_cast<u8>(op));
-    put16(e.bytes + 2, req_id);
-    put16(e.bytes + 4, tag);
-    put16(e.bytes + 6, lpid);
-    return e;
+struct RequestHeader {
+    u8 valid, opcode;
+    Be16 req_id, tag, lpid;
+};
+static_assert(sizeof(RequestHeader) == 8);
+static_assert(offsetof(RequestHeader, valid) == 0 && offsetof(RequestHeader, opcode) == 1);
+static_assert(offsetof(RequestHeader, req_id) == 2 && offsetof(RequestHeader, tag) == 4 &&
+              offsetof(RequestHeader, lpid) == 6);
+
+struct IoRequest {  // PageIn, PageOut
+    RequestHeader h;
+    u8 reserved[8];
+};
+static_assert(sizeof(IoRequest) == crq::kEntryBytes && offsetof(IoRequest, reserved) == 8);
+
+struct Completion {
+    RequestHeader h;
+    Be16 status;
+    u8 flags;  // bit 0: more
+    u8 reserved[5];
+};
+inline constexpr u8 kCompletionMore = 0x01;
+static_assert(sizeof(Completion) == crq::kEntryBytes);
+static_assert(offsetof(Completion, status) == 8 && offsetof(Completion, flags) == 10 &&
+              offsetof(Completion, reserved) == 11);
+
+struct Failure {
+    RequestHeader h;
+    Be16 reason;
+    u8 reserved[2];
+    Be32 detail;
+};
+static_assert(sizeof(Failure) == crq::kEntryBytes);
+static_assert(offsetof(Failure, reason) == 8 && offsetof(Failure, reserved) == 10 && offsetof(Failure, detail) == 12);
+
+struct SetDescTable {
+    u8 valid, opcode;
+    Be16 entries;
+    u8 reserved[4];
+    Be64 table_addr;
+};
+static_assert(sizeof(SetDescTable) == crq::kEntryBytes);
+static_assert(offsetof(SetDescTable, entries) == 2 && offsetof(SetDescTable, reserved) == 4 &&
+              offsetof(SetDescTable, table_addr) == 8);
+
+struct DescTableResp {
+    u8 valid, opcode;
+    Be16 entries;
+    u8 reserved1[4];
+    Be16 status;
+    u8 reserved2[6];
+};
+static_assert(sizeof(DescTableResp) == crq::kEntryBytes);
+static_assert(offsetof(DescTableResp, entries) == 2 && offsetof(DescTableResp, reserved1) == 4 &&
+              offsetof(DescTableResp, status) == 8 && offsetof(DescTableResp, reserved2) == 10);
+
+// One entry of the descriptor table in PSP memory (table + req_id * 32).
+struct Descriptor {
+    u8 opcode;  // PageIn or PageOut, as in the doorbell
+    u8 reserved;
+    Be16 tag, lpid;
+    Be16 blocks;
+    Be64 logical_page;
+    Be64 device_block;
+    Be64 dma_addr;
+};
+static_assert(sizeof(Descriptor) == kDescriptorBytes);
+static_assert(offsetof(Descriptor, opcode) == 0 && offsetof(Descriptor, reserved) == 1 &&
+              offsetof(Descriptor, tag) == 2 && offsetof(Descriptor, lpid) == 4 && offsetof(Descriptor, blocks) == 6);
+static_assert(offsetof(Descriptor, logical_page) == 8 && offsetof(Descriptor, device_block) == 16 &&
+              offsetof(Descriptor, dma_addr) == 24);
+
+template <typename Msg>
+constexpr CrqEntry to_entry(const Msg& m) {
+    static_assert(sizeof(Msg) == sizeof(CrqEntry));
+    return __builtin_bit_cast(CrqEntry, m);
+}
+template <typename Msg>
+constexpr Msg from_entry(const CrqEntry& e) {
+    static_assert(sizeof(Msg) == sizeof(CrqEntry));
+    return __builtin_bit_cast(Msg, e);
+}
+}  // namespace wire
+
+constexpr bool is_paging_message(const CrqEntry& e) { return e.valid() == crq::kCmdRsp; }
+constexpr Opcode opcode_of(const CrqEntry& e) { return static_cast<Opcode>(e.format()); }
+constexpr bool from_psp(Opcode op) { return static_cast<u8>(op) & 0x80; }
+
+constexpr wire::RequestHeader header(Opcode op, u16 req_id, u16 tag, u16 lpid) {
+    return {crq::kCmdRsp, static_cast<u8>(op), big_endian(req_id), big_endian(tag), big_endian(lpid)};
 }
 constexpr bool is(const CrqEntry& e, Opcode op) { return is_paging_message(e) && opcode_of(e) == op; }
 
-constexpr CrqEntry encode(const IoRequestMsg& m) { return header(m.op, m.req_id, m.tag, m.lpid); }
+constexpr CrqEntry encode(const IoRequestMsg& m) {
+    return wire::to_entry(wire::IoRequest{header(m.op, m.req_id, m.tag, m.lpid), {}});
+}
 constexpr bool decode(const CrqEntry& e, IoRequestMsg& m) {
     if (!is(e, Opcode::PageIn) && !is(e, Opcode::PageOut)) return false;
-    m = {opcode_of(e), get16(e.bytes + 2), get16(e.bytes + 4), get16(e.bytes + 6)};
+    auto w = wire::from_entry<wire::IoRequest>(e);
+    m = {opcode_of(e), w.h.req_id.get(), w.h.tag.get(), w.h.lpid.get()};
     return true;
 }
 
 constexpr CrqEntry encode(const CompletionMsg& m) {
-    CrqEntry e = header(Opcode::Completion, m.req_id, m.tag, m.lpid);
-    put16(e.bytes + 8, m.status);
-    e.bytes[10] = m.more ? 1 : 0;
-    return e;
+    return wire::to_entry(wire::Completion{header(Opcode::Completion, m.req_id, m.tag, m.lpid), big_endian(m.status),
+                                           m.more ? wire::kCompletionMore : u8{0}, {}});
 }
 constexpr bool decode(const CrqEntry& e, CompletionMsg& m) {
     if (!is(e, Opcode::Completion)) return false;
-    m = {get16(e.bytes + 2), get16(e.bytes + 4), get16(e.bytes + 6), get16(e.bytes + 8), (e.bytes[10] & 1) != 0};
+    auto w = wire::from_entry<wire::Completion>(e);
+    m = {w.h.req_id.get(), w.h.tag.get(), w.h.lpid.get(), w.status.get(), (w.flags & wire::kCompletionMore) != 0};
     return true;
 }
 
 constexpr CrqEntry encode(const FailureMsg& m) {
-    CrqEntry e = header(Opcode::Failure, m.req_id, m.tag, m.lpid);
-    put16(e.bytes + 8, static_cast<u16>(m.reason));
-    put32(e.bytes + 12, m.detail);
-    return e;
+    return wire::to_entry(wire::Failure{header(Opcode::Failure, m.req_id, m.tag, m.lpid),
+                                        big_endian(static_cast<u16>(m.reason)), {}, big_endian(m.detail)});
 }
 constexpr bool decode(const CrqEntry& e, FailureMsg& m) {
     if (!is(e, Opcode::Failure)) return false;
-    m = {get16(e.bytes + 2), get16(e.bytes + 4), get16(e.bytes + 6), static_cast<FailureReason>(get16(e.bytes + 8)),
-         get32(e.bytes + 12)};
+    auto w = wire::from_entry<wire::Failure>(e);
+    m = {w.h.req_id.get(), w.h.tag.get(), w.h.lpid.get(), static_cast<FailureReason>(w.reason.get()),
+         w.detail.get()};
     return true;
 }
 
 constexpr CrqEntry encode(const SetDescTableMsg& m) {
-    CrqEntry e = crq_header(crq::kCmdRsp, static_cast<u8>(Opcode::SetDescTable));
-    put16(e.bytes + 2, m.entries);
-    put64(e.bytes + 8, m.table_addr);
-    return e;
+    return wire::to_entry(wire::SetDescTable{crq::kCmdRsp, static_cast<u8>(Opcode::SetDescTable),
+                                             big_endian(m.entries), {}, big_endian(m.table_addr)});
 }
 constexpr bool decode(const CrqEntry& e, SetDescTableMsg& m) {
     if (!is(e, Opcode::SetDescTable)) return false;
-    m = {get16(e.bytes + 2), get64(e.bytes + 8)};
+    auto w = wire::from_entry<wire::SetDescTable>(e);
+    m = {w.entries.get(), w.table_addr.get()};
     return true;
 }
 
 constexpr CrqEntry encode(const DescTableRespMsg& m) {
-    CrqEntry e = crq_header(crq::kCmdRsp, static_cast<u8>(Opcode::DescTableResp));
-    put16(e.bytes + 2, m.entries);
-    put16(e.bytes + 8, static_cast<u16>(m.status));
-    return e;
+    return wire::to_entry(wire::DescTableResp{crq::kCmdRsp, static_cast<u8>(Opcode::DescTableResp),
+                                              big_endian(m.entries), {}, big_endian(static_cast<u16>(m.status)), {}});
 }
 constexpr bool decode(const CrqEntry& e, DescTableRespMsg& m) {
     if (!is(e, Opcode::DescTableResp)) return false;
-    m = {get16(e.bytes + 2), static_cast<TableStatus>(get16(e.bytes + 8))};
+    auto w = wire::from_entry<wire::DescTableResp>(e);
+    m = {w.entries.get(), static_cast<TableStatus>(w.status.get())};
     return true;
 }
 
@@ -161,20 +240,16 @@ constexpr u16 request_status(const FailureMsg& m) {
     return static_cast<u16>(kFailureStatusBit | static_cast<u16>(m.reason));
 }
 
-// Descriptor layout: see docs/crq.md.
+// A descriptor to and from its 32 bytes (any alignment).
 constexpr void encode(const Descriptor& d, u8* out) {
-    out[0] = static_cast<u8>(d.op);
-    out[1] = 0;
-    put16(out + 2, d.tag);
-    put16(out + 4, d.lpid);
-    put16(out + 6, d.blocks);
-    put64(out + 8, d.logical_page);
-    put64(out + 16, d.device_block);
-    put64(out + 24, d.dma_addr);
+    store_layout(out, wire::Descriptor{static_cast<u8>(d.op), 0, big_endian(d.tag), big_endian(d.lpid),
+                                       big_endian(d.blocks), big_endian(d.logical_page), big_endian(d.device_block),
+                                       big_endian(d.dma_addr)});
 }
 constexpr Descriptor decode_descriptor(const u8* in) {
-    return {static_cast<Opcode>(in[0]), get16(in + 2), get16(in + 4), get16(in + 6),
-            get64(in + 8), get64(in + 16), get64(in + 24)};
+    auto w = load_layout<wire::Descriptor>(in);
+    return {static_cast<Opcode>(w.opcode), w.tag.get(), w.lpid.get(), w.blocks.get(),
+            w.logical_page.get(), w.device_block.get(), w.dma_addr.get()};
 }
 
 // Checks a SetDescTable against the PSP's memory: 4 KiB aligned, every page
