@@ -1,17 +1,25 @@
 // Active Memory Sharing: shared-memory partitions whose logical pages live in
 // the shared pool's frames only while resident, paged by the hypervisor
-// through the paging service partition (PSP). See docs/shared-pool.md,
-// docs/page-fault.md, docs/crq.md, docs/paging-service.md.
+// through the paging service partition (PSP). See docs/ams.md,
+// docs/shared-pool.md, docs/page-fault.md, docs/crq.md, docs/paging-service.md.
+//
+// The state is an Ams object owned by the hypervisor (Hypervisor::ams): the
+// pager (hv/pager.h) and the PSP link (hv/psp_link.h). The functions below
+// are the rest of the hypervisor's entry points into it.
 #pragma once
 #include "hv/cpu.h"
 #include "hv/hcall.h"
+#include "hv/pager.h"
 #include "hv/partition.h"
+#include "hv/psp_link.h"
 
 namespace pv {
 
-struct BundleEntry;
-
-inline constexpr u32 kPspCrqUnit = 0x30001000;
+struct Ams {
+    bool enabled = false;
+    Pager pager;
+    PspLink link;
+};
 
 // Boot: carve the pool, attach the paging device. False (with the reason
 // printed) when the configuration cannot be honoured.
@@ -19,6 +27,8 @@ inline constexpr u32 kPspCrqUnit = 0x30001000;
 bool ams_enabled();
 bool ams_is_psp(const Partition& p);
 void ams_mark_psp(Partition& p);
+// The pager of a shared partition; nullptr for a dedicated one.
+Pager* ams_pager_of(const Partition& p);
 // Boot: a shared partition's logical memory: tables, pool slot, and the
 // pages holding its image, RTAS area and device tree made resident.
 [[nodiscard]] bool ams_create_partition(Partition& p, const PartitionConfig& pc, u32 slot);
@@ -34,12 +44,12 @@ Next ams_storage_fault(Vcpu& v, u64 addr, u64 ea);
 // A hypervisor access on the partition's behalf found [addr, addr+len) not
 // resident: start the page-in and park v (the caller re-executes the hcall).
 bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len);
-// H_PAGE_INIT (zero or copy a 4 KiB page; docs/machine-check.md: how a
-// partition clears a page whose page-in failed).
+// H_PAGE_INIT (zero or copy a 4 KiB page; hv/page_init.cpp).
 Next ams_page_init_hcall(Vcpu& v);
 // CRQ hcalls (H_REG_CRQ, H_FREE_CRQ, H_SEND_CRQ, H_ENABLE_CRQ).
 Next ams_crq_hcall(Vcpu& v, u64 number);
-// Parked vCPUs whose decrementer fired may run to take it (wake-ups enabled).
+// Timer work (no lock held): parked vCPUs whose decrementer fired may run to
+// take it; messages the PSP's full queue refused; paging request deadlines.
 void ams_poll_interrupts(u64 now);
 // A partition ended: forget its vCPUs; when only the PSP is left, close its channel.
 void ams_partition_ended(Partition& p);

@@ -1,0 +1,453 @@
+// The pager's fault and completion paths: a vCPU touches a page that is not
+// resident → a paging request (shared with other vCPUs faulting on the same
+// page) → a frame → the paging service reads it → the vCPUs run again, or
+// take a machine check when the read failed. docs/page-fault.md.
+#include "hv/pager.h"
+
+#include <cstring>
+
+#include "arch/arch.h"
+#include "base/format.h"
+#include "hv/console.h"
+#include "hv/hv.h"
+#include "hv/machine_check.h"
+#include "hv/vpa.h"
+#include "vio/paging_protocol.h"
+
+namespace pv {
+
+bool LogLimiter::allow(u64 now_tb, u64 tb_hz) {
+    if (now_tb - window_start >= tb_hz) window_start = now_tb, in_window = 0;
+    if (in_window < burst) {
+        ++in_window;
+        return true;
+    }
+    ++suppressed;
+    return false;
+}
+
+bool Pager::init(Frame first, std::span<FrameInfo> frames, u32 nreq, std::span<Partition> parts,
+                 const PagingTransport& transport) {
+    for (FrameInfo& f : frames) new (&f) FrameInfo{};
+    pool_first_ = first;
+    parts_ = parts;
+    transport_ = transport;
+    if (pool_.init(first, frames) != Err::Ok) return false;
+    if (nreq > kMaxRequests) nreq = kMaxRequests;
+    // A quarter of the requests are kept for page-outs: page-ins that wait
+    // for frames must never hold every request a page-out would need.
+    u32 reserve = nreq >= 4 ? nreq / 4 : 1;
+    requests_.init(request_store_, nreq, waiter_store_, sizeof waiter_store_ / sizeof waiter_store_[0], reserve);
+    return true;
+}
+
+Err Pager::add_partition(Partition& p, std::span<PageInfo> pages, u64 entitled_pages, u8 weight,
+                         u32 fault_threshold) {
+    for (PageInfo& i : pages) new (&i) PageInfo{};
+    if (Err e = pool_.add_partition(p.slot, pages, entitled_pages, weight); e != Err::Ok) return e;
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        VcpuFaultState& f = p.vcpus[i].fault;
+        f.vcpu = &p.vcpus[i];
+        f.partition_slot = p.slot;
+        f.threshold = fault_threshold;
+    }
+    return Err::Ok;
+}
+
+u64 Pager::device_block(const Partition& p, LogicalPage lp) const {
+    return p.paging_block + lp.value * paging::kBlocksPerPage;
+}
+
+void Pager::map_resident(Partition& p, LogicalPage lp, Frame f, bool clean) {
+    auto kind = clean ? RadixTable::MapKind::Clean : RadixTable::MapKind::Normal;
+    if (p.radix.map(lp, f, Perm::RWX, kind) != Err::Ok)
+        log("partition %s: cannot map logical page 0x%lx (page-table pool exhausted)", p.name, lp.value);
+}
+
+// Boot-time contents (image, RTAS stub, device tree): each page gets a frame
+// now, dirty, so it is written out before its frame is reused.
+bool Pager::populate(Partition& p, u64 addr, const void* data, u64 len) {
+    Guard lk(lock_);
+    for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
+        LogicalPage lp = page_of(LogicalAddr{a});
+        if (p.radix.lookup(lp)) continue;
+        auto f = pool_.alloc_frame(p.slot, lp);
+        if (!f.ok()) return false;
+        std::memset(arch::host_ptr(base_of(f.value)), 0, kPageSize);
+        (void)pool_.mark_resident(p.slot, lp, f.value);
+        pool_.note_changed(p.slot, lp);
+        map_resident(p, lp, f.value, false);
+    }
+    return p.copy_to(addr, data, len);
+}
+
+Next Pager::storage_fault(Vcpu& v, u64 addr, u64 ea) {
+    Partition& p = *v.part;
+    LogicalPage lp = page_of(LogicalAddr{addr});
+    Guard lk(lock_);
+    if (v.fault.machine_check_pending) {  // its page-in failed while it ran for an interrupt
+        v.fault.machine_check_pending = false;
+        deliver_machine_check(v, v.fault.fault_ea, v.fault.pending_lp * kPageSize);
+        return p.is_running() ? Next::Resume : Next::Stop;
+    }
+    v.fault.fault_ea = ea;
+    const PageInfo* info = pool_.page(p.slot, lp);
+    if (info && info->state == PageState::Resident) {
+        // Mapped meanwhile, or the hardware wants R/C set (POWER9 partition scope).
+        (void)p.radix.set_rc(lp, true);
+        return Next::Resume;
+    }
+    ++pool_faults_;
+    FaultDecision d = on_page_fault(requests_, v.fault, lp, arch::timebase());
+    if (d.action == FaultAction::Retry) return Next::Resume;
+    {
+        Guard pg(p.lock);
+        v.state = VcpuState::PageWait;
+    }
+    if (d.action == FaultAction::ShareRequest) read_ahead(p, lp);  // keep the window ahead filled
+    if (d.action == FaultAction::NewRequest) {
+        u64 sent = page_ins_sent_;
+        start_page_in(*d.request);
+        // Measured when this fault's page-in went straight to the service (no
+        // zero-fill, no wait for a frame).
+        if (page_ins_sent_ == sent + 1) {
+            fault_path_.add(pmc_delta(arch::instructions_at_exit(), arch::instructions()));
+            read_ahead(p, lp);
+        }
+    }
+    if (pool_.needs_reclaim()) reclaim();
+    return Next::Block;
+}
+
+// The caller returns Next::Block; if the fault did not park v (the page came
+// in meanwhile), v must not be lost, so it runs again at once.
+void Pager::fault_and_reexecute(Vcpu& v, u64 addr) {
+    v.regs.pc -= 4;
+    if (storage_fault(v, addr, addr) == Next::Resume) make_runnable(v);
+}
+
+bool Pager::ensure_resident(Vcpu& v, u64 addr, u64 len) {
+    Partition& p = *v.part;
+    if (p.mem_mode != MemMode::Shared) return true;
+    for (u64 a = addr & ~(kPageSize - 1); a < addr + len; a += kPageSize) {
+        if (p.radix.lookup(page_of(LogicalAddr{a}))) continue;
+        fault_and_reexecute(v, a);
+        return false;
+    }
+    return true;
+}
+
+// A page-in request with no frame yet: take one (reclaiming if needed); a page
+// that was never written out is zero-filled here, without I/O.
+void Pager::start_page_in(PagingRequest& r) {
+    Partition& p = part(r.partition_slot);
+    auto frame = pool_.alloc_frame(r.partition_slot, r.lp);
+    if (!frame.ok()) {
+        if (frame_wait_len_ < kMaxRequests) frame_wait_[frame_wait_len_++] = &r;
+        reclaim();
+        return;
+    }
+    const PageInfo* info = pool_.page(r.partition_slot, r.lp);
+    if (!info->on_device) {
+        std::memset(arch::host_ptr(base_of(frame.value)), 0, kPageSize);
+        (void)pool_.mark_resident(r.partition_slot, r.lp, frame.value);
+        // Its device block failed: it stays resident, never written there again.
+        if (info->bad_block && pool_.pin(r.partition_slot, r.lp) != Err::Ok)
+            log("paging: %s logical page 0x%lx has a failed device block and cannot be kept resident", p.name,
+                r.lp.value * kPageSize);
+        map_resident(p, r.lp, frame.value, false);
+        start_io(requests_, r, frame.value, 0);
+        finish(on_completion(requests_, r.id, r.tag, 0, arch::timebase()), false);
+        return;
+    }
+    start_io(requests_, r, frame.value, device_block(p, r.lp));
+    send(r);
+}
+
+// Hand a request (frame and block chosen) to the paging service; one it cannot
+// take fails at once: nothing waits for an answer that cannot come.
+void Pager::send(PagingRequest& r) {
+    Partition& p = part(r.partition_slot);
+    r.sent_tb = arch::timebase();
+    if (!transport_.failed(transport_.ctx) && transport_.send(transport_.ctx, r, p)) {
+        if (r.kind == PagingRequest::Kind::PageIn) ++page_ins_sent_;
+        return;
+    }
+    complete_locked(r.id, r.tag, kStatusNoService);
+}
+
+// from_service: the completion arrived in the service's exit on this thread
+// (the resume path meter's first half ends when each vCPU is runnable).
+void Pager::resume(const CompletionOutcome& out, bool from_service) {
+    u64 now = arch::timebase();
+    for (u32 i = 0; i < out.resume_count; ++i) {
+        Vcpu* v = out.resume[i]->vcpu;
+        vpa_note_hv_fault(*v, now - out.resume[i]->wait_start_tb);  // the VPA's cmo_faults, cmo_fault_time
+        bool wake = false;
+        {
+            Guard pg(v->part->lock);
+            if (v->state == VcpuState::PageWait && v->part->is_running()) v->state = VcpuState::Runnable, wake = true;
+        }
+        if (!wake) continue;
+        if (from_service) v->resume_instructions = pmc_delta(arch::instructions_at_exit(), arch::instructions());
+        make_runnable(*v);
+    }
+}
+
+// A request ended: its waiters run again, and the request it freed may have
+// gone to a vCPU that waited for one (that page-in starts now).
+void Pager::finish(const CompletionOutcome& out, bool from_service) {
+    resume(out, from_service);
+    if (out.issue) start_page_in(*out.issue);
+}
+
+// A free frame appeared: the oldest page-in waiting for one gets it.
+void Pager::serve_frame_waiters() {
+    while (frame_wait_len_ && pool_.free_frames()) {
+        PagingRequest* r = frame_wait_[0];
+        for (u32 i = 1; i < frame_wait_len_; ++i) frame_wait_[i - 1] = frame_wait_[i];
+        --frame_wait_len_;
+        start_page_in(*r);
+    }
+}
+
+void Pager::complete_locked(u32 id, u16 tag, u16 status) {
+    PagingRequest r;
+    if (!lookup_request(requests_, id, tag, r)) return;  // stale or forged
+    Partition& p = part(r.partition_slot);
+    if (r.kind == PagingRequest::Kind::PageIn) {
+        if (status == 0) {
+            (void)pool_.mark_resident(r.partition_slot, r.lp, r.frame);
+            if (p.is_running()) map_resident(p, r.lp, r.frame, true);
+            else (void)pool_.free_frame(r.partition_slot, r.lp);  // it ended meanwhile: the frame goes back
+        } else {
+            page_in_failed(p, r, status);
+        }
+    } else {
+        (void)pool_.finish_page_out(r.partition_slot, r.lp, status == 0);
+        if (status != 0 && !p.is_running()) (void)pool_.free_frame(r.partition_slot, r.lp);  // nothing to keep
+        else if (status != 0) page_out_failed(p, r, status);
+    }
+    finish(on_completion(requests_, id, tag, status, arch::timebase()), true);
+    serve_frame_waiters();
+    if (pool_.needs_reclaim()) reclaim();
+}
+
+void Pager::fail_all_locked(u16 status) {
+    frame_wait_len_ = 0;
+    for (u32 id = 0; id < requests_.capacity(); ++id) {
+        PagingRequest* r = requests_.by_id(id);
+        bool active;
+        u16 tag;
+        {
+            Guard rl(requests_.lock());
+            active = r->active();
+            tag = r->tag;
+        }
+        if (!active) continue;
+        if (status == kStatusTimedOut) ++timed_out_;
+        complete_locked(id, tag, status);
+    }
+}
+
+u32 Pager::requests_allocated() {
+    Guard rl(requests_.lock());
+    return requests_.stats().allocated;
+}
+
+u32 Pager::overdue_request(u64 now_tb) {
+    const u64 limit = kRequestTimeoutMs * (arch::timebase_hz() / 1000);
+    Guard rl(requests_.lock());
+    u32 oldest = ~0u;
+    u64 oldest_tb = now_tb;
+    for (u32 id = 0; id < requests_.capacity(); ++id) {
+        const PagingRequest* r = requests_.by_id(id);
+        if (r->state != PagingRequest::State::InFlight || !r->sent_tb || r->sent_tb > oldest_tb) continue;
+        oldest = id, oldest_tb = r->sent_tb;
+    }
+    return oldest != ~0u && now_tb - oldest_tb > limit ? oldest : ~0u;
+}
+
+// A vCPU in the hypervisor (parked or at a fault) takes a machine check for a
+// failed page-in; a second one before ibm,nmi-interlock ends the partition.
+void Pager::deliver_machine_check(Vcpu& v, u64 ea, u64 logical) {
+    Partition& p = *v.part;
+    switch (pv::deliver_machine_check(v, ea, logical)) {
+    case McDelivery::Fwnmi:
+    case McDelivery::Architected:
+        return;
+    case McDelivery::Nested:
+        stop_partition(p, PartitionState::Killed,
+                       "machine check on vCPU %u before the previous one was interlocked (page-in of 0x%lx failed)",
+                       v.id.value, logical);
+        return;
+    case McDelivery::Failed:
+        stop_partition(p, PartitionState::Killed, "page-in of 0x%lx failed and no machine check could be delivered",
+                       logical);
+        return;
+    }
+}
+
+// The partition learns of a failed page-in through a machine check on the
+// vCPU(s) that wanted the page (docs/machine-check.md). The page is never read
+// from that device block again: it becomes zero-fill at once.
+void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
+    (void)pool_.fail_page_in(r.partition_slot, r.lp);
+    u64 now = arch::timebase();
+    if (r.waiter_count == 0) {
+        // Read ahead, wanted by nobody yet: the device copy stays the page's
+        // content; the access that wants it reads it again (and takes the
+        // machine check if that fails too). Nothing is lost or zeroed.
+        if (error_log_.allow(now, arch::timebase_hz()))
+            log("paging: read-ahead of %s logical page 0x%lx failed (status 0x%x): read again when touched", p.name,
+                r.lp.value * kPageSize, status);
+        return;
+    }
+    (void)pool_.clear_error(r.partition_slot, r.lp);
+    pool_.mark_bad_block(r.partition_slot, r.lp);
+    u64 logical = r.lp.value * kPageSize;
+    VcpuFaultState* first = r.waiters[0];
+    PagingError e{};
+    e.partition_slot = r.partition_slot;
+    e.lpid = p.lpid;
+    e.lp = r.lp;
+    e.vcpu = static_cast<u32>(first->vcpu->id.value);
+    e.status = status;
+    e.timebase = now;
+    e.effective_addr = first->fault_ea;
+    hv().paging_errors.record(e);
+    if (error_log_.allow(now, arch::timebase_hz()))
+        log("paging: page-in of %s logical page 0x%lx from block %lu failed (status 0x%x): machine check to %u "
+            "vCPU(s)%s",
+            p.name, logical, r.device_block, status, r.waiter_count, error_log_.suppressed ? " (more not logged)" : "");
+    for (u32 i = 0; i < r.waiter_count; ++i) {
+        VcpuFaultState& f = *r.waiters[i];
+        Vcpu& v = *f.vcpu;
+        bool parked;
+        {
+            Guard pg(p.lock);
+            parked = v.state == VcpuState::PageWait;
+        }
+        if (!parked) {  // woken for an interrupt meanwhile: it gets it when it faults again
+            f.machine_check_pending = true;
+            f.pending_lp = r.lp.value;
+            continue;
+        }
+        deliver_machine_check(v, f.fault_ea, logical);
+    }
+}
+
+// A page that could not be written out stays resident, dirty and pinned: it
+// is never chosen (and written to that block) again. A partition whose
+// failed writes would pin more than its share of the pool can no longer be
+// paged: it stops, with the reason, so the others keep their frames.
+void Pager::page_out_failed(Partition& p, const PagingRequest& r, u16 status) {
+    u32 s = r.partition_slot;
+    ++page_out_errors_[s];
+    map_resident(p, r.lp, r.frame, false);
+    pool_.mark_bad_block(s, r.lp);
+    u64 limit = pool_.frames() / 16;
+    bool kept = write_pins_[s] < limit && pool_.pin(s, r.lp) == Err::Ok;
+    if (kept) ++write_pins_[s];
+    u64 now = arch::timebase();
+    if (error_log_.allow(now, arch::timebase_hz())) {
+        u64 held_back = error_log_.take_suppressed();
+        log("paging: page-out of %s logical page 0x%lx to block %lu failed (status 0x%x): %s; %lu failed writes "
+            "(%lu lines not logged)",
+            p.name, r.lp.value * kPageSize, r.device_block, status, kept ? "kept resident" : "cannot keep it",
+            page_out_errors_[s], held_back);
+    }
+    if (!kept)
+        stop_partition(p, PartitionState::Killed,
+                       "paging device write errors: %lu pages of its paging region cannot be written (last block "
+                       "%lu, status 0x%x) and the pool cannot keep more of them resident",
+                       page_out_errors_[s], r.device_block, status);
+}
+
+void Pager::poll_interrupts(u64 now) {
+    for (Partition& p : parts_) {
+        if (p.mem_mode != MemMode::Shared) continue;
+        for (u32 j = 0; j < p.vcpu_count; ++j) {
+            Vcpu& v = p.vcpus[j];
+            if (v.state != VcpuState::PageWait || !(v.regs.msr & msr::EE)) continue;
+            if (static_cast<i64>(v.sprs.dec) - static_cast<i64>(now - v.sprs.dec_tb) >= 0) continue;
+            // Under the partition lock, and only once it is parked: a vCPU
+            // between its fault decision and PageWait must not lose its wait.
+            bool wake = false;
+            {
+                Guard pg(p.lock);
+                if (v.state == VcpuState::PageWait && on_interrupt_pending(requests_, v.fault, now))
+                    v.state = VcpuState::Runnable, wake = true;
+            }
+            if (wake) make_runnable(v);
+        }
+    }
+}
+
+void Pager::partition_ended(Partition& p) {
+    if (p.mem_mode != MemMode::Shared) return;
+    for (u32 i = 0; i < p.vcpu_count; ++i) detach_vcpu(requests_, p.vcpus[i].fault);
+}
+
+// Its LPID never runs again: no TLB flush is needed before reuse. Pages with
+// I/O in flight are freed when it completes (complete_locked).
+void Pager::release_partition(Partition& p) {
+    if (p.mem_mode != MemMode::Shared) return;
+    Guard lk(lock_);
+    for (u64 i = 0, n = p.mem_bytes / kPageSize; i < n; ++i) {
+        LogicalPage lp{i};
+        const PageInfo* info = pool_.page(p.slot, lp);
+        if (!info || info->state != PageState::Resident) continue;
+        while (info->pins) (void)pool_.unpin(p.slot, lp);
+        (void)p.radix.unmap_rc(lp);
+        (void)pool_.free_frame(p.slot, lp);
+    }
+    serve_frame_waiters();
+}
+
+void Pager::note_resume_path(u64 instructions) {
+    Guard lk(lock_);
+    resume_path_.add(instructions);
+}
+
+u32 Pager::format_partition_stats(const Partition& p, char* buf, u32 n) {
+    u64 faults = 0, wait_tb = 0;
+    u32 max_out = 0;
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        const VcpuFaultState& f = p.vcpus[i].fault;
+        faults += f.faults, wait_tb += f.wait_tb_total;
+        if (f.max_outstanding > max_out) max_out = f.max_outstanding;
+    }
+    bool shared = p.mem_mode == MemMode::Shared;
+    PoolPartitionStats s = shared ? pool_.stats(p.slot) : PoolPartitionStats{};
+    return format(buf, n,
+                  ",\"page_ins\":%lu,\"page_outs\":%lu,\"hv_faults\":%lu,\"fault_wait_tb\":%lu,"
+                  "\"max_outstanding\":%u,\"resident_pages\":%lu,\"pinned_pages\":%lu,\"max_pinned_pages\":%lu,"
+                  "\"errors\":%lu,\"page_out_errors\":%lu",
+                  s.page_ins, s.page_outs, faults, wait_tb, max_out, s.resident, s.pinned, s.pinned_max,
+                  shared ? hv().paging_errors.count_for(p.slot) : 0, shared ? page_out_errors_[p.slot] : 0);
+}
+
+void Pager::print_stats() {
+    // Path lengths (PMC5; QEMU 7.2 undercounts, see docs/benchmarks.md).
+    struct {
+        const char* name;
+        const PathMeter& m;
+    } paths[] = {{"hv_fault_to_queued", fault_path_}, {"hv_completion_to_resume", resume_path_}};
+    for (const auto& p : paths) {
+        if (!p.m.count) continue;
+        log_raw("PV-BENCH {\"name\":\"%s_instructions\",\"value\":%lu,\"unit\":\"instructions\",\"goal\":300}",
+                p.name, p.m.min);
+        log_raw("PV-BENCH {\"name\":\"%s_instructions_mean\",\"value\":%lu,\"unit\":\"instructions\",\"goal\":null,"
+                "\"samples\":%lu}",
+                p.name, p.m.mean(), p.m.count);
+    }
+    const PagingPoolStats& r = requests_.stats();
+    log_raw("PV-STAT {\"type\":\"pool\",\"frames\":%lu,\"free\":%lu,\"pool_faults\":%lu,"
+            "\"request_pool_exhausted_waits\":%lu,\"max_requests_in_flight\":%u,\"paging_requests\":%u,"
+            "\"read_ahead\":%lu,\"timed_out_requests\":%lu}",
+            pool_.frames(), pool_.free_frames(), pool_faults_, r.exhausted_waits, r.max_allocated,
+            requests_.capacity(), read_ahead_, timed_out_);
+}
+
+}  // namespace pv

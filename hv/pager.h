@@ -1,0 +1,163 @@
+// The pager of Active Memory Sharing: which logical pages of the shared
+// partitions hold pool frames, and the paging I/O that moves them. It owns
+// the shared pool, the bounded pool of paging requests and the vCPUs parked
+// on them; the paging service is behind a PagingTransport. See
+// docs/shared-pool.md, docs/page-fault.md and docs/ams.md.
+//
+// Locking: lock() (the AMS pool lock) covers the pool, the replacement state
+// and the partition-scoped PTEs of shared partitions. Under it the pager
+// takes partition locks, the run queue and the request pool's lock
+// (docs/locks.md). Functions named *_locked expect it held; the others take it.
+#pragma once
+#include <span>
+
+#include "base/spinlock.h"
+#include "hv/hcall.h"
+#include "hv/paging_transport.h"
+#include "hv/path_meter.h"
+#include "mm/fault.h"
+#include "mm/paging_request.h"
+#include "mm/pool.h"
+
+namespace pv {
+
+struct Partition;
+struct PartitionConfig;
+struct Vcpu;
+struct CompletionOutcome;
+
+// Statuses of requests that never got a device answer (the PSP's Failure
+// reasons with the top bit set, as the PSP reports them).
+inline constexpr u16 kStatusNoService = 0x8004;  // the service is gone (FailureReason::DeviceFatal)
+inline constexpr u16 kStatusTimedOut = 0x8003;   // no answer before the deadline (DeviceTimeout)
+
+// Log lines of one kind at most `burst` per second; the rest are counted and
+// said in the next line that gets through.
+struct LogLimiter {
+    u32 burst = 8;
+    u64 window_start = 0;
+    u32 in_window = 0;
+    u64 suppressed = 0;
+    // True: log now (suppressed() tells how many were held back before it).
+    bool allow(u64 now_tb, u64 tb_hz);
+    u64 take_suppressed() {
+        u64 n = suppressed;
+        suppressed = 0;
+        return n;
+    }
+};
+
+class Pager {
+public:
+    static constexpr u32 kMaxRequests = 256;
+    // A request the paging service has not answered in this long fails, and
+    // the service is declared failed (a stuck PSP must not park vCPUs forever).
+    static constexpr u64 kRequestTimeoutMs = 15000;
+
+    // Boot: the pool is host frames [first, first + frames.size()), nreq
+    // paging requests, `parts` the hypervisor's partitions by slot.
+    [[nodiscard]] bool init(Frame first, std::span<FrameInfo> frames, u32 nreq, std::span<Partition> parts,
+                            const PagingTransport& transport);
+    // Boot: a shared partition's page state (pages: one PageInfo per logical page).
+    [[nodiscard]] Err add_partition(Partition& p, std::span<PageInfo> pages, u64 entitled_pages, u8 weight,
+                                    u32 fault_threshold);
+    // Boot: data at logical addr; its pages get frames now, dirty.
+    [[nodiscard]] bool populate(Partition& p, u64 addr, const void* data, u64 len);
+
+    // HDSI/HISI on logical addr (inside the partition), ea as the partition used it.
+    Next storage_fault(Vcpu& v, u64 addr, u64 ea);
+    // A hypervisor access for v found [addr, addr+len) not resident: false
+    // when v was parked on the page-in (the caller returns Next::Block and
+    // the hcall runs again once it is in).
+    bool ensure_resident(Vcpu& v, u64 addr, u64 len);
+
+    // The paging service finished request id/tag (status 0 ok). Its DMA
+    // mapping is revoked already. Lock held.
+    void complete_locked(u32 id, u16 tag, u16 status);
+    // Every active request fails (the service died or was declared failed). Lock held.
+    void fail_all_locked(u16 status);
+    // Requests that are not free: the service's channel may close at 0.
+    u32 requests_allocated();
+    // The active request that was handed to the service longest ago, if
+    // older than its deadline (now_tb): its id, else ~0u.
+    u32 overdue_request(u64 now_tb);
+
+    // Parked vCPUs whose decrementer fired may run to take it.
+    void poll_interrupts(u64 now_tb);
+    // p ended: its vCPUs are forgotten by the request pool.
+    void partition_ended(Partition& p);
+    // After it ended: its frames go back to the pool.
+    void release_partition(Partition& p);
+
+    // Transparent pinning (hv/pinning.cpp, docs/pinning.md).
+    enum class PinOutcome : u8 { Pinned, Blocked, OverLimit };
+    PinOutcome pin_area(Vcpu& v, u64 addr, u64 len);
+    void unpin_area(Partition& p, u64 addr, u64 len);
+    void note_written(Partition& p, u64 addr, u64 len);
+    [[nodiscard]] bool pin_boot_area(Partition& p, u64 addr, u64 len);
+
+    // H_PAGE_INIT on a shared partition (hv/page_init.cpp).
+    i64 page_init(Vcpu& v, bool zero, u64 dest, u64 src, bool& blocked);
+
+    // PV-STAT fields of one partition, the pool line, make bench figures.
+    u32 format_partition_stats(const Partition& p, char* buf, u32 n);
+    void print_stats();
+    // make bench: the completion → resume path of one vCPU ended (instructions).
+    void note_resume_path(u64 instructions);
+
+    SpinLock& lock() { return lock_; }
+    SharedPool& pool() { return pool_; }
+    PagingRequestPool& requests() { return requests_; }
+    // The frame a resident page is in.
+    HostReal frame_base(const PageInfo& info) const { return base_of(Frame{pool_first_.value + info.frame}); }
+
+private:
+    Partition& part(u32 slot) { return parts_[slot]; }
+    u64 device_block(const Partition& p, LogicalPage lp) const;
+    void map_resident(Partition& p, LogicalPage lp, Frame f, bool clean);
+
+    // The fault and completion paths (hv/pager.cpp).
+    void start_page_in(PagingRequest& r);
+    void send(PagingRequest& r);
+    void resume(const CompletionOutcome& out, bool from_service);
+    void finish(const CompletionOutcome& out, bool from_service);
+    void page_in_failed(Partition& p, const PagingRequest& r, u16 status);
+    void page_out_failed(Partition& p, const PagingRequest& r, u16 status);
+    void deliver_machine_check(Vcpu& v, u64 ea, u64 logical);
+    void serve_frame_waiters();
+    void fault_and_reexecute(Vcpu& v, u64 addr);
+
+    // Page-out ahead of need and read-ahead (hv/reclaim.cpp).
+    void reclaim();
+    void reclaim_batch();
+    void read_ahead(Partition& p, LogicalPage lp);
+
+    // Pinning (hv/pinning.cpp).
+    Err pin_resident_locked(Partition& p, u64 addr, u64 len, u64& missing);
+
+    SpinLock lock_{LockRank::AmsPool};
+    SharedPool pool_;
+    Frame pool_first_{};
+    std::span<Partition> parts_;
+    PagingTransport transport_{};
+    PagingRequestPool requests_;
+    PagingRequest request_store_[kMaxRequests];
+    RequestWaiter waiter_store_[kMaxPartitions * kMaxConfigVcpus];
+    // Page-ins that have a request but no frame yet (the pool was empty), oldest first.
+    PagingRequest* frame_wait_[kMaxRequests]{};
+    u32 frame_wait_len_ = 0;
+    bool reclaiming_ = false;  // reclaim() is not re-entered (a failed send completes at once)
+
+    u64 pool_faults_ = 0;
+    u64 page_ins_sent_ = 0;
+    u64 read_ahead_ = 0;    // page-ins started ahead of a fault
+    u64 page_out_errors_[kMaxPartitions]{};  // failed writes, per slot
+    u64 write_pins_[kMaxPartitions]{};       // pages kept resident because their write failed
+    u64 timed_out_ = 0;     // requests failed at their deadline
+    LogLimiter error_log_;  // paging error lines
+    // make bench (docs/benchmarks.md): HDSI/HISI entry → page-in handed to the
+    // service; service completion → the vCPU entered again.
+    PathMeter fault_path_, resume_path_;
+};
+
+}  // namespace pv

@@ -1,0 +1,118 @@
+// Page-out ahead of need and sequential read-ahead: the pager's guesses about
+// which pages to give up and which will be wanted next. docs/ams.md.
+#include "arch/arch.h"
+#include "hv/hv.h"
+#include "hv/pager.h"
+#include "mm/replacement.h"
+
+namespace pv {
+namespace {
+
+// Sampling only clears R: C stays set in the PTE (a cleared C with a cached
+// writable translation would hide later writes); the pool remembers dirtiness.
+bool rc_sample(void* ctx, u32 slot, LogicalPage lp, bool& referenced, bool& changed) {
+    Partition& p = static_cast<std::span<Partition>*>(ctx)->data()[slot];
+    auto rc = p.radix.test_and_clear_rc(lp);
+    if (!rc) return false;
+    referenced = rc->referenced;
+    changed = rc->changed;
+    if (changed) (void)p.radix.set_changed(lp);
+    return true;
+}
+
+}  // namespace
+
+// Evict until the free frames reach the pool's target: clean victims are freed
+// at once, dirty ones written out through the paging service. Victims are
+// unmapped in a batch and the TLB flushed once for all of them (a tlbie is a
+// global, synchronising flush); no frame is reused or written before it.
+void Pager::reclaim() {
+    if (reclaiming_) return;
+    reclaiming_ = true;
+    reclaim_batch();
+    reclaiming_ = false;
+}
+
+void Pager::reclaim_batch() {
+    constexpr u32 kBatch = 64, kMinBatch = 32;
+    Victim batch[kBatch];
+    u32 n = 0;
+    // At least a batch's worth: each reclaim costs one TLB flush of the
+    // partitions involved, so evicting a frame or two at a time is dear.
+    u64 target = pool_.reclaim_target();
+    if (target || frame_wait_len_) target = target > kMinBatch ? target : kMinBatch;
+    bool flush[kMaxPartitions]{};
+    while (n < kBatch && n < target) {
+        auto victim = choose_victim(pool_, RcAccess{rc_sample, &parts_});
+        if (!victim.ok()) break;
+        Victim vi = victim.value;
+        Partition& p = part(vi.slot);
+        auto rc = p.radix.unmap_rc(vi.lp);
+        if (rc && rc->changed) pool_.note_changed(vi.slot, vi.lp);
+        if (pool_.begin_page_out(vi.slot, vi.lp) != Err::Ok) {  // it stays: mapped again
+            map_resident(p, vi.lp, vi.frame, false);
+            continue;
+        }
+        flush[vi.slot] = true;
+        batch[n++] = vi;
+    }
+    for (u32 s = 0; s < kMaxPartitions; ++s)
+        if (flush[s]) arch::tlb_flush_partition(part(s).lpid);
+    bool service_failed = transport_.failed(transport_.ctx);
+    for (u32 i = 0; i < n; ++i) {
+        Victim vi = batch[i];
+        Partition& p = part(vi.slot);
+        if (pool_.page(vi.slot, vi.lp)->on_device_valid) {
+            (void)pool_.finish_page_out(vi.slot, vi.lp, true);  // clean: nothing to write
+            continue;
+        }
+        PagingRequest* r = service_failed ? nullptr : start_page_out(requests_, vi.slot, vi.lp, arch::timebase());
+        if (!r) {  // no request free (or nobody to write it): the page stays, mapped again
+            (void)pool_.cancel_page_out(vi.slot, vi.lp, false);
+            map_resident(p, vi.lp, vi.frame, false);
+            continue;
+        }
+        start_io(requests_, *r, vi.frame, device_block(p, vi.lp));
+        send(*r);
+    }
+}
+
+// A page-in of lp that follows a resident (or arriving) lp-1 also starts
+// page-ins of the next pages that are on the device, as long as requests and
+// free frames are plentiful: never a reclaim or a vCPU's request for a
+// guess. The PSP merges adjacent reads into one device command
+// (docs/paging-service.md); faults on these pages share them.
+void Pager::read_ahead(Partition& p, LogicalPage lp) {
+    constexpr u32 kWindow = 64, kRequestsKept = 4;  // requests kept beyond the page-out reserve
+    const PageInfo* prev = lp.value ? pool_.page(p.slot, LogicalPage{lp.value - 1}) : nullptr;
+    if (!prev || prev->state == PageState::NotResident) return;
+    // The window ahead of the fault: pages already in (or coming) are passed over.
+    for (u32 k = 1; k <= kWindow; ++k) {
+        LogicalPage q{lp.value + k};
+        const PageInfo* info = pool_.page(p.slot, q);
+        if (!info) return;
+        if (info->state != PageState::NotResident) continue;
+        if (!info->on_device || info->bad_block || info->error) return;  // not a page to guess at
+        if (pool_.free_frames() <= pool_.low_watermark()) return;
+        PagingRequest* r = nullptr;
+        {
+            Guard rl(requests_.lock());
+            if (requests_.waiting() || requests_.free_count() <= kRequestsKept + requests_.reserve() ||
+                requests_.find(p.slot, q))
+                return;
+            r = requests_.alloc(PagingRequest::Kind::PageIn, p.slot, q, arch::timebase());
+        }
+        if (!r) return;
+        auto f = pool_.alloc_frame(p.slot, q);
+        if (!f.ok()) {
+            Guard rl(requests_.lock());
+            requests_.release(*r);
+            return;
+        }
+        start_io(requests_, *r, f.value, device_block(p, q));
+        send(*r);
+        ++read_ahead_;
+    }
+}
+
+}  // namespace pv
