@@ -1,5 +1,6 @@
 #include "hv/rtas.h"
 
+#include "base/rtas_args.h"
 #include "hv/ams.h"
 #include "arch/arch.h"
 #include "hv/console.h"
@@ -14,12 +15,6 @@ constexpr i32 kRtasSuccess = 0;
 constexpr i32 kRtasHardwareError = -1;
 constexpr i32 kRtasParameterError = -3;
 
-// rtas_args in partition memory: token, nargs, nret, then args and rets.
-struct RtasArgs {
-    Be32 token, nargs, nret;
-    Be32 data[16];
-};
-
 class Call {
 public:
     Call(Vcpu& v, RtasArgs& a) : v_(v), a_(a) {}
@@ -27,9 +22,9 @@ public:
     Partition& part() { return *v_.part; }
     u32 nargs() const { return a_.nargs.get(); }
     u32 nret() const { return a_.nret.get(); }
-    u32 arg(u32 i) const { return a_.data[i].get(); }
+    u32 arg(u32 i) const { return a_.args[i].get(); }
     void set_ret(u32 i, u32 value) {
-        if (i < nret()) a_.data[nargs() + i].set(value);
+        if (i < nret()) a_.args[nargs() + i].set(value);
     }
     void status(i32 s) { set_ret(0, static_cast<u32>(s)); }
     bool shape(u32 want_args, u32 want_rets) {
@@ -233,7 +228,7 @@ std::span<const RtasToken> rtas_tokens() { return kTokenList.t; }
 Next rtas_call(Vcpu& v, u64 args_addr) {
     Partition& p = *v.part;
     RtasArgs args{};
-    constexpr u64 kHeader = 3 * sizeof(Be32);
+    constexpr u64 kHeader = offsetof(RtasArgs, args);
     // A shared partition's buffer may be paged out: page it in and re-execute.
     // It stays pinned for the call, so the pager cannot take it while we
     // copy, and is marked written (the pager must not drop our results).
@@ -257,7 +252,7 @@ Next rtas_call(Vcpu& v, u64 args_addr) {
         return Next::Resume;
     }
     u64 words = u64{args.nargs.get()} + args.nret.get();
-    if (words > 16 || !p.copy_from(args_addr + kHeader, args.data, words * sizeof(Be32))) {
+    if (words > RtasArgs::kMaxCells || !p.copy_from(args_addr + kHeader, args.args, words * sizeof(Be32))) {
         v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
         return Next::Resume;
     }
@@ -269,7 +264,7 @@ Next rtas_call(Vcpu& v, u64 args_addr) {
         if (rc.token.token == args.token.get()) next = rc.handler(c), known = true;
     if (!known) c.status(kRtasParameterError);
     u64 rets_at = kHeader + sizeof(Be32) * args.nargs.get();
-    if (!p.copy_to(args_addr + rets_at, &args.data[args.nargs.get()], sizeof(Be32) * args.nret.get()))
+    if (!p.copy_to(args_addr + rets_at, &args.args[args.nargs.get()], sizeof(Be32) * args.nret.get()))
         v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
     else
         ams_note_written(p, args_addr + rets_at, sizeof(Be32) * args.nret.get());

@@ -9,7 +9,7 @@ namespace rt {
 void console_init(u32 vtermno, const char* image_name);
 const char* image_name();
 
-// printf-style formatting is the hypervisor's (hv/format.h): %s %c %d %i %u
+// printf-style formatting is the hypervisor's (base/format.h): %s %c %d %i %u
 // %x %p, length l/ll/z, width, flags 0 and -. Always NUL-terminates (n > 0);
 // returns the length written.
 using pv::format;

@@ -18,7 +18,7 @@ constexpr const char* kNames[] = {
 };
 static_assert(sizeof kNames / sizeof kNames[0] == static_cast<u32>(Rtas::Count));
 
-constexpr u32 kMaxCells = sizeof(RtasArgs::args) / sizeof(RtasArgs::args[0]);
+constexpr u32 kMaxCells = RtasArgs::kMaxCells;
 constexpr u64 kPowerOffSpins = u64{1} << 24;
 
 constinit u32 g_token[static_cast<u32>(Rtas::Count)] = {};

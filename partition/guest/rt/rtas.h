@@ -1,6 +1,7 @@
 // RTAS calls as Linux makes them: a big-endian rtas_args in our memory and a
 // big-endian real-mode entry at /rtas linux,rtas-entry (rtas_entry.S).
 #pragma once
+#include "base/rtas_args.h"
 #include "partition/guest/rt/types.h"
 
 namespace rt {
@@ -20,10 +21,7 @@ enum class Rtas : u32 {
 };
 
 // struct rtas_args: the rets follow the nargs inputs in args[].
-struct RtasArgs {
-    Be32 token, nargs, nret;
-    Be32 args[16];
-};
+using pv::RtasArgs;
 
 // RTAS status values (PAPR), and ours for "no such call in /rtas".
 inline constexpr i32 kRtasSuccess = 0;

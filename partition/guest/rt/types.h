@@ -3,6 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/endian.h"
+
 namespace rt {
 
 using u8 = uint8_t;
@@ -18,11 +20,10 @@ inline constexpr u64 MiB = 1024 * KiB;
 constexpr u64 align_up(u64 v, u64 a) { return (v + a - 1) & ~(a - 1); }
 constexpr u64 align_down(u64 v, u64 a) { return v & ~(a - 1); }
 
-// A big-endian 32-bit value in memory (RTAS arguments). We run little-endian.
-struct Be32 {
-    u32 raw;
-    constexpr u32 get() const { return __builtin_bswap32(raw); }
-    constexpr void set(u32 v) { raw = __builtin_bswap32(v); }
-};
+// Big-endian data in memory (RTAS arguments, the VPA): the hypervisor's own
+// scheme (base/endian.h). We run little-endian.
+using pv::Be16;
+using pv::Be32;
+using pv::Be64;
 
 }  // namespace rt
