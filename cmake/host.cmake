@@ -6,7 +6,15 @@ include(CTest)
 
 add_compile_options(-Wall -Wextra -Werror=return-type)
 
-add_library(pv_core STATIC ${PV_CORE_SOURCES} ${CMAKE_SOURCE_DIR}/arch/fake/arch_fake.cpp)
+# The core as the unit tests see it: with the lock witness (docs/locks.md) and
+# AddressSanitizer + UndefinedBehaviorSanitizer (any finding fails the test).
+# PUBLIC: every test executable linking pv_core is built the same way.
+set(PV_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+add_library(pv_core STATIC ${PV_CORE_SOURCES} ${CMAKE_SOURCE_DIR}/arch/fake/arch_fake.cpp
+    ${CMAKE_SOURCE_DIR}/arch/fake/lock_witness_fake.cpp)
+target_compile_definitions(pv_core PUBLIC PV_LOCK_WITNESS)
+target_compile_options(pv_core PUBLIC ${PV_SANITIZE})
+target_link_options(pv_core PUBLIC ${PV_SANITIZE})
 target_include_directories(pv_core PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(pv_core PUBLIC ${HOST_LIBFDT_INCLUDE})
 target_link_libraries(pv_core PUBLIC ${HOST_LIBFDT})

@@ -9,7 +9,7 @@
 namespace pv {
 namespace {
 
-SpinLock g_console_lock;
+SpinLock g_console_lock{LockRank::Console};
 
 void write_line(const char* prefix, const char* text, u32 n) {
     Guard g(g_console_lock);

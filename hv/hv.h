@@ -27,7 +27,7 @@ struct Hypervisor {
     PhysCpu* threads[kMaxThreads]{};
     u32 live_partitions = 0;  // atomically decremented as partitions finish
     volatile bool all_done = false;
-    SpinLock finish_lock;
+    SpinLock finish_lock{LockRank::Finish};
     PagingErrorLog paging_errors;  // failed page-ins of shared partitions
 };
 

@@ -40,7 +40,7 @@ public:
     void clear();
 
 private:
-    mutable SpinLock lock_;
+    mutable SpinLock lock_{LockRank::PagingErrorLog};
     PagingError ring_[kCapacity]{};
     u64 total_ = 0;  // ring_[total_ % kCapacity] is the next slot written
     u64 per_slot_[kMaxPartitions]{};

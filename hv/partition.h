@@ -64,7 +64,7 @@ struct Partition {
     bool fwnmi_registered = false;
     u64 fwnmi_sreset_addr = 0, fwnmi_mc_addr = 0;
 
-    SpinLock lock;  // state, console, vCPU start/stop
+    SpinLock lock{LockRank::Partition};  // state, console, vCPU start/stop (the PSP's: PspPartition)
     ConsoleLine console;
     PartitionStats stats{};
 

@@ -13,7 +13,7 @@ public:
     bool empty() const { return head_ == nullptr; }
 
 private:
-    SpinLock lock_;
+    SpinLock lock_{LockRank::RunQueue};
     Vcpu* head_ = nullptr;
     Vcpu* tail_ = nullptr;
 };

@@ -122,7 +122,7 @@ private:
     RequestWaiter* waiters_ = nullptr;
     u32 wait_cap_ = 0, wait_head_ = 0, wait_len_ = 0;
     PagingPoolStats stats_{};
-    SpinLock lock_;
+    SpinLock lock_{LockRank::RequestPool};
 };
 
 }  // namespace pv

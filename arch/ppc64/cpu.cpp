@@ -19,7 +19,7 @@ namespace pv::arch {
 
 namespace {
 u64 g_timebase_hz = 512000000;
-SpinLock g_opal_console_lock;
+SpinLock g_opal_console_lock{LockRank::OpalConsole};
 
 inline u64 mftb() {
     u64 v;
