@@ -21,16 +21,8 @@ Next ret(Vcpu& v, i64 code) {
     return Next::Resume;
 }
 
-// Partition memory: big-endian, and the partition may read it at any time,
-// so each field is one aligned store.
-template <typename T>
-void put(u8* base, u32 off, T value) {
-    BigEndian<T> be;
-    be.set(value);
-    __atomic_store_n(reinterpret_cast<T*>(base + off), be.raw, __ATOMIC_RELAXED);
-}
-
-u32 be32_at(const u8* p) { return u32{p[0]} << 24 | u32{p[1]} << 16 | u32{p[2]} << 8 | p[3]; }
+// The VPA and DTL are partition memory the partition may read at any time:
+// each field is one aligned store (BigEndian::store).
 
 // Host address of logical addr, through the partition-scoped table (the
 // page is pinned by then, so the frame stays).
@@ -46,15 +38,15 @@ VpaArea& area_of(VcpuVpa& s, Kind k) { return k == Kind::Vpa ? s.vpa : k == Kind
 
 // Every hypervisor-owned VPA field (s.lock held).
 void publish(VcpuVpa& s) {
-    u8* h = s.vpa.host;
-    if (!h) return;
-    put<u32>(h, vpa::kOffYieldCount, s.yield_count);
-    put<u32>(h, vpa::kOffDispersion, s.dispersion_count);
-    put<u64>(h, vpa::kOffCmoFaults, s.cmo_faults);
-    put<u64>(h, vpa::kOffCmoFaultTime, s.cmo_fault_time);
-    put<u64>(h, vpa::kOffEnqueueDispatchTb, s.enqueue_dispatch_tb);
-    put<u64>(h, vpa::kOffWaitReadyTb, s.wait_ready_tb);
-    if (s.dtl.addr) put<u64>(h, vpa::kOffDtlIdx, s.dtl_index);
+    Lppaca* l = s.vpa.lppaca();
+    if (!l) return;
+    l->yield_count.store(s.yield_count);
+    l->dispersion_count.store(s.dispersion_count);
+    l->cmo_faults.store(s.cmo_faults);
+    l->cmo_fault_time.store(s.cmo_fault_time);
+    l->enqueue_dispatch_tb.store(s.enqueue_dispatch_tb);
+    l->wait_ready_tb.store(s.wait_ready_tb);
+    if (s.dtl.addr) l->dtl_idx.store(s.dtl_index);
 }
 
 void unpin(Partition& p, const VpaArea& a) {
@@ -68,7 +60,7 @@ void unpin(Partition& p, const VpaArea& a) {
 // entry (rounded down to whole entries); DTL and SLB shadow need a VPA.
 Next register_area(Vcpu& v, Vcpu& t, Kind k, u64 addr) {
     Partition& p = *v.part;
-    u8 head[8];
+    u8 head[sizeof(RegisteredBufferHeader)];
     if (addr == 0 || !is_aligned(addr, vpa::kAlign) || !p.logical_range_ok(addr, sizeof head))
         return ret(v, H_PARAMETER);
     if (!p.copy_from(addr, head, sizeof head)) {
@@ -76,7 +68,8 @@ Next register_area(Vcpu& v, Vcpu& t, Kind k, u64 addr) {
         if (!ams_ensure_resident(v, addr, sizeof head)) return Next::Block;
         if (!p.copy_from(addr, head, sizeof head)) return ret(v, H_PARAMETER);
     }
-    u64 len = k == Kind::Vpa ? (u64{head[vpa::kOffSize]} << 8 | head[vpa::kOffSize + 1]) : be32_at(head + vpa::kOffSize);
+    u64 len = k == Kind::Vpa ? load_be<u16>(head + offsetof(Lppaca, size))
+                             : load_be<u32>(head + offsetof(RegisteredBufferHeader, length));
     if (len < 8 || len > kPageSize - (addr & (kPageSize - 1))) return ret(v, H_PARAMETER);
     switch (k) {
     case Kind::Vpa:
@@ -118,11 +111,11 @@ Next register_area(Vcpu& v, Vcpu& t, Kind k, u64 addr) {
             old = a;
             a = VpaArea{addr, static_cast<u32>(len), host};
             if (k == Kind::Vpa) {
-                __atomic_fetch_or(host + vpa::kOffStatus, vpa::kSharedProc, __ATOMIC_RELAXED);
+                __atomic_fetch_or(&s.vpa.lppaca()->old_status, kLppacaOldSharedProc, __ATOMIC_RELAXED);
                 publish(s);
             } else if (k == Kind::Dtl) {
                 s.dtl_index = 0;
-                put<u64>(s.vpa.host, vpa::kOffDtlIdx, 0);
+                s.vpa.lppaca()->dtl_idx.store(0);
             }
         }
     }
@@ -155,20 +148,20 @@ u32 clamp32(u64 x) { return x > 0xffffffffu ? 0xffffffffu : static_cast<u32>(x);
 // One DTL entry for this dispatch (s.lock held; a VPA and a DTL registered).
 void write_dtl_entry(VcpuVpa& s, const Vcpu& v, u8 dispatch_reason, bool was_runnable, u64 waited, u64 now,
                      u32 thread) {
-    u32 entries = s.dtl.len / vpa::kDtlEntrySize;
-    u8* e = s.dtl.host + (s.dtl_index % entries) * vpa::kDtlEntrySize;
-    e[0] = dispatch_reason;
-    e[1] = s.preempt_reason;
-    put<u16>(e, 2, static_cast<u16>(thread));
-    put<u32>(e, 4, was_runnable ? clamp32(waited) : 0);   // enqueue_to_dispatch_time
-    put<u32>(e, 8, 0);                                    // ready_to_enqueue_time
-    put<u32>(e, 12, was_runnable ? 0 : clamp32(waited));  // waiting_to_ready_time
-    put<u64>(e, 16, now);
-    put<u64>(e, 24, s.preempt_reason == vpa::kPreemptPageFault ? s.fault_addr : 0);
-    put<u64>(e, 32, v.regs.pc);
-    put<u64>(e, 40, v.regs.msr);
+    u32 entries = s.dtl.len / sizeof(DtlEntry);
+    DtlEntry& e = s.dtl.dtl_entries()[s.dtl_index % entries];
+    __atomic_store_n(&e.dispatch_reason, dispatch_reason, __ATOMIC_RELAXED);
+    __atomic_store_n(&e.preempt_reason, s.preempt_reason, __ATOMIC_RELAXED);
+    e.processor_id.store(static_cast<u16>(thread));
+    e.enqueue_to_dispatch_time.store(was_runnable ? clamp32(waited) : 0);
+    e.ready_to_enqueue_time.store(0);
+    e.waiting_to_ready_time.store(was_runnable ? 0 : clamp32(waited));
+    e.timebase.store(now);
+    e.fault_addr.store(s.preempt_reason == vpa::kPreemptPageFault ? s.fault_addr : 0);
+    e.srr0.store(v.regs.pc);
+    e.srr1.store(v.regs.msr);
     __atomic_thread_fence(__ATOMIC_RELEASE);  // the entry before the index that publishes it
-    put<u64>(s.vpa.host, vpa::kOffDtlIdx, ++s.dtl_index);
+    s.vpa.lppaca()->dtl_idx.store(++s.dtl_index);
 }
 
 }  // namespace
@@ -247,12 +240,12 @@ void vpa_dispatched(Vcpu& v, u32 thread) {
     default:  // first dispatch, or after a stop: nothing to account
         break;
     }
-    if (u8* h = s.vpa.host) {
-        put<u32>(h, vpa::kOffYieldCount, s.yield_count);
-        put<u32>(h, vpa::kOffDispersion, s.dispersion_count);
-        if (was_runnable) put<u64>(h, vpa::kOffEnqueueDispatchTb, s.enqueue_dispatch_tb);
-        else if (reason) put<u64>(h, vpa::kOffWaitReadyTb, s.wait_ready_tb);
-        if (s.dtl.host && (__atomic_load_n(h + vpa::kOffDtlMask, __ATOMIC_RELAXED) & log_class))
+    if (Lppaca* l = s.vpa.lppaca()) {
+        l->yield_count.store(s.yield_count);
+        l->dispersion_count.store(s.dispersion_count);
+        if (was_runnable) l->enqueue_dispatch_tb.store(s.enqueue_dispatch_tb);
+        else if (reason) l->wait_ready_tb.store(s.wait_ready_tb);
+        if (s.dtl.host && (__atomic_load_n(&l->dtl_enable_mask, __ATOMIC_RELAXED) & log_class))
             write_dtl_entry(s, v, reason, was_runnable, waited, now, thread);
     }
     s.preempt_reason = 0;
@@ -288,7 +281,7 @@ void vpa_undispatched(Vcpu& v, Next next, Vector vec) {
     s.undispatch_tb = now;
     s.preempt_reason = reason;
     s.fault_addr = fault;
-    if (s.vpa.host) put<u32>(s.vpa.host, vpa::kOffYieldCount, s.yield_count);
+    if (Lppaca* l = s.vpa.lppaca()) l->yield_count.store(s.yield_count);
 }
 
 void vpa_note_hv_fault(Vcpu& v, u64 wait_tb) {
@@ -296,9 +289,9 @@ void vpa_note_hv_fault(Vcpu& v, u64 wait_tb) {
     Guard g(s.lock);
     ++s.cmo_faults;
     s.cmo_fault_time += wait_tb;
-    if (u8* h = s.vpa.host) {
-        put<u64>(h, vpa::kOffCmoFaults, s.cmo_faults);
-        put<u64>(h, vpa::kOffCmoFaultTime, s.cmo_fault_time);
+    if (Lppaca* l = s.vpa.lppaca()) {
+        l->cmo_faults.store(s.cmo_faults);
+        l->cmo_fault_time.store(s.cmo_fault_time);
     }
 }
 

@@ -11,6 +11,9 @@
 // lock. Pinning and unpinning (the pool lock) happen outside it and outside
 // the partition lock.
 #pragma once
+#include <cstddef>
+
+#include "base/lppaca.h"
 #include "base/spinlock.h"
 #include "base/types.h"
 
@@ -27,13 +30,16 @@ struct VpaArea {
     u64 addr = 0;         // 0: not registered (address 0 is refused)
     u32 len = 0;
     u8* host = nullptr;   // the pinned page's host mapping at addr (VPA, DTL)
+
+    Lppaca* lppaca() const { return reinterpret_cast<Lppaca*>(host); }
+    DtlEntry* dtl_entries() const { return reinterpret_cast<DtlEntry*>(host); }
 };
 
 // Per-vCPU state. The counters are the hypervisor's own: they are written
 // into the VPA (absolute values, big-endian) whenever they change and at
 // registration, so a partition scribbling on its VPA cannot confuse them.
 struct VcpuVpa {
-    SpinLock lock{LockRank::Vpa};
+    SpinLock lock;
     VpaArea vpa, dtl, slb;
     u32 yield_count = 1;        // odd: not dispatched (PAPR); +1 at each dispatch and undispatch
     u32 dispersion_count = 0;   // dispatches on another hardware thread than the previous one
@@ -85,30 +91,32 @@ struct VpaPinOps {
 };
 void vpa_set_pin_ops(const VpaPinOps* ops);
 
-// Layout (PAPR VPA / Linux struct lppaca, struct dtl_entry; big-endian).
+// H_REGISTER_VPA's numbers; the areas' layouts are base/lppaca.h (PAPR VPA,
+// Linux struct lppaca, struct dtl_entry; big-endian), their offsets here.
 namespace vpa {
 inline constexpr u64 kFuncShift = 63 - 18;  // H_VPA_FUNC_SHIFT
 inline constexpr u64 kFuncMask = 7;
 inline constexpr u64 kRegVpa = 1, kRegDtl = 2, kRegSlb = 3, kDeregVpa = 5, kDeregDtl = 6, kDeregSlb = 7;
 
-inline constexpr u32 kMinVpaSize = 640;      // sizeof(struct lppaca)
-inline constexpr u32 kDtlEntrySize = 48;     // sizeof(struct dtl_entry)
+inline constexpr u32 kMinVpaSize = sizeof(Lppaca);      // 640
+inline constexpr u32 kDtlEntrySize = sizeof(DtlEntry);  // 48
 inline constexpr u32 kMinSlbSize = 8;        // the length word must fit
 inline constexpr u64 kAlign = 128;           // cache line
 
-inline constexpr u32 kOffSize = 0x04;        // be16 (VPA) / be32 (DTL, SLB shadow): the area's length
-inline constexpr u32 kOffStatus = 0x09;      // __old_status
-inline constexpr u8 kSharedProc = 0x02;      // LPPACA_OLD_SHARED_PROC
-inline constexpr u32 kOffDtlMask = 0xB8;     // dtl_enable_mask (partition-written)
-inline constexpr u32 kOffYieldCount = 0x100; // be32
-inline constexpr u32 kOffDispersion = 0x104; // be32
-inline constexpr u32 kOffCmoFaults = 0x108;  // be64
-inline constexpr u32 kOffCmoFaultTime = 0x110;  // be64
-inline constexpr u32 kOffEnqueueDispatchTb = 0x158;  // be64
-inline constexpr u32 kOffWaitReadyTb = 0x168;        // be64
-inline constexpr u32 kOffDtlIdx = 0x218;     // be64
+inline constexpr u32 kOffSize = offsetof(Lppaca, size);  // be16 (VPA) / be32 (DTL, SLB shadow): the area's length
+static_assert(kOffSize == offsetof(RegisteredBufferHeader, length));
+inline constexpr u32 kOffStatus = offsetof(Lppaca, old_status);
+inline constexpr u8 kSharedProc = kLppacaOldSharedProc;
+inline constexpr u32 kOffDtlMask = offsetof(Lppaca, dtl_enable_mask);  // partition-written
+inline constexpr u32 kOffYieldCount = offsetof(Lppaca, yield_count);
+inline constexpr u32 kOffDispersion = offsetof(Lppaca, dispersion_count);
+inline constexpr u32 kOffCmoFaults = offsetof(Lppaca, cmo_faults);
+inline constexpr u32 kOffCmoFaultTime = offsetof(Lppaca, cmo_fault_time);
+inline constexpr u32 kOffEnqueueDispatchTb = offsetof(Lppaca, enqueue_dispatch_tb);
+inline constexpr u32 kOffWaitReadyTb = offsetof(Lppaca, wait_ready_tb);
+inline constexpr u32 kOffDtlIdx = offsetof(Lppaca, dtl_idx);
 
-inline constexpr u8 kDtlLogCede = 0x1, kDtlLogPreempt = 0x2, kDtlLogFault = 0x4;
+using pv::kDtlLogCede, pv::kDtlLogPreempt, pv::kDtlLogFault;
 // dtl_entry.dispatch_reason / preempt_reason values.
 inline constexpr u8 kDispatchProd = 2, kDispatchDecrementer = 3, kDispatchTimeSlice = 7, kDispatchPageFault = 8;
 inline constexpr u8 kPreemptCede = 2, kPreemptConfer = 3, kPreemptTimeSlice = 4, kPreemptPageFault = 6;

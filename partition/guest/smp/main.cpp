@@ -6,6 +6,7 @@
 // does); at the end vCPU 0 prints what the hypervisor keeps in each VPA.
 #include <string.h>
 
+#include "base/lppaca.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/hcall.h"
@@ -47,24 +48,17 @@ u64 slice_base(u32 index) { return g_plan.base + index * g_plan.slice; }
 // vpa=on: VPA i (1 KiB, as Linux allocates struct lppaca) at g_vpa_base +
 // i KiB, DTL i (4 KiB) at g_vpa_base + 64 KiB + i * 4 KiB. 0: vpa=off.
 constexpr u64 kVpaSize = 0x400, kDtlSize = 4096, kDtlOffset = 64 * KiB;
-constexpr u64 kVpaYieldCount = 0x100, kVpaCmoFaults = 0x108, kVpaCmoFaultTime = 0x110, kVpaDtlEnableMask = 0xB8;
+static_assert(kVpaSize >= sizeof(pv::Lppaca));
 constinit u64 g_vpa_base = 0;
 constinit i64 g_vpa_rc[RT_MAX_CPUS]{};  // H_REGISTER_VPA status of each vCPU (VPA, then DTL)
 
-u8* vpa_of(u32 index) { return reinterpret_cast<u8*>(g_vpa_base + index * kVpaSize); }
-u8* dtl_of(u32 index) { return reinterpret_cast<u8*>(g_vpa_base + kDtlOffset + index * kDtlSize); }
-
-// The VPA is big-endian; we run little-endian.
-void put_be(u8* p, u64 value, u32 bytes) {
-    for (u32 i = 0; i < bytes; ++i) p[i] = static_cast<u8>(value >> (8 * (bytes - 1 - i)));
-}
-u64 get_be(const u8* p, u32 bytes) {
-    u64 x = 0;
-    for (u32 i = 0; i < bytes; ++i) x = x << 8 | reinterpret_cast<const volatile u8*>(p)[i];
-    return x;
+// Big-endian, as the hypervisor writes them (base/lppaca.h).
+pv::Lppaca* vpa_of(u32 index) { return reinterpret_cast<pv::Lppaca*>(g_vpa_base + index * kVpaSize); }
+pv::RegisteredBufferHeader* dtl_of(u32 index) {
+    return reinterpret_cast<pv::RegisteredBufferHeader*>(g_vpa_base + kDtlOffset + index * kDtlSize);
 }
 
-i64 register_vpa_area(u64 function, u32 index, const u8* area) {
+i64 register_vpa_area(u64 function, u32 index, const void* area) {
     return rt_hcall(papr::H_REGISTER_VPA, function << (63 - 18), platform().cpu_hwid[index],
                     reinterpret_cast<u64>(area));
 }
@@ -73,17 +67,19 @@ i64 register_vpa_area(u64 function, u32 index, const u8* area) {
 // and size, then a DTL whose length the hypervisor reads at offset 4.
 void vpa_register_self(u32 index) {
     if (!g_vpa_base) return;
-    u8* vpa = vpa_of(index);
+    pv::Lppaca* vpa = vpa_of(index);
     memset(vpa, 0, kVpaSize);
-    put_be(vpa, 0xd397d781, 4);  // "LpPa"
-    put_be(vpa + 4, kVpaSize, 2);
+    vpa->desc.set(pv::kLppacaEyeCatcher);  // "LpPa"
+    vpa->size.set(static_cast<u16>(kVpaSize));
     i64 rc = register_vpa_area(1, index, vpa);
     if (rc == papr::H_SUCCESS) {
-        u8* dtl = dtl_of(index);
+        pv::RegisteredBufferHeader* dtl = dtl_of(index);
         memset(dtl, 0, kDtlSize);
-        put_be(dtl + 4, kDtlSize, 4);
+        dtl->length.set(static_cast<u32>(kDtlSize));
         rc = register_vpa_area(2, index, dtl);
-        if (rc == papr::H_SUCCESS) vpa[kVpaDtlEnableMask] = 0x7;  // cedes, preemptions, page faults
+        if (rc == papr::H_SUCCESS)  // cedes, preemptions, page faults
+            __atomic_store_n(&vpa->dtl_enable_mask, pv::kDtlLogCede | pv::kDtlLogPreempt | pv::kDtlLogFault,
+                             __ATOMIC_RELAXED);
     }
     g_vpa_rc[index] = rc;
 }
@@ -99,10 +95,10 @@ void vpa_report(const bool finished[]) {
             log("vpa cpu %u: H_REGISTER_VPA returned %ld", hwid, g_vpa_rc[i]);
             ok = false;
         } else {
-            const u8* vpa = vpa_of(i);
-            u64 yields = get_be(vpa + kVpaYieldCount, 4);
+            const pv::Lppaca* vpa = vpa_of(i);
+            u64 yields = vpa->yield_count.load();
             log("vpa cpu %u: yield_count %lu, cmo_faults %lu, cmo_fault_time %lu", hwid, yields,
-                get_be(vpa + kVpaCmoFaults, 8), get_be(vpa + kVpaCmoFaultTime, 8));
+                vpa->cmo_faults.load(), vpa->cmo_fault_time.load());
             ok &= yields > 0;
         }
     }
