@@ -1,7 +1,6 @@
 #include "hv/machine_check.h"
 
-#include <cstring>
-
+#include "base/endian.h"
 #include "hv/ppc_defs.h"
 #include "hv/rtas_error_log.h"
 
@@ -52,9 +51,7 @@ McDelivery deliver_machine_check(Vcpu& v, u64 effective_addr, u64 logical_addr) 
 
     // The buffer: the interrupted r3 (big-endian), then the RTAS error log.
     u8 buf[kFwnmiSlotBytes];
-    Be64 saved_r3;
-    saved_r3.set(v.regs.gpr[3]);
-    std::memcpy(buf, &saved_r3, sizeof saved_r3);
+    store_be<u64>(buf, v.regs.gpr[3]);
     rtaslog::McErrorInfo info;
     info.effective_addr = effective_addr;
     info.logical_addr = logical_addr;

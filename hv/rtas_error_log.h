@@ -4,9 +4,9 @@
 // struct rtas_error_log, struct rtas_ext_event_log_v6, struct pseries_errorlog;
 // arch/powerpc/platforms/pseries/ras.c: struct pseries_mc_errorlog). QEMU's
 // spapr machine builds the same log for a machine check (hw/ppc/spapr_events.c).
-// docs/machine-check.md has the byte layout.
+// docs/machine-check.md has the byte layout; base/rtas_error_log.h the structs.
 #pragma once
-#include "base/types.h"
+#include "base/rtas_error_log.h"
 
 namespace pv::rtaslog {
 
@@ -35,11 +35,12 @@ inline constexpr u8 kUeEffectiveAddrProvided = 0x40;           // UE_EFFECTIVE_A
 inline constexpr u8 kUeLogicalAddrProvided = 0x20;             // UE_LOGICAL_ADDR_PROVIDED
 
 // Sizes of the pieces (packed, big-endian).
-inline constexpr u32 kHeaderBytes = 8;      // rtas_error_log without its buffer[]
-inline constexpr u32 kV6HeaderBytes = 16;   // rtas_ext_event_log_v6 up to vendor_log[]
-inline constexpr u32 kSectionHeaderBytes = 8;
-inline constexpr u32 kMcSectionBytes = kSectionHeaderBytes + 32;  // header + pseries_mc_errorlog
-inline constexpr u32 kMcLogBytes = kHeaderBytes + kV6HeaderBytes + kMcSectionBytes;  // 64
+inline constexpr u32 kHeaderBytes = sizeof(ErrorLogHeader);     // rtas_error_log without its buffer[]
+inline constexpr u32 kV6HeaderBytes = sizeof(ExtLogV6Header);   // rtas_ext_event_log_v6 up to vendor_log[]
+inline constexpr u32 kSectionHeaderBytes = sizeof(SectionHeader);
+inline constexpr u32 kMcSectionBytes = kSectionHeaderBytes + sizeof(McSection);  // header + pseries_mc_errorlog
+inline constexpr u32 kMcLogBytes = sizeof(McLog);  // 64
+static_assert(kMcLogBytes == kHeaderBytes + kV6HeaderBytes + kMcSectionBytes);
 
 // What went wrong: an uncorrectable error on a data access, say.
 struct McErrorInfo {

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "base/rtas_error_log.h"
 #include "partition/guest/mce/kernel.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
@@ -32,23 +33,19 @@ constexpr u16 PSERIES_ELOG_SECT_ID_MCE = ('M' << 8) | 'C';
 constexpr u8 MC_ERROR_TYPE_UE = 0x00;
 constexpr u8 UE_EFFECTIVE_ADDR_PROVIDED = 0x40, UE_LOGICAL_ADDR_PROVIDED = 0x20;
 constexpr u8 MC_EFFECTIVE_ADDR_PROVIDED = 0x80;  // error types other than UE
-constexpr u32 kElogHeader = 8;                   // rtas_error_log up to buffer[]
-constexpr u32 kExtVendorLog = 16;                // rtas_ext_event_log_v6.vendor_log
-constexpr u32 kSectHeader = 8;                   // pseries_errorlog up to data[]
-constexpr u32 kMcSection = 32;                   // sizeof(struct pseries_mc_errorlog)
+// The pieces (base/rtas_error_log.h), back to back in the buffer.
+using pv::rtaslog::ErrorLogHeader, pv::rtaslog::ExtLogV6Header, pv::rtaslog::SectionHeader, pv::rtaslog::McSection;
+using pv::load_layout, pv::store_layout;
+constexpr u32 kElogHeader = sizeof(ErrorLogHeader);  // rtas_error_log up to buffer[]
+constexpr u32 kExtVendorLog = sizeof(ExtLogV6Header);  // rtas_ext_event_log_v6.vendor_log
+constexpr u32 kSectHeader = sizeof(SectionHeader);   // pseries_errorlog up to data[]
+constexpr u32 kMcSection = sizeof(McSection);        // sizeof(struct pseries_mc_errorlog)
 constexpr u64 kMsrDr = 0x10;
 
 alignas(64) constinit McArea g_area[kMaxCpus];
 constinit McCounts g_counts{};
 constinit McMode g_mode = McMode::Vector;
 alignas(8) constinit u8 g_sim_buffer[8 + 128];  // mce_simulate's "FWNMI buffer"
-
-u16 be16(const u8* p) { return static_cast<u16>(p[0] << 8 | p[1]); }
-u32 be32(const u8* p) { return u32{p[0]} << 24 | u32{p[1]} << 16 | u32{p[2]} << 8 | p[3]; }
-u64 be64(const u8* p) { return u64{be32(p)} << 32 | be32(p + 4); }
-void put16(u8* p, u16 v) { p[0] = static_cast<u8>(v >> 8), p[1] = static_cast<u8>(v); }
-void put32(u8* p, u32 v) { put16(p, static_cast<u16>(v >> 16)), put16(p + 2, static_cast<u16>(v)); }
-void put64(u8* p, u64 v) { put32(p, static_cast<u32>(v >> 32)), put32(p + 4, static_cast<u32>(v)); }
 
 struct Failure {
     bool have_la = false, have_ea = false;
@@ -70,7 +67,7 @@ u32 copy_log(u64 at, u64 kind, u8 (&out)[kMcLogMax]) {
     if (room < 8 + kElogHeader) return 0;
     auto* src = reinterpret_cast<const volatile u8*>(at);
     for (u32 i = 0; i < 8 + kElogHeader; ++i) out[i] = src[i];
-    u64 n = 8 + kElogHeader + u64{be32(out + 8 + 4)};
+    u64 n = 8 + kElogHeader + u64{load_layout<ErrorLogHeader>(out + 8).extended_log_length.get()};
     if (n > room) n = room;
     if (n > kMcLogMax) n = kMcLogMax;
     for (u64 i = 8 + kElogHeader; i < n; ++i) out[i] = src[i];
@@ -81,16 +78,22 @@ u32 copy_log(u64 at, u64 kind, u8 (&out)[kMcLogMax]) {
 Failure parse_log(const u8* buf, u32 n, u32 cpu, u64 srr1) {
     Failure f;
     const u8* elog = buf + 8;
-    u8 byte1 = elog[1];
-    u32 ext_len = be32(elog + 4);
+    auto head = load_layout<ErrorLogHeader>(elog);
+    u8 byte1 = head.byte1;
+    u32 ext_len = head.extended_log_length.get();
     if (n < 8 + kElogHeader + ext_len) ext_len = n - 8 - kElogHeader;
     const u8* ext = elog + kElogHeader;
     const u8* sect = nullptr;
-    if ((byte1 & 0x04) && ext_len >= kExtVendorLog + 1 && (ext[2] & 0x0f) == RTAS_V6EXT_LOG_FORMAT_EVENT_LOG &&
-        be32(ext + 12) == RTAS_V6EXT_COMPANY_ID_IBM) {
+    bool v6_ok = false;
+    if ((byte1 & 0x04) && ext_len >= kExtVendorLog + 1) {
+        auto v6 = load_layout<ExtLogV6Header>(ext);
+        v6_ok = (v6.byte2 & 0x0f) == RTAS_V6EXT_LOG_FORMAT_EVENT_LOG && v6.company_id.get() == RTAS_V6EXT_COMPANY_ID_IBM;
+    }
+    if (v6_ok) {
         for (const u8 *p = ext + kExtVendorLog, *end = ext + ext_len; p + kSectHeader <= end;) {
-            u16 len = be16(p + 2);
-            if (be16(p) == PSERIES_ELOG_SECT_ID_MCE && len >= kSectHeader + kMcSection && p + len <= end) {
+            auto sh = load_layout<SectionHeader>(p);
+            u16 len = sh.length.get();
+            if (sh.id.get() == PSERIES_ELOG_SECT_ID_MCE && len >= kSectHeader + kMcSection && p + len <= end) {
                 sect = p;
                 break;
             }
@@ -100,11 +103,11 @@ Failure parse_log(const u8* buf, u32 n, u32 cpu, u64 srr1) {
     }
     u8 type = 0xff, sub = 0;
     if (sect) {
-        const u8* d = sect + kSectHeader;
-        type = d[8];
-        sub = d[9];
-        f.ea = be64(d + 16);
-        f.la = be64(d + 24);
+        auto d = load_layout<McSection>(sect + kSectHeader);
+        type = d.error_type;
+        sub = d.sub_err_type;
+        f.ea = d.effective_address.get();
+        f.la = d.logical_address.get();
         if (type == MC_ERROR_TYPE_UE) {
             f.have_ea = sub & UE_EFFECTIVE_ADDR_PROVIDED;
             f.have_la = sub & UE_LOGICAL_ADDR_PROVIDED;
@@ -116,7 +119,7 @@ Failure parse_log(const u8* buf, u32 n, u32 cpu, u64 srr1) {
     if (!f.have_la && f.have_ea && !(srr1 & kMsrDr)) f.la = f.ea, f.have_la = true;
     panic_log("FWNMI log on vCPU %u: version %u severity %u disposition %u initiator %u, %u extended bytes, "
               "%s error type %u sub-type 0x%x",
-              cpu, elog[0], byte1 >> 5, (byte1 >> 3) & 3, elog[2] >> 4, ext_len,
+              cpu, head.byte0, byte1 >> 5, (byte1 >> 3) & 3, head.byte2 >> 4, ext_len,
               sect ? "MC section:" : "no MC section", sect ? type : 0, sub);
     return f;
 }
@@ -224,27 +227,33 @@ McCounts mc_counts() { return g_counts; }
 void mc_simulate(u64 addr) {
     u8* b = g_sim_buffer;
     memset(b, 0, sizeof g_sim_buffer);
-    put64(b, reinterpret_cast<uintptr_t>(b));  // "saved r3": the argument mce_simulate got
+    pv::store_be<u64>(b, reinterpret_cast<uintptr_t>(b));  // "saved r3": the argument mce_simulate got
     u8* elog = b + 8;
-    constexpr u32 kExtLen = kExtVendorLog + kSectHeader + kMcSection;
-    elog[0] = 6;                        // version 6
-    elog[1] = 3 << 5 | 2 << 3 | 1 << 2; // ERROR_SYNC, NOT_RECOVERED, extended log present
-    elog[2] = 1 << 4 | 4;               // initiator CPU, target memory
-    put32(elog + 4, kExtLen);
+    ErrorLogHeader head{};
+    head.byte0 = 6;                        // version 6
+    head.byte1 = 3 << 5 | 2 << 3 | 1 << 2; // ERROR_SYNC, NOT_RECOVERED, extended log present
+    head.byte2 = 1 << 4 | 4;               // initiator CPU, target memory
+    head.extended_log_length.set(kExtVendorLog + kSectHeader + kMcSection);
+    store_layout(elog, head);
     u8* ext = elog + kElogHeader;
-    ext[0] = 0x80 | 0x40 | 0x04 | 0x02;  // valid, unrecoverable, new log, big-endian
-    ext[2] = 0x80 | RTAS_V6EXT_LOG_FORMAT_EVENT_LOG;
-    put32(ext + 12, RTAS_V6EXT_COMPANY_ID_IBM);
+    ExtLogV6Header v6{};
+    v6.byte0 = 0x80 | 0x40 | 0x04 | 0x02;  // valid, unrecoverable, new log, big-endian
+    v6.byte2 = 0x80 | RTAS_V6EXT_LOG_FORMAT_EVENT_LOG;
+    v6.company_id.set(RTAS_V6EXT_COMPANY_ID_IBM);
+    store_layout(ext, v6);
     u8* sect = ext + kExtVendorLog;
-    put16(sect, PSERIES_ELOG_SECT_ID_MCE);
-    put16(sect + 2, kSectHeader + kMcSection);
-    sect[4] = 1;  // version
-    u8* d = sect + kSectHeader;
-    put32(d + 4, this_cpu().hwid);
-    d[8] = MC_ERROR_TYPE_UE;
-    d[9] = UE_EFFECTIVE_ADDR_PROVIDED | UE_LOGICAL_ADDR_PROVIDED | 3;  // load/store UE
-    put64(d + 16, addr);
-    put64(d + 24, align_down(addr, kPageSize));
+    SectionHeader sh{};
+    sh.id.set(PSERIES_ELOG_SECT_ID_MCE);
+    sh.length.set(kSectHeader + kMcSection);
+    sh.version = 1;
+    store_layout(sect, sh);
+    McSection d{};
+    d.proc_id.set(this_cpu().hwid);
+    d.error_type = MC_ERROR_TYPE_UE;
+    d.sub_err_type = UE_EFFECTIVE_ADDR_PROVIDED | UE_LOGICAL_ADDR_PROVIDED | 3;  // load/store UE
+    d.effective_address.set(addr);
+    d.logical_address.set(align_down(addr, kPageSize));
+    store_layout(sect + kSectHeader, d);
     mce_simulate(b);
 }
 
