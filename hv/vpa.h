@@ -39,7 +39,7 @@ struct VpaArea {
 // into the VPA (absolute values, big-endian) whenever they change and at
 // registration, so a partition scribbling on its VPA cannot confuse them.
 struct VcpuVpa {
-    SpinLock lock;
+    SpinLock lock{LockRank::Vpa};
     VpaArea vpa, dtl, slb;
     u32 yield_count = 1;        // odd: not dispatched (PAPR); +1 at each dispatch and undispatch
     u32 dispersion_count = 0;   // dispatches on another hardware thread than the previous one
