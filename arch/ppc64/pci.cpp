@@ -39,15 +39,16 @@ constexpr u32 kCfgVendor = 0x00, kCfgCommand = 0x04, kCfgClass = 0x08, kCfgHeade
 constexpr u16 kCmdMemory = 0x2, kCmdBusMaster = 0x4, kCmdIntxOff = 0x400;
 constexpr u64 kOneMiB = 1 << 20;
 
-u64 read_cells(const fdt32_t* p, int cells) {
+// Property values are 4-byte aligned in the tree, and big-endian.
+u64 read_cells(const Be32* p, int cells) {
     u64 v = 0;
-    for (int i = 0; i < cells; ++i) v = (v << 32) | fdt32_to_cpu(p[i]);
+    for (int i = 0; i < cells; ++i) v = (v << 32) | p[i].get();
     return v;
 }
 
 u64 number_prop(const void* fdt, int node, const char* name, u64 dflt) {
     int len = 0;
-    auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, name, &len));
+    auto* p = static_cast<const Be32*>(fdt_getprop(fdt, node, name, &len));
     if (!p || len < 4) return dflt;
     return read_cells(p, len >= 8 ? 2 : 1);
 }
@@ -76,10 +77,10 @@ bool parse_phb(const void* fdt, int node, Phb& phb) {
     int ac = fdt_address_cells(fdt, node), sc = fdt_size_cells(fdt, node);
     if (ac != 3 || pac < 1 || sc < 1) return false;
     int len = 0;
-    auto* r = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "ranges", &len));
+    auto* r = static_cast<const Be32*>(fdt_getprop(fdt, node, "ranges", &len));
     int step = ac + pac + sc;
     for (int i = 0; r && (i + step) * 4 <= len; i += step) {
-        u32 space = (fdt32_to_cpu(r[i]) >> 24) & 3;
+        u32 space = (r[i].get() >> 24) & 3;
         if (space != 2) continue;
         phb.m32_pci = read_cells(r + i + 1, 2);
         phb.m32_cpu = read_cells(r + i + ac, pac);

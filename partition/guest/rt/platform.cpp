@@ -21,9 +21,10 @@ constexpr u64 kDefaultTimebase = 512000000;   // POWER9
 constexpr u32 kDefaultVtermno = papr::kVtermno;
 constexpr u64 kMinMemory = 4 * MiB;           // image and .bss, 1 MiB to test, the top 2 MiB
 
-u64 read_cells(const fdt32_t* p, int cells) {
+// Property values are 4-byte aligned in the tree, and big-endian.
+u64 read_cells(const Be32* p, int cells) {
     u64 v = 0;
-    for (int i = 0; i < cells; ++i) v = (v << 32) | fdt32_to_cpu(p[i]);
+    for (int i = 0; i < cells; ++i) v = (v << 32) | p[i].get();
     return v;
 }
 
@@ -31,8 +32,8 @@ u64 read_cells(const fdt32_t* p, int cells) {
 u64 prop_uint(const void* fdt, int node, const char* name, u64 def) {
     int len = 0;
     const void* p = fdt_getprop(fdt, node, name, &len);
-    if (p && len == 4) return fdt32_to_cpu(*static_cast<const fdt32_t*>(p));
-    if (p && len == 8) return fdt64_to_cpu(*static_cast<const fdt64_t*>(p));
+    if (p && len == 4) return pv::load_be<u32>(static_cast<const u8*>(p));
+    if (p && len == 8) return pv::load_be<u64>(static_cast<const u8*>(p));  // only 4-byte aligned
     return def;
 }
 
@@ -55,10 +56,10 @@ u64 find_mem_size(const void* fdt) {
     if (node < 0) node = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", sizeof "memory");
     if (node < 0) return 0;
     int ac = fdt_address_cells(fdt, 0), sc = fdt_size_cells(fdt, 0), len = 0;
-    auto* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+    auto* reg = static_cast<const Be32*>(fdt_getprop(fdt, node, "reg", &len));
     if (!reg || ac < 1 || ac > 2 || sc < 1 || sc > 2) return 0;
     for (int i = 0; (i + 1) * (ac + sc) * 4 <= len; ++i) {
-        const fdt32_t* e = reg + i * (ac + sc);
+        const Be32* e = reg + i * (ac + sc);
         if (read_cells(e, ac) == 0) return read_cells(e + ac, sc);
     }
     return 0;

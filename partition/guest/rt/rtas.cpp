@@ -57,7 +57,7 @@ void rtas_init(const void* fdt, int node, u64 base, u64 entry) {
         int len = 0;
         const void* p = fdt_getprop(fdt, node, kNames[i], &len);
         g_have[i] = p && len == 4;
-        if (g_have[i]) g_token[i] = fdt32_to_cpu(*static_cast<const fdt32_t*>(p));
+        if (g_have[i]) g_token[i] = static_cast<const Be32*>(p)->get();
     }
 }
 
