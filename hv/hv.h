@@ -1,6 +1,7 @@
 // The hypervisor's global state and the entry points the architecture layer
 // calls: boot-time start, the per-thread scheduler, and partition exits.
 #pragma once
+#include "hv/ams.h"
 #include "hv/config.h"
 #include "hv/machine.h"
 #include "hv/paging_error_log.h"
@@ -29,6 +30,7 @@ struct Hypervisor {
     volatile bool all_done = false;
     SpinLock finish_lock{LockRank::Finish};
     PagingErrorLog paging_errors;  // failed page-ins of shared partitions
+    Ams ams;                       // Active Memory Sharing: the pager and the PSP link (hv/ams.h)
 };
 
 Hypervisor& hv();

@@ -38,6 +38,7 @@ struct PagingRequest {
     Frame frame{};          // the pool frame filled (PageIn) or written out (PageOut)
     u64 device_block = 0;   // first block of the page on the paging device
     u64 start_tb = 0;       // timebase at allocation
+    u64 sent_tb = 0;        // timebase when handed to the paging service (its deadline runs from here)
     u16 status = 0;         // 0 ok; NVMe status or protocol failure otherwise
     u32 waiter_count = 0;
     VcpuFaultState* waiters[kMaxRequestWaiters]{};

@@ -71,8 +71,7 @@ struct PagerTest : ::testing::Test {
         h.partition_count = 1;
         h.live_partitions = 1;
         h.thread_count = 0;
-        while (h.runq.pop()) {
-        }
+        run_queued();
         errors_before = h.paging_errors.count_for(0);
         p = &h.partitions[0];
         *p = Partition{};
@@ -91,8 +90,7 @@ struct PagerTest : ::testing::Test {
     }
 
     void TearDown() override {
-        while (hv().runq.pop()) {
-        }
+        run_queued();
         for (void* t : tables) std::free(t);
         std::free(frames);
     }
@@ -131,6 +129,14 @@ struct PagerTest : ::testing::Test {
         for (int i = 0; i < 1000 && !psp.queue.empty(); ++i) serve();
     }
 
+    // What a thread would do with the vCPUs made runnable: run them, and
+    // (here, at once) let them go again.
+    static void run_queued() {
+        while (Vcpu* v = hv().runq.pop()) {
+            v->state = VcpuState::Running;
+            RunQueue::release(*v);
+        }
+    }
     // v touches page: faults it in if needed (serving the PSP), as the
     // partition would after each HDSI. True when it became resident.
     bool touch(Vcpu& v, u64 page) {
@@ -139,8 +145,7 @@ struct PagerTest : ::testing::Test {
             v.state = VcpuState::Running;
             (void)pager->storage_fault(v, page * kPageSize, page * kPageSize);
             drain();
-            while (hv().runq.pop()) {
-            }
+            run_queued();
         }
         return false;
     }
@@ -202,6 +207,7 @@ TEST_F(PagerTest, FirstTouchIsZeroFilledWithoutIo) {
     EXPECT_EQ(info(5).state, PageState::Resident);
     EXPECT_EQ(v.state, VcpuState::Runnable);  // resumed at once
     EXPECT_EQ(hv().runq.pop(), &v);
+    RunQueue::release(v);
 }
 
 TEST_F(PagerTest, FaultRequestCompletionResume) {
@@ -220,6 +226,7 @@ TEST_F(PagerTest, FaultRequestCompletionResume) {
     serve(1);
     EXPECT_EQ(v.state, VcpuState::Runnable);
     EXPECT_EQ(hv().runq.pop(), &v);
+    RunQueue::release(v);
     EXPECT_TRUE(page_holds(3, 3));
     EXPECT_GE(v.fault.faults, 1u);
 }

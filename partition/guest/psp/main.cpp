@@ -353,6 +353,7 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
     const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
     const u64 linger = ticks_from_us(kLingerUs);
     const u64 crash_after = bootarg_u64("crash_after", 0);
+    const u64 hang_after = bootarg_u64("hang_after", 0);
     u64 active = timebase(), logged = active;
     for (;;) {
         // What is queued, in order: adjacent page-ins become one device read.
@@ -374,6 +375,12 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
             if (crash_after && svc.counters().requests >= crash_after) {
                 log("crash_after=%lu: storing outside our memory", crash_after);
                 *reinterpret_cast<volatile u64*>(u64{1} << 40) = 0;
+            }
+            // hang_after=N (fault injection): stop answering after N requests
+            // but stay alive (ceding); the hypervisor's deadlines must notice.
+            if (hang_after && svc.counters().requests >= hang_after) {
+                log("hang_after=%lu: no more answers", hang_after);
+                for (;;) cede(cede_ticks);
             }
             PagingService::Action a = svc.handle_batch(batch, n);
             if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
