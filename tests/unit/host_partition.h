@@ -15,6 +15,7 @@
 #include "hv/hv.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
+#include "tests/unit/host_tables.h"
 
 namespace pv::test {
 
@@ -22,14 +23,6 @@ inline constexpr u64 kHostPartitionMem = 1 << 20;
 
 class HostPartitionTest : public ::testing::Test {
 protected:
-    static HostReal table_alloc(void* ctx, u64 bytes) {
-        auto* self = static_cast<HostPartitionTest*>(ctx);
-        void* p = std::aligned_alloc(bytes, bytes);
-        std::memset(p, 0, bytes);
-        self->tables_.push_back(p);
-        return arch::host_real(p);
-    }
-
     // Partition "p" (LPID 1, the only one) with `vcpus` vCPUs and
     // kHostPartitionMem bytes of zeroed memory mapped RWX; v_ = vCPU 0, running.
     void set_up_partition(u32 vcpus) {
@@ -51,7 +44,7 @@ protected:
         p_->mem_bytes = mem_.size();
         p_->lpcr = lpcr::kGuestBase;
         for (u32 i = 0; i < vcpus; ++i) p_->vcpus[i].part = p_, p_->vcpus[i].id = VcpuId{i};
-        ASSERT_EQ(p_->radix.init(TablePool{table_alloc, this}), Err::Ok);
+        ASSERT_EQ(p_->radix.init(tables_.pool()), Err::Ok);
         for (u64 off = 0; off < mem_.size(); off += kPageSize)
             ASSERT_EQ(p_->radix.map(page_of(LogicalAddr{off}), frame_of(arch::host_real(raw + off)), Perm::RWX), Err::Ok);
         v_ = &p_->vcpus[0];
@@ -59,7 +52,6 @@ protected:
     }
 
     void TearDown() override {
-        for (void* p : tables_) std::free(p);
         std::free(mem_.data());
     }
 
@@ -87,7 +79,7 @@ protected:
     u32 rtas_ret(u32 nargs, u32 i) { return reinterpret_cast<Be32*>(mem_.data() + 0x1000)[3 + nargs + i].get(); }
 
     std::span<u8> mem_;
-    std::vector<void*> tables_;
+    HostTables tables_;
     std::vector<PartitionTableEntry> table_;
     Partition* p_ = nullptr;
     Vcpu* v_ = nullptr;

@@ -18,6 +18,7 @@
 #include "base/papr.h"
 #include "hv/hv.h"
 #include "hv/pager.h"
+#include "tests/unit/host_tables.h"
 #include "vio/paging_protocol.h"
 
 namespace pv {
@@ -50,18 +51,10 @@ struct PagerTest : ::testing::Test {
     u8* frames = nullptr;
     std::vector<FrameInfo> frame_info;
     std::vector<PageInfo> page_info;
-    std::vector<void*> tables;
+    test::HostTables tables;
     Partition* p = nullptr;
     u64 errors_before = 0;
     u64 served = 0;
-
-    static HostReal table_alloc(void* ctx, u64 bytes) {
-        auto* self = static_cast<PagerTest*>(ctx);
-        void* t = std::aligned_alloc(bytes, bytes);
-        std::memset(t, 0, bytes);
-        self->tables.push_back(t);
-        return arch::host_real(t);
-    }
 
     void set_up(u64 pool_frames = kFrames, u32 nreq = 8, u32 vcpus = 2) {
         frames = static_cast<u8*>(std::aligned_alloc(kPageSize, pool_frames * kPageSize));
@@ -82,7 +75,7 @@ struct PagerTest : ::testing::Test {
         p->mem_bytes = kPages * kPageSize;
         p->vcpu_count = vcpus;
         for (u32 i = 0; i < vcpus; ++i) p->vcpus[i].part = p, p->vcpus[i].id = VcpuId{i}, p->vcpus[i].state = VcpuState::Running;
-        ASSERT_EQ(p->radix.init(TablePool{table_alloc, this}), Err::Ok);
+        ASSERT_EQ(p->radix.init(tables.pool()), Err::Ok);
         ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames)), frame_info, nreq,
                                 std::span<Partition>(h.partitions, kMaxPartitions), psp.transport()));
         page_info.resize(kPages);
@@ -91,7 +84,6 @@ struct PagerTest : ::testing::Test {
 
     void TearDown() override {
         run_queued();
-        for (void* t : tables) std::free(t);
         std::free(frames);
     }
 
