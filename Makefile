@@ -19,6 +19,8 @@ demo: build
 	rm -f $(HOST)/demo-disk.img
 	PV_DISK=$(HOST)/demo-disk.img tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/demo.bundle </dev/null
 
+# Unit tests (built with AddressSanitizer, UndefinedBehaviorSanitizer and the
+# lock witness) and boot tests (the *.witness ones boot poolvisor-witness.elf).
 test: build
 	cd $(HOST) && ctest --output-on-failure -j$(JOBS)
 

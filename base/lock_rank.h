@@ -7,15 +7,15 @@ namespace pv {
 
 enum class LockRank : unsigned char {
     Finish,          // Hypervisor::finish_lock: the one thread that ends the machine
-    AmsPool,         // hv/ams.cpp g.lock: shared pool, replacement, shared partitions' PTEs, the PSP conversation
+    AmsPool,         // Pager's lock (hv/pager.h): shared pool, replacement, shared partitions' PTEs, the PSP link
     Partition,       // Partition::lock: state, console line, vCPU states
     PspPartition,    // the paging service partition's Partition::lock: taken under a shared partition's
     RequestPool,     // PagingRequestPool: paging requests and their waiters
     RunQueue,        // RunQueue: runnable vCPUs
-    PageInit,        // H_PAGE_INIT's copy buffer
     Vpa,             // VcpuVpa: one vCPU's registered VPA, DTL, SLB shadow and counters
     Crq,             // CrqChannel: the PSP's CRQ and its inbound queue
     PagingErrorLog,  // PagingErrorLog: the ring of failed page-ins
+    HostEvents,      // hv/host_event.cpp: the rate limit of host-event log lines
     Console,         // hv/console.cpp: whole hypervisor console lines
     OpalConsole,     // arch/ppc64: one OPAL console write
     Unranked,        // a default-constructed SpinLock: a leaf (the guests' runtime, tests)

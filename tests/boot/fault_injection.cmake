@@ -77,8 +77,9 @@ fi_test(vpa_pinned fi_vpa none
 
 # (f) the paging service partition dies under paging: its requests fail, the
 # shared partitions get machine checks (and end), nothing hangs, the dedicated
-# partition finishes, every frame returns to the pool.
-fi_test(psp_killed fi_psp_killed none
+# partition finishes, every frame returns to the pool. psp_killed.witness:
+# the same with the lock witness (two partitions' locks nest on this path).
+set(PSP_KILLED
     --expect "^\\[psp\\] psp: crash_after=3000: storing outside our memory"
     --expect "^poolvisor: partition psp killed: store to logical address 0x10000000000 outside its 16 MiB"
     --expect "^poolvisor: paging: the paging service partition psp ended while shared partitions run"
@@ -89,3 +90,5 @@ fi_test(psp_killed fi_psp_killed none
     --expect "${STAT},\"name\":\"m2\",.*\"state\":\"(stopped|killed)\",.*\"errors\":[1-9]"
     --expect "${STAT},\"name\":\"ded\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\""
     --reject "MISMATCH|HYPERVISOR FAULT")
+fi_test(psp_killed fi_psp_killed none ${PSP_KILLED})
+fi_test(psp_killed.witness fi_psp_killed none ${WITNESS} ${PSP_KILLED})

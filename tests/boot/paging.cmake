@@ -2,9 +2,15 @@
 # overcommit the pool 2× (half) and 4× (quarter); the integrity guest checks
 # every byte it wrote while the hypervisor pages through the PSP to a fresh
 # NVMe disk. A dedicated partition beside them must be unaffected.
-foreach(kind half quarter)
-    add_test(NAME paging.${kind} COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/paging_${kind}.bundle --timeout 240
-        --disk ${CMAKE_BINARY_DIR}/paging.${kind}.img
+# paging.half.witness: the same run with the lock witness checking every lock.
+foreach(test half quarter half.witness)
+    string(REPLACE ".witness" "" kind ${test})
+    set(elf)
+    if(NOT test STREQUAL kind)
+        set(elf ${WITNESS})
+    endif()
+    add_test(NAME paging.${test} COMMAND ${RUN} ${elf} --bundle ${CMAKE_BINARY_DIR}/paging_${kind}.bundle --timeout 240
+        --disk ${CMAKE_BINARY_DIR}/paging.${test}.img
         --expect "^poolvisor: shared memory pool: [0-9]+ MiB"
         --expect "^poolvisor: paging: service partition psp ready"
         --expect "^\\[s1\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs, 2 rounds, 0 mismatches"
@@ -17,7 +23,7 @@ foreach(kind half quarter)
         --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":([0-9]+),\"free\":\\1,"
         --expect "poolvisor: all partitions have ended; powering off"
         --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed|cannot (send|map)|dropped")
-    set_tests_properties(paging.${kind} PROPERTIES LABELS "boot;paging")
+    set_tests_properties(paging.${test} PROPERTIES LABELS "boot;paging")
 endforeach()
 
 # paging.past_end: a 32 MiB paging region at 128 MiB of a 128 MiB disk. The

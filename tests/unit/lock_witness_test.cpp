@@ -78,7 +78,7 @@ TEST(LockWitness, ASuccessfulTryLockIsHeld) {
 TEST(LockWitness, RanksHaveNames) {
     EXPECT_STREQ(lock_rank_name(LockRank::AmsPool), "ams-pool");
     EXPECT_STREQ(lock_rank_name(LockRank::PspPartition), "psp-partition");
-    EXPECT_STREQ(lock_rank_name(LockRank::PageInit), "page-init");
+    EXPECT_STREQ(lock_rank_name(LockRank::HostEvents), "host-events");
     EXPECT_STREQ(lock_rank_name(LockRank::Unranked), "unranked");
 }
 
