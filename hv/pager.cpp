@@ -298,7 +298,7 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
         // Read ahead, wanted by nobody yet: the device copy stays the page's
         // content; the access that wants it reads it again (and takes the
         // machine check if that fails too). Nothing is lost or zeroed.
-        if (error_log_.allow(now, arch::timebase_hz()))
+        if (read_ahead_log_.allow(now, arch::timebase_hz()))
             log("paging: read-ahead of %s logical page 0x%lx failed (status 0x%x): read again when touched", p.name,
                 r.lp.value * kPageSize, status);
         return;
@@ -316,10 +316,10 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     e.timebase = now;
     e.effective_addr = first->fault_ea;
     hv().paging_errors.record(e);
-    if (error_log_.allow(now, arch::timebase_hz()))
+    if (page_in_log_.allow(now, arch::timebase_hz()))
         log("paging: page-in of %s logical page 0x%lx from block %lu failed (status 0x%x): machine check to %u "
-            "vCPU(s)%s",
-            p.name, logical, r.device_block, status, r.waiter_count, error_log_.suppressed ? " (more not logged)" : "");
+            "vCPU(s) (%lu lines not logged)",
+            p.name, logical, r.device_block, status, r.waiter_count, page_in_log_.take_suppressed());
     for (u32 i = 0; i < r.waiter_count; ++i) {
         VcpuFaultState& f = *r.waiters[i];
         Vcpu& v = *f.vcpu;
@@ -350,8 +350,8 @@ void Pager::page_out_failed(Partition& p, const PagingRequest& r, u16 status) {
     bool kept = write_pins_[s] < limit && pool_.pin(s, r.lp) == Err::Ok;
     if (kept) ++write_pins_[s];
     u64 now = arch::timebase();
-    if (error_log_.allow(now, arch::timebase_hz())) {
-        u64 held_back = error_log_.take_suppressed();
+    if (page_out_log_.allow(now, arch::timebase_hz())) {
+        u64 held_back = page_out_log_.take_suppressed();
         log("paging: page-out of %s logical page 0x%lx to block %lu failed (status 0x%x): %s; %lu failed writes "
             "(%lu lines not logged)",
             p.name, r.lp.value * kPageSize, r.device_block, status, kept ? "kept resident" : "cannot keep it",

@@ -154,7 +154,8 @@ private:
     u64 page_out_errors_[kMaxPartitions]{};  // failed writes, per slot
     u64 write_pins_[kMaxPartitions]{};       // pages kept resident because their write failed
     u64 timed_out_ = 0;     // requests failed at their deadline
-    LogLimiter error_log_;  // paging error lines
+    // Paging error lines, one limiter per kind (a flood of one never hides the other).
+    LogLimiter read_ahead_log_, page_in_log_, page_out_log_;
     // make bench (docs/benchmarks.md): HDSI/HISI entry → page-in handed to the
     // service; service completion → the vCPU entered again.
     PathMeter fault_path_, resume_path_;
