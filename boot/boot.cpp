@@ -1,11 +1,10 @@
 // Boot sequence: from skiboot's hand-over to partitions running on every
 // hardware thread.
-#include <cstring>
 
 #include <libfdt.h>
 
+#include "arch/ppc64/boot_cpu.h"
 #include "arch/ppc64/opal.h"
-#include "arch/ppc64/spr.h"
 #include "arch/ppc64/thread.h"
 #include "hv/ams.h"
 #include "arch/arch.h"
@@ -15,7 +14,6 @@
 extern "C" {
 extern pv::u64 pv_boot_args[3];          // FDT, OPAL base, OPAL entry
 extern pv::u64 pv_secondary_handoff[2];  // stack, r13 for the next secondary
-extern char pv_vectors[], pv_vectors_end[];
 extern char __image_end[];
 extern void (*__init_array_start[])();
 extern void (*__init_array_end[])();
@@ -43,17 +41,11 @@ alignas(16) unsigned char g_stacks[kMaxThreads][kStackBytes];
 alignas(16) unsigned char g_fault_stacks[kMaxThreads][kFaultStackBytes];
 volatile u32 g_threads_online = 0;
 
-u64 toc() {
-    u64 r2;
-    asm("mr %0, 2" : "=r"(r2));
-    return r2;
-}
-
 arch::ThreadBlock& init_thread_block(u32 index, Pir pir) {
     arch::ThreadBlock& tb = arch::thread_block(index);
     tb.stack_top = reinterpret_cast<u64>(&g_stacks[index][kStackBytes]);
     tb.fault_stack = reinterpret_cast<u64>(&g_fault_stacks[index][kFaultStackBytes]);
-    tb.toc = toc();
+    tb.toc = arch::toc_pointer();
     tb.exit_entry = reinterpret_cast<u64>(&pv_exit_common);
     tb.regs = nullptr;
     tb.cpu.pir = pir;
@@ -63,30 +55,7 @@ arch::ThreadBlock& init_thread_block(u32 index, Pir pir) {
 }
 
 // What every thread sets before it may take a hypervisor interrupt.
-void init_this_thread(arch::ThreadBlock& tb) {
-    spr::write<spr::HSPRG0>(reinterpret_cast<u64>(&tb));
-    spr::write<spr::LPCR>(lpcr::kGuestBase & ~lpcr::HDICE);  // no HDEC while idle in the hypervisor
-    spr::write<spr::LPIDR>(0);
-    spr::write<spr::MMCR0>(0);  // PMC5 counts instructions (benchmarks)
-    if (hv().ptcr) spr::write<spr::PTCR>(hv().ptcr);
-    asm volatile("isync");
-}
-
-void sync_icache(const void* p, u64 n) {
-    auto a = reinterpret_cast<u64>(p) & ~u64{127};
-    for (u64 x = a; x < reinterpret_cast<u64>(p) + n; x += 128) asm volatile("dcbst 0, %0" : : "r"(x));
-    asm volatile("sync");
-    for (u64 x = a; x < reinterpret_cast<u64>(p) + n; x += 128) asm volatile("icbi 0, %0" : : "r"(x));
-    asm volatile("sync; isync");
-}
-
-void install_vectors() {
-    u64 n = static_cast<u64>(pv_vectors_end - pv_vectors);
-    void* low = nullptr;
-    asm("" : "+r"(low));  // real address 0 is memory here, not a null pointer
-    std::memcpy(low, pv_vectors, n);
-    sync_icache(low, n);
-}
+void init_this_thread(arch::ThreadBlock& tb) { arch::init_thread(tb, hv().ptcr); }
 
 void setup_memory(const MachineInfo& m, const void* fdt) {
     FrameAllocator& f = hv().frames;
@@ -113,7 +82,7 @@ bool start_secondary(u32 index, Pir pir) {
     u32 before = g_threads_online;
     pv_secondary_handoff[0] = tb.stack_top;
     pv_secondary_handoff[1] = reinterpret_cast<u64>(&tb);
-    asm volatile("sync" ::: "memory");
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);  // the hand-over before the thread starts
     i64 rc = pv_opal_call(opal::START_CPU, pir.value, reinterpret_cast<u64>(&pv_secondary_start));
     if (rc != opal::kSuccess) {
         log("thread PIR 0x%x: OPAL_START_CPU failed (%ld)", pir.value, rc);
@@ -155,12 +124,12 @@ extern "C" [[noreturn]] void pv_boot_main() {
     using namespace pv;
     for (auto* f = __init_array_start; f != __init_array_end; ++f) (*f)();
     const void* fdt = reinterpret_cast<const void*>(pv_boot_args[0]);
-    Pir boot_pir{static_cast<u32>(spr::read<spr::PIR>())};
+    Pir boot_pir = arch::this_pir();
     arch::ThreadBlock& tb = init_thread_block(0, boot_pir);
     // HV interrupts must arrive little-endian before we can take any.
     i64 rc = pv_opal_call(opal::REINIT_CPUS, opal::kReinitHileLe | opal::kReinitMmuRadix);
     init_this_thread(tb);
-    install_vectors();
+    arch::install_vectors();
 
     MachineInfo& m = hv().machine;
     char err[128];

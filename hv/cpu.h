@@ -17,6 +17,10 @@ struct PhysCpu {
     // make bench: a vCPU resumed after a page-in is being dispatched here;
     // PMC5 when this thread began choosing it, and the completion side's count.
     u64 resume_pick_pmc = 0, resume_completion_instructions = 0;
+    // System resets that interrupted the hypervisor on this thread, not yet
+    // logged (hv/host_event.h), and where the last one hit.
+    u32 hv_resets_noted = 0;
+    u64 hv_reset_pc = 0;
 };
 
 }  // namespace pv

@@ -6,7 +6,9 @@
 #include "arch/arch.h"
 #include "hv/console.h"
 #include "base/format.h"
+#include "hv/exit.h"
 #include "hv/hcall.h"
+#include "hv/host_event.h"
 #include "hv/hv.h"
 #include "hv/vpa.h"
 
@@ -18,7 +20,8 @@ namespace {
 void maybe_finish(Partition& p) {
     if (p.is_running()) return;
     for (u32 i = 0; i < p.vcpu_count; ++i)
-        if (p.vcpus[i].state != VcpuState::Stopped) return;
+        if (p.vcpus[i].state != VcpuState::Stopped || __atomic_load_n(&p.vcpus[i].on_thread, __ATOMIC_ACQUIRE))
+            return;
     if (p.finished) return;
     p.finished = true;
     partition_console_flush(p);
@@ -67,6 +70,7 @@ void finish_machine() {
     Hypervisor& h = hv();
     h.finish_lock.lock();  // one thread reports; the others wait here until power-off
     print_stats();
+    print_host_stats();
     log("all partitions have ended; powering off");
     arch::power_off();
 }
@@ -83,46 +87,44 @@ bool watchdog_expired(const Vcpu& v) {
     return limit && v.tb_since_hcall > limit;
 }
 
-Next handle_storage_fault(Vcpu& v, Vector vec) {
+Next handle_storage_fault(Vcpu& v, const Exit& e) {
     Partition& p = *v.part;
-    u64 addr = v.sprs.asdr;  // partition-scoped fault: the logical address
-    bool store = vec == Vector::HDSI && (v.sprs.hdsisr & ppc_bit(38));
-    const char* kind = vec == Vector::HISI ? "instruction fetch from" : store ? "store to" : "load from";
-    // The access's effective address: HDAR for data, the instruction's own for fetches.
-    u64 ea = vec == Vector::HISI ? v.regs.pc : v.sprs.hdar;
-    if (p.logical_range_ok(addr, 1) && p.mem_mode == MemMode::Shared) return ams_storage_fault(v, addr, ea);
+    u64 addr = e.addr.value;
+    const char* kind = e.access == Access::Fetch ? "instruction fetch from"
+                       : e.access == Access::Store ? "store to"
+                                                   : "load from";
+    if (p.logical_range_ok(addr, 1) && p.mem_mode == MemMode::Shared) return ams_storage_fault(v, addr, e.ea);
     if (!p.logical_range_ok(addr, 1))
         stop_partition(p, PartitionState::Killed, "%s logical address 0x%lx outside its %lu MiB at pc 0x%lx",
                        kind, addr, p.mem_bytes >> 20, v.regs.pc);
     else
         stop_partition(p, PartitionState::Killed, "unexpected %s fault at logical 0x%lx (pc 0x%lx, hdsisr 0x%lx)",
-                       kind, addr, v.regs.pc, v.sprs.hdsisr);
+                       kind, addr, v.regs.pc, e.cause);
     return Next::Stop;
 }
 
 // An illegal or hypervisor-only instruction. When the partition's own
 // program-interrupt vector holds an illegal instruction, the original cause
-// is in SRR0/SRR1: report that too.
-Next handle_emulation_assist(Vcpu& v) {
+// is in SRR0: report that too.
+Next handle_emulation_assist(Vcpu& v, const Exit& e) {
     Partition& p = *v.part;
-    u64 srr1 = v.sprs.srr1;
-    if (v.regs.pc == 0x700 && (srr1 & ppc_bit(45)))
+    if (e.after_privileged)
         stop_partition(p, PartitionState::Killed,
                        "privileged instruction at pc 0x%lx (partition has no program-check handler; "
-                       "then illegal instruction 0x%08lx at 0x700)",
-                       v.sprs.srr0, v.sprs.heir & 0xffffffff);
+                       "then illegal instruction 0x%08x at 0x700)",
+                       v.sprs.srr0, e.instruction);
     else
-        stop_partition(p, PartitionState::Killed, "illegal or hypervisor-privileged instruction 0x%08lx at pc 0x%lx",
-                       v.sprs.heir & 0xffffffff, v.regs.pc);
+        stop_partition(p, PartitionState::Killed, "illegal or hypervisor-privileged instruction 0x%08x at pc 0x%lx",
+                       e.instruction, v.regs.pc);
     return Next::Stop;
 }
 
-Next dispatch_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
-    switch (vec) {
-    case Vector::Hcall:
+Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
+    switch (e.kind) {
+    case ExitKind::Hcall:
         v.tb_since_hcall = 0;
         return dispatch_hcall(v);
-    case Vector::HDecrementer:
+    case ExitKind::HDecrementer:
         if (watchdog_expired(v)) {
             stop_partition(*v.part, PartitionState::Killed,
                            "watchdog: vCPU %u ran %lu ms without a hypervisor call (pc 0x%lx)", v.id.value,
@@ -132,18 +134,36 @@ Next dispatch_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
         // Busy threads may never pass through schedule(): wake ceded vCPUs here too.
         wake_ceded(arch::timebase());
         return arch::timebase() >= cpu.slice_end_tb ? Next::Yield : Next::Resume;
-    case Vector::HDSI:
-    case Vector::HISI:
-        return handle_storage_fault(v, vec);
-    case Vector::HEmulAssist:
-        return handle_emulation_assist(v);
-    case Vector::HDoorbell:
-        return Next::Resume;  // a kick: the checks below decide
-    default:
-        stop_partition(*v.part, PartitionState::Killed, "unexpected hypervisor interrupt 0x%x at pc 0x%lx",
-                       static_cast<u32>(vec), v.regs.pc);
+    case ExitKind::StorageFault:
+        return handle_storage_fault(v, e);
+    case ExitKind::EmulationAssist:
+        return handle_emulation_assist(v, e);
+    case ExitKind::FacilityUnavailable:
+        stop_partition(*v.part, PartitionState::Killed,
+                       "use of a facility the hypervisor does not provide (HFSCR cause %lu) at pc 0x%lx", e.cause,
+                       v.regs.pc);
         return Next::Stop;
+    case ExitKind::Doorbell:
+        return Next::Resume;  // a kick: the checks below decide
+    case ExitKind::SystemReset:
+    case ExitKind::MachineCheck:
+    case ExitKind::Hmi:
+    case ExitKind::External:
+    case ExitKind::Unknown:
+        break;
     }
+    return host_event(cpu, v, e);  // not the partition's doing: it resumes
+}
+
+// v's exit is done with it, its undispatch accounting included: from here
+// another thread may dispatch it (it may have been woken and queued while
+// it was leaving). A stop that came meanwhile may have waited for this to
+// end the partition.
+void leave_thread(Vcpu& v) {
+    Partition& p = *v.part;
+    Guard g(p.lock);
+    RunQueue::release(v);
+    if (!p.is_running()) maybe_finish(p);
 }
 
 }  // namespace
@@ -205,8 +225,10 @@ Vcpu& schedule(PhysCpu& cpu) {
         vpa_release_ended_partitions();
         if (hv().all_done) finish_machine();
         u64 next_wake = wake_ceded(arch::timebase());
+        host_events_flush(cpu);
         if (Vcpu* v = hv().runq.pop()) {
             if (!v->part->is_running()) {
+                leave_thread(*v);
                 vcpu_stopped(*v);
                 continue;
             }
@@ -225,16 +247,20 @@ Vcpu& schedule(PhysCpu& cpu) {
     }
 }
 
-Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
+Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
+    host_events_flush(cpu);
     u64 now = arch::timebase();
     u64 ran = now - v.entry_tb;
     v.stats.exits++;
     v.stats.guest_tb += ran;
     v.tb_since_hcall += ran;
+    if (e.kind != ExitKind::MachineCheck) v.host_mc_streak = 0;
     __atomic_add_fetch(&v.part->stats.hv_exits, 1, __ATOMIC_RELAXED);
 
-    Next next = dispatch_exit(cpu, v, vec);
+    Next next = dispatch_exit(cpu, v, e);
     if (!v.part->is_running()) next = Next::Stop;
+    // Leaving the thread: the accounting first, then leave_thread publishes
+    // v to the other threads (a wake-up may already have queued it).
     switch (next) {
     case Next::Resume:
         if (now < cpu.slice_end_tb || hv().runq.empty()) {
@@ -243,15 +269,18 @@ Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, Vector vec) {
         }
         [[fallthrough]];
     case Next::Yield:
-        vpa_undispatched(v, next, vec);  // before anyone can dispatch it again
+        vpa_undispatched(v, next, e.vector);
+        leave_thread(v);
         v.state = VcpuState::Runnable;
         hv().runq.push(v);
         break;
     case Next::Block:
-        vpa_undispatched(v, next, vec);
+        vpa_undispatched(v, next, e.vector);
+        leave_thread(v);
         break;
     case Next::Stop:
-        vpa_undispatched(v, next, vec);
+        vpa_undispatched(v, next, e.vector);
+        leave_thread(v);
         vcpu_stopped(v);
         break;
     }

@@ -3,6 +3,7 @@
 #pragma once
 #include "hv/ams.h"
 #include "hv/config.h"
+#include "hv/exit.h"
 #include "hv/machine.h"
 #include "hv/paging_error_log.h"
 #include "hv/partition.h"
@@ -45,9 +46,10 @@ void launch_partitions();
 // returns when every partition has ended (prints PV-STAT, powers off).
 Vcpu& schedule(PhysCpu& cpu);
 
-// A partition left to the hypervisor on this thread: handle it and return
-// what this thread runs next (the same vCPU or another).
-Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, Vector vec);
+// A partition left to the hypervisor on this thread, for the reason the arch
+// layer decoded into e: handle it and return what this thread runs next (the
+// same vCPU or another). Host events resume v (hv/host_event.h).
+Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, const Exit& e);
 
 // Stop a partition: Killed with a reason (misbehaviour) or Stopped (its own request).
 void stop_partition(Partition& p, PartitionState how, const char* fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -14,15 +14,27 @@ void RunQueue::push(Vcpu& v) {
 
 Vcpu* RunQueue::pop() {
     Guard g(lock_);
-    while (Vcpu* v = head_) {
-        head_ = v->next;
-        if (!head_) tail_ = nullptr;
+    Vcpu* prev = nullptr;
+    for (Vcpu* v = head_; v;) {
+        Vcpu* next = v->next;
+        bool runnable = v->state == VcpuState::Runnable;
+        // Acquire: what its old thread did before releasing it is visible here.
+        if (runnable && __atomic_load_n(&v->on_thread, __ATOMIC_ACQUIRE)) {
+            prev = v;  // still leaving its old thread: keep its place
+            v = next;
+            continue;
+        }
+        if (prev) prev->next = next;
+        else head_ = next;
+        if (tail_ == v) tail_ = prev;
         v->next = nullptr;
         v->queued = false;
-        if (v->state == VcpuState::Runnable) {
+        if (runnable) {
             v->state = VcpuState::Running;
+            __atomic_store_n(&v->on_thread, true, __ATOMIC_RELAXED);
             return v;
         }
+        v = next;
     }
     return nullptr;
 }

@@ -1,4 +1,9 @@
 // The run queue: vCPUs ready to run on any hardware thread, FIFO.
+//
+// A vCPU woken while its old thread is still leaving it (Vcpu::on_thread:
+// parked by its own exit, made runnable by another thread before that exit
+// finished) is queued but not dispatched: pop passes over it, keeping its
+// place, until the old thread has released it (docs/scheduler.md).
 #pragma once
 #include "base/spinlock.h"
 #include "hv/vcpu.h"
@@ -8,8 +13,12 @@ namespace pv {
 class RunQueue {
 public:
     void push(Vcpu& v);
-    // The oldest vCPU still Runnable (entries stopped meanwhile are dropped).
+    // The oldest vCPU still Runnable and off every thread, now Running and
+    // on this one (entries stopped meanwhile are dropped).
     Vcpu* pop();
+    // v's thread is done with it (its exit's accounting included): pop may
+    // dispatch it again. Release order: everything before is seen by that pop.
+    static void release(Vcpu& v) { __atomic_store_n(&v.on_thread, false, __ATOMIC_RELEASE); }
     bool empty() const { return head_ == nullptr; }
 
 private:

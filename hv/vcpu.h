@@ -4,28 +4,12 @@
 
 #include "base/types.h"
 #include "mm/fault.h"
+#include "hv/vcpu_regs.h"
 #include "hv/vpa.h"
 
 namespace pv {
 
 struct Partition;
-
-// Saved by the exit path in assembly (arch/ppc64/exceptions.S); the offsets
-// below are that code's contract with C++.
-struct VcpuRegs {
-    u64 gpr[32];
-    u64 cr;
-    u64 lr;
-    u64 ctr;
-    u64 xer;
-    u64 pc;   // where the partition resumes (HSRR0, or SRR0 after sc 1)
-    u64 msr;  // its MSR (HSRR1, or SRR1 after sc 1)
-};
-inline constexpr std::size_t kRegsCr = 256, kRegsLr = 264, kRegsCtr = 272, kRegsXer = 280,
-                             kRegsPc = 288, kRegsMsr = 296;
-static_assert(offsetof(VcpuRegs, cr) == kRegsCr && offsetof(VcpuRegs, lr) == kRegsLr &&
-              offsetof(VcpuRegs, ctr) == kRegsCtr && offsetof(VcpuRegs, xer) == kRegsXer &&
-              offsetof(VcpuRegs, pc) == kRegsPc && offsetof(VcpuRegs, msr) == kRegsMsr);
 
 // Partition-visible SPRs switched in C++ on every exit and entry.
 struct VcpuSprs {
@@ -34,14 +18,15 @@ struct VcpuSprs {
     u64 dec;       // guest decrementer at exit (sign-extended 32-bit)
     u64 dec_tb;    // timebase when dec was saved
     u64 pid, amr, cfar;
-    // Why the partition left (hypervisor interrupt registers at exit).
+    // Why the partition left (hypervisor interrupt registers at exit); the
+    // core reads the decoded Exit (hv/exit.h), not these.
     u64 hdar, hdsisr, asdr, heir;
 };
 
 enum class VcpuState : u8 {
     Stopped,   // never started, stop-self, or its partition ended
     Runnable,  // on the run queue
-    Running,   // on a hardware thread
+    Running,   // dispatched on a hardware thread
     Ceded,     // H_CEDE: waits for H_PROD or its decrementer
     PageWait,  // parked on a hypervisor page fault (docs/page-fault.md)
 };
@@ -64,6 +49,11 @@ struct Vcpu {
     u64 tb_since_hcall = 0;       // watchdog: guest time without a hypervisor call
     Vcpu* next = nullptr;         // run queue link
     bool queued = false;          // on the run queue (guarded by its lock)
+    // A thread holds it: from its dispatch until the exit that takes it off
+    // has finished with it (undispatch accounting included). Woken meanwhile
+    // it may be queued, but no other thread dispatches it (hv/sched.h).
+    bool on_thread = false;
+    u32 host_mc_streak = 0;       // host machine checks in a row with nothing else between
     VcpuStats stats{};
     VcpuFaultState fault{};       // shared-memory partitions: paging state
     VcpuVpa vpa{};                // registered VPA/DTL/SLB shadow and their counters (hv/vpa.h)

@@ -1,14 +1,12 @@
 /* Assembly helpers shared by the boot stub and the exception code. */
 #pragma once
 
-/* SPR numbers (Power ISA 3.0 Book III). */
-#define SPRN_SRR0   26
-#define SPRN_SRR1   27
-#define SPRN_HSPRG0 304
-#define SPRN_HSPRG1 305
-#define SPRN_HSRR0  314
-#define SPRN_HSRR1  315
-#define SPRN_PMC5   791
+#include "arch/ppc64/spr_table.h"  /* SPRN_<name> */
+
+/* MSR bits assembly needs; arch/ppc64/cpu.cpp checks them against msr:: (hv/ppc_defs.h). */
+#define MSR_EE 0x8000
+#define MSR_RI 0x2
+#define MSR_LE 0x1
 
 /*
  * Run correctly whichever endianness we are entered in, and continue in

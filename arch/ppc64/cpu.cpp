@@ -2,13 +2,20 @@
 // entry: the partition-visible SPRs are switched here.
 #include <cstddef>
 
+#include "arch/ppc64/asm.h"
+#include "arch/ppc64/exit_decode.h"
+#include "arch/ppc64/host_events.h"
 #include "arch/ppc64/opal.h"
 #include "arch/ppc64/spr.h"
 #include "arch/ppc64/thread.h"
-#include "hv/ams.h"
+#include "arch/ppc64/vectors.h"
 #include "arch/arch.h"
 #include "hv/console.h"
+#include "hv/host_event.h"
 #include "hv/hv.h"
+#include "hv/probe.h"
+
+static_assert(MSR_EE == pv::msr::EE && MSR_RI == pv::msr::RI && MSR_LE == pv::msr::LE, "arch/ppc64/asm.h");
 
 extern "C" pv::arch::ThreadSlot pv_thread_slots[pv::kMaxThreads];
 extern "C" void pv_enter_guest(pv::VcpuRegs* regs) __attribute__((noreturn));
@@ -26,6 +33,16 @@ inline u64 mftb() {
     asm volatile("mftb %0" : "=r"(v));
     return v;
 }
+
+// msgsnd/msgclr rB: message type (bits 32:36) 5 = hypervisor doorbell, target PIR below.
+constexpr u64 kMsgHypervisorDoorbell = u64{5} << (63 - 36);
+
+// PSSCR for idle_wait: EC = ESL = 0 (no state loss: continue after stop),
+// PSLL and MTL (bits 44:47, 56:59) at the deepest level, RL (60:63) 0.
+constexpr u64 psscr_psll(u64 v) { return (v & 0xf) << (63 - 47); }
+constexpr u64 psscr_mtl(u64 v) { return (v & 0xf) << (63 - 59); }
+constexpr u64 kPsscrStopNoLoss = psscr_psll(15) | psscr_mtl(15);
+static_assert(kPsscrStopNoLoss == 0xf00f0);
 }  // namespace
 
 void set_timebase_hz(u64 hz) { g_timebase_hz = hz; }
@@ -67,7 +84,7 @@ u64 entry_tail_instructions() {
 
 // Hypervisor doorbell: vector 0xE80 on the target, or a wake-up from stop.
 void kick_thread(Pir pir) {
-    u64 rb = (u64{5} << 27) | pir.value;
+    u64 rb = kMsgHypervisorDoorbell | pir.value;
     asm volatile("sync; msgsnd %0" : : "r"(rb) : "memory");
 }
 
@@ -77,10 +94,9 @@ void idle_wait(u64 deadline_tb) {
     u64 ticks = deadline_tb - now;
     // The decrementer (LPCR[PECE1]) or a doorbell (PECEDH) ends the stop.
     spr::write<spr::DEC>(ticks > 0x7fffffff ? 0x7fffffff : ticks);
-    spr::write<spr::PSSCR>(0xf00f0);  // EC=0, ESL=0: continue after stop
+    spr::write<spr::PSSCR>(kPsscrStopNoLoss);
     asm volatile("sync; stop" : : : "memory");
-    u64 rb = u64{5} << 27;
-    asm volatile("msgclr %0" : : "r"(rb) : "memory");
+    asm volatile("msgclr %0" : : "r"(kMsgHypervisorDoorbell) : "memory");
 }
 
 bool random64(u64& out) {
@@ -170,10 +186,12 @@ namespace {
 
 static_assert(offsetof(Vcpu, regs) == 0, "the exit path hands us &vcpu.regs");
 
-void save_sprs(Vcpu& v, u64 vector) {
+// The partition-visible SPRs into v (SRR0/SRR1: the exit path saved them in
+// the thread block), and what the exit's decoding needs.
+arch::ExitRegs save_sprs(const arch::ThreadBlock& tb, Vcpu& v, u64 vector) {
     VcpuSprs& s = v.sprs;
-    s.srr0 = spr::read<spr::SRR0>();
-    s.srr1 = spr::read<spr::SRR1>();
+    s.srr0 = tb.srr0;
+    s.srr1 = tb.srr1;
     s.dar = spr::read<spr::DAR>();
     s.dsisr = spr::read<spr::DSISR>();
     s.sprg[0] = spr::read<spr::SPRG0>();
@@ -184,29 +202,35 @@ void save_sprs(Vcpu& v, u64 vector) {
     s.dec_tb = arch::timebase();
     s.pid = spr::read<spr::PID>();
     s.amr = spr::read<spr::AMR>();
+    arch::ExitRegs r;
+    r.vector = vector;
+    r.pc = v.regs.pc;
+    r.msr = v.regs.msr;
+    r.srr0 = s.srr0;
+    r.srr1 = s.srr1;
     switch (static_cast<Vector>(vector)) {
     case Vector::HDSI:
-        s.hdar = spr::read<spr::HDAR>();
-        s.hdsisr = spr::read<spr::HDSISR>();
-        s.asdr = spr::read<spr::ASDR>();
+        r.hdar = s.hdar = spr::read<spr::HDAR>();
+        r.hdsisr = s.hdsisr = spr::read<spr::HDSISR>();
+        r.asdr = s.asdr = spr::read<spr::ASDR>();
         break;
-    case Vector::HISI: s.asdr = spr::read<spr::ASDR>(); break;
-    case Vector::HEmulAssist: s.heir = spr::read<spr::HEIR>(); break;
-    case Vector::HDoorbell: asm volatile("msgclr %0" : : "r"(u64{5} << 27)); break;
+    case Vector::HISI: r.asdr = s.asdr = spr::read<spr::ASDR>(); break;
+    case Vector::HEmulAssist: r.heir = s.heir = spr::read<spr::HEIR>(); break;
+    case Vector::HFacility: r.hfscr = spr::read<spr::HFSCR>(); break;
+    case Vector::HDoorbell: asm volatile("msgclr %0" : : "r"(arch::kMsgHypervisorDoorbell)); break;
     default: break;
     }
+    return r;
 }
 
-void load_sprs(PhysCpu& cpu, Vcpu& v) {
+void load_sprs(arch::ThreadBlock& tb, Vcpu& v) {
     const VcpuSprs& s = v.sprs;
     Partition& p = *v.part;
-    arch::ThreadBlock& tb = arch::this_thread();
+    PhysCpu& cpu = tb.cpu;
     if (tb.loaded_lpid != p.lpid.value) spr::write<spr::LPIDR>(tb.loaded_lpid = p.lpid.value);
     if (tb.loaded_lpcr != p.lpcr) spr::write<spr::LPCR>(tb.loaded_lpcr = p.lpcr);
     if (tb.loaded_pid != s.pid) spr::write<spr::PID>(tb.loaded_pid = s.pid);
     asm volatile("isync");
-    spr::write<spr::SRR0>(s.srr0);
-    spr::write<spr::SRR1>(s.srr1);
     spr::write<spr::DAR>(s.dar);
     spr::write<spr::DSISR>(s.dsisr);
     spr::write<spr::SPRG0>(s.sprg[0]);
@@ -222,6 +246,9 @@ void load_sprs(PhysCpu& cpu, Vcpu& v) {
     spr::write<spr::HDEC>(static_cast<u64>(slice < 512 ? 512 : slice));
     v.regs.msr &= ~msr::HV;
     v.entry_tb = now;
+    tb.srr0 = s.srr0;  // pv_enter_guest loads them last
+    tb.srr1 = s.srr1;
+    if (probe_entry_armed(cpu)) probe_entry(cpu, arch::instructions());
 }
 
 }  // namespace
@@ -230,20 +257,58 @@ void load_sprs(PhysCpu& cpu, Vcpu& v) {
 
 }  // namespace pv
 
+extern "C" void pv_hv_fault(pv::arch::ThreadBlock* tb, pv::u64 vector) __attribute__((noreturn));
+
+namespace pv {
+namespace {
+
+// The exit path found MSR[HV] set: not the partition but the hypervisor was
+// interrupted (at r.pc), between publishing the vCPU in the thread block and
+// hrfid, or before the exit path had unpublished it. One case survives: a
+// system reset on the first instruction of a vector that keeps its resume
+// point in HSRR0/1. The exit that vector began is untouched (the registers
+// saved are the partition's): the reset is the partition's host event and
+// that exit is replayed; returns its vector. The partition's SRR0/SRR1 are
+// the reset's now: lost unless its MSR[RI] was 1 (host_event stops then).
+u64 replay_exit(arch::ThreadBlock& tb, Vcpu& v, u64 vector, const arch::ExitRegs& r) {
+    if (static_cast<Vector>(vector) != Vector::SystemReset) pv_hv_fault(&tb, vector);
+    if (!arch::is_hsrr_vector(r.pc))
+        host_stop_machine("host system reset on thread %u in the hypervisor's partition entry/exit path "
+                          "(pc 0x%lx): not recoverable",
+                          tb.cpu.index, r.pc);
+    v.regs.pc = spr::read<spr::HSRR0>();
+    v.regs.msr = spr::read<spr::HSRR1>();
+    Exit reset;
+    reset.kind = ExitKind::SystemReset;
+    reset.vector = Vector::SystemReset;
+    reset.recoverable = (v.regs.msr & msr::RI) != 0;
+    reset.cause = r.msr & arch::kSrr1InterruptBits;
+    (void)host_event(tb.cpu, v, reset);
+    return r.pc;
+}
+
+}  // namespace
+}  // namespace pv
+
 extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv::VcpuRegs* regs) {
     using namespace pv;
     Vcpu& v = *reinterpret_cast<Vcpu*>(regs);
-    save_sprs(v, vector);
-    Vcpu& next = handle_exit(tb->cpu, v, static_cast<Vector>(vector));
-    load_sprs(tb->cpu, next);
-    if (tb->cpu.resume_completion_instructions) ams_note_resume_entry(tb->cpu, arch::instructions());
+    arch::ExitRegs r = save_sprs(*tb, v, vector);
+    if (r.msr & msr::HV) {
+        vector = replay_exit(*tb, v, vector, r);
+        r = save_sprs(*tb, v, vector);
+    }
+    v.regs.msr = arch::resume_msr(r.msr);
+    if (static_cast<Vector>(vector) == Vector::HMaint) r.hmer = arch::handle_hmi();
+    Vcpu& next = handle_exit(tb->cpu, v, arch::decode_exit(r));
+    load_sprs(*tb, next);
     return &next.regs;
 }
 
 // First entry of a thread into a partition.
 [[noreturn]] void pv::enter_first(arch::ThreadBlock& tb) {
     Vcpu& v = schedule(tb.cpu);
-    load_sprs(tb.cpu, v);
+    load_sprs(tb, v);
     pv_enter_guest(&v.regs);
 }
 

@@ -26,8 +26,8 @@ pv_opal_call:
 	ld	%r12, 16(%r11)		/* OPAL entry */
 	mtspr	SPRN_HSRR0, %r12
 	mfmsr	%r12
-	li	%r11, 1			/* MSR_LE */
-	ori	%r11, %r11, 0x8000	/* MSR_EE */
+	li	%r11, MSR_LE
+	ori	%r11, %r11, MSR_EE
 	andc	%r12, %r12, %r11
 	mtspr	SPRN_HSRR1, %r12
 	LOAD_ADDR(%r11, pv_boot_args)

@@ -13,11 +13,15 @@
 #define TB_FAULT_STACK 56
 #define TB_PMC_EXIT 64      /* PMC5 early in the exit path (make bench path lengths) */
 #define TB_SCRCR 72         /* the partition's CR, saved before the exit path compares anything */
+#define TB_HV_REGS 80       /* the hypervisor's own registers when a system reset interrupted it */
+#define TB_SRR0 384         /* the partition's SRR0/SRR1 between the exit/entry path and C++ */
+#define TB_SRR1 392
 
 #ifndef __ASSEMBLER__
 #include <cstddef>
 
 #include "hv/cpu.h"
+#include "hv/vcpu_regs.h"
 
 namespace pv::arch {
 
@@ -27,6 +31,8 @@ struct ThreadBlock {
     u64 stack_top, toc, exit_entry, fault_stack;
     u64 pmc_exit;
     u64 scrcr;
+    VcpuRegs hv_regs;
+    u64 srr0, srr1;
     PhysCpu cpu;
     // What this thread's LPIDR/LPCR/PID hold: writing them is costly (a TLB
     // flush under QEMU), so entry writes only what changes.
@@ -37,7 +43,9 @@ static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, 
               offsetof(ThreadBlock, stack_top) == TB_STACK && offsetof(ThreadBlock, toc) == TB_TOC &&
               offsetof(ThreadBlock, exit_entry) == TB_EXIT &&
               offsetof(ThreadBlock, fault_stack) == TB_FAULT_STACK &&
-              offsetof(ThreadBlock, pmc_exit) == TB_PMC_EXIT && offsetof(ThreadBlock, scrcr) == TB_SCRCR);
+              offsetof(ThreadBlock, pmc_exit) == TB_PMC_EXIT && offsetof(ThreadBlock, scrcr) == TB_SCRCR &&
+              offsetof(ThreadBlock, hv_regs) == TB_HV_REGS && offsetof(ThreadBlock, srr0) == TB_SRR0 &&
+              offsetof(ThreadBlock, srr1) == TB_SRR1);
 
 // The guard keeps the canary constant: nothing ever writes it.
 struct alignas(128) ThreadSlot {

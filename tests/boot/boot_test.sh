@@ -5,12 +5,14 @@
 #                [--disk FILE]   (a fresh 64 MiB NVMe disk image, see tools/pv-run)
 #                [--disk-size SIZE]  (its size instead, as truncate -s takes it: 128M)
 #                [--blkdebug RULES]  (QEMU blkdebug rules for that disk: injected I/O errors)
+#                [--monitor-when N REGEX CMD]...  (QEMU monitor command CMD, e.g. nmi, once N console
+#                 lines match REGEX; the test fails if they never did and CMD was not sent)
 # Fails when QEMU cannot run, the machine does not power off by itself in
 # time, an --expect pattern (grep -E) is missing or a --reject one appears.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=120 smp=4 elf= bundle= disk= disk_size=64M blkdebug=
-expects=() rejects=() qemu_args=()
+expects=() rejects=() qemu_args=() monitor_ns=() monitor_res=() monitor_cmds=() mondir=
 while [ $# -gt 0 ]; do
     case $1 in
         --elf) elf=$2; shift 2 ;;
@@ -23,19 +25,40 @@ while [ $# -gt 0 ]; do
         --disk) disk=$2; shift 2 ;;
         --disk-size) disk_size=$2; shift 2 ;;
         --blkdebug) blkdebug=$2; shift 2 ;;
+        --monitor-when) monitor_ns+=("$2"); monitor_res+=("$3"); monitor_cmds+=("$4"); shift 4 ;;
         *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 command -v qemu-system-ppc64 >/dev/null || { echo "FAIL: qemu-system-ppc64 not installed"; exit 1; }
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; [ -z "$mondir" ] || rm -rf "$mondir"' EXIT
 if [ -n "$disk" ]; then rm -f "$disk" || exit 1; fi
+watchers=()
+if [ ${#monitor_res[@]} -gt 0 ]; then
+    # A second monitor on a pipe (pv-run's own is off): commands in, replies out.
+    mondir=$(mktemp -d)
+    mkfifo "$mondir/mon.in" "$mondir/mon.out" || exit 1
+    qemu_args+=(-chardev "pipe,id=pvmon,path=$mondir/mon" -mon chardev=pvmon,mode=readline)
+    cat "$mondir/mon.out" >"$mondir/monitor.log" &
+    watchers+=($!)
+    for i in "${!monitor_res[@]}"; do
+        (until [ "$(grep -Ec -- "${monitor_res[$i]}" "$log")" -ge "${monitor_ns[$i]}" ]; do sleep 0.02; done
+         printf '%s\n' "${monitor_cmds[$i]}" | timeout 5 tee "$mondir/mon.in" >/dev/null && touch "$mondir/sent.$i") &
+        watchers+=($!)
+    done
+fi
 PV_BLKDEBUG=$blkdebug PV_DISK=$disk PV_DISK_SIZE=$disk_size PV_SMP=$smp timeout "$timeout_s" "$here/../../tools/pv-run" "$elf" "$bundle" "${qemu_args[@]}" </dev/null >"$log" 2>&1
 rc=$?
+for w in "${watchers[@]}"; do kill "$w" 2>/dev/null; done
 tr -d '\r' <"$log" >"$log.clean" && mv "$log.clean" "$log"
 cat "$log"
+[ -z "$mondir" ] || { echo "---- monitor"; tr -d '\r' <"$mondir/monitor.log"; echo; }
 echo "----"
 fail=0
+for i in "${!monitor_res[@]}"; do
+    what="'${monitor_cmds[$i]}' after ${monitor_ns[$i]} lines /${monitor_res[$i]}/"
+    if [ -e "$mondir/sent.$i" ]; then echo "ok: sent $what"; else echo "FAIL: not sent: $what"; fail=1; fi
+done
 if [ $rc -eq 124 ]; then echo "FAIL: machine still running after ${timeout_s}s"; fail=1; fi
 if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then echo "FAIL: qemu exited with $rc"; fail=1; fi
 for re in "${expects[@]}"; do
