@@ -69,6 +69,10 @@ u64 wake_ceded(u64 now) {
 void finish_machine() {
     Hypervisor& h = hv();
     h.finish_lock.lock();  // one thread reports; the others wait here until power-off
+    // The partition that ended last may still be releasing its frames on the
+    // thread that ended it: finish (or wait for) every release before the
+    // pool line is printed (it must show every frame back).
+    vpa_release_ended_partitions();
     print_stats();
     print_host_stats();
     log("all partitions have ended; powering off");
