@@ -8,6 +8,7 @@
 namespace pv {
 
 enum class ExitKind : u8 {
+    Unknown,  // a vector nothing here expects from a running partition (a host event)
     // Caused by the partition (or the hypervisor's own timer and kicks).
     Hcall,                // sc 1
     HDecrementer,         // the time slice ended
@@ -20,13 +21,13 @@ enum class ExitKind : u8 {
     MachineCheck,  // 0x200
     Hmi,           // hypervisor maintenance interrupt (0xE60)
     External,      // host external or virtualization interrupt (0x500, 0xEA0)
-    Unknown,       // a vector nothing here expects from a running partition
 };
 
-constexpr bool is_host_event(ExitKind k) { return k >= ExitKind::SystemReset; }
+constexpr bool is_host_event(ExitKind k) { return k == ExitKind::Unknown || k >= ExitKind::SystemReset; }
 
 enum class Access : u8 { Load, Store, Fetch };
 
+// All-zero by default (cheap to build on every exit).
 struct Exit {
     ExitKind kind = ExitKind::Unknown;
     Vector vector{};  // the interrupt vector (logs, dispatch accounting)
@@ -40,9 +41,9 @@ struct Exit {
     // program interrupt was for a privileged instruction at SRR0.
     u32 instruction = 0;
     bool after_privileged = false;
-    // SystemReset, MachineCheck: whether the interrupted context survived
-    // (MSR[RI] was 1: nothing live was lost in SRR0/SRR1).
-    bool recoverable = true;
+    // SystemReset, MachineCheck: the interrupted context cannot resume
+    // (MSR[RI] was 0: SRR0/SRR1 were live and the interrupt overwrote them).
+    bool lost = false;
     // For logs: HDSISR (StorageFault), the SRR1 reason bits (SystemReset,
     // MachineCheck), HMER (Hmi), the HFSCR interrupt cause (FacilityUnavailable).
     u64 cause = 0;

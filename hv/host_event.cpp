@@ -76,7 +76,7 @@ Next host_event(PhysCpu& cpu, Vcpu& v, const Exit& e) {
     count(e.kind);
     const char* part = v.part->name;
     u32 vec = static_cast<u32>(e.vector);
-    if (!e.recoverable)
+    if (e.lost)
         host_stop_machine("host %s on thread %u while partition %s vCPU %u ran with MSR[RI]=0 (pc 0x%lx, "
                           "SRR1 bits 0x%lx): its state is lost",
                           kind_name(e.kind), cpu.index, part, v.id.value, v.regs.pc, e.cause);
@@ -110,15 +110,14 @@ Next host_event(PhysCpu& cpu, Vcpu& v, const Exit& e) {
 
 void host_event_in_hypervisor(PhysCpu& cpu, const Exit& e, u64 pc) {
     count(e.kind);
-    if (!e.recoverable)
+    if (e.lost)
         host_stop_machine("host %s on thread %u while the hypervisor ran with MSR[RI]=0 (pc 0x%lx): not recoverable",
                           kind_name(e.kind), cpu.index, pc);
     cpu.hv_reset_pc = pc;
     __atomic_add_fetch(&cpu.hv_resets_noted, 1, __ATOMIC_RELEASE);
 }
 
-void host_events_flush(PhysCpu& cpu) {
-    if (!__atomic_load_n(&cpu.hv_resets_noted, __ATOMIC_RELAXED)) return;
+void host_events_log_noted(PhysCpu& cpu) {
     u64 pc = cpu.hv_reset_pc;
     u32 n = __atomic_exchange_n(&cpu.hv_resets_noted, 0u, __ATOMIC_ACQUIRE);
     if (n && may_log())

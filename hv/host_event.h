@@ -22,11 +22,14 @@ Next host_event(PhysCpu& cpu, Vcpu& v, const Exit& e);
 // A system reset interrupted the hypervisor itself at pc (from the arch
 // layer, MSR[RI] = 0, any lock possibly held, so nothing is logged here):
 // counted and noted on cpu for host_events_flush. Returns when the hypervisor
-// can resume (e.recoverable), else stops the machine.
+// can resume (!e.lost), else stops the machine.
 void host_event_in_hypervisor(PhysCpu& cpu, const Exit& e, u64 pc);
 
 // Log what host_event_in_hypervisor noted on this thread. Call with no lock held.
-void host_events_flush(PhysCpu& cpu);
+void host_events_log_noted(PhysCpu& cpu);
+inline void host_events_flush(PhysCpu& cpu) {
+    if (__atomic_load_n(&cpu.hv_resets_noted, __ATOMIC_RELAXED)) host_events_log_noted(cpu);
+}
 
 HostEventCounts host_event_counts();
 void host_events_reset();  // counts and the log budget to zero (unit tests)

@@ -188,7 +188,7 @@ static_assert(offsetof(Vcpu, regs) == 0, "the exit path hands us &vcpu.regs");
 
 // The partition-visible SPRs into v (SRR0/SRR1: the exit path saved them in
 // the thread block), and what the exit's decoding needs.
-arch::ExitRegs save_sprs(const arch::ThreadBlock& tb, Vcpu& v, u64 vector) {
+[[gnu::always_inline]] inline arch::ExitRegs save_sprs(const arch::ThreadBlock& tb, Vcpu& v, u64 vector) {
     VcpuSprs& s = v.sprs;
     s.srr0 = tb.srr0;
     s.srr1 = tb.srr1;
@@ -263,28 +263,29 @@ namespace pv {
 namespace {
 
 // The exit path found MSR[HV] set: not the partition but the hypervisor was
-// interrupted (at r.pc), between publishing the vCPU in the thread block and
+// interrupted (at v.regs.pc, a system reset's SRR0), between publishing the vCPU in the thread block and
 // hrfid, or before the exit path had unpublished it. One case survives: a
 // system reset on the first instruction of a vector that keeps its resume
 // point in HSRR0/1. The exit that vector began is untouched (the registers
 // saved are the partition's): the reset is the partition's host event and
 // that exit is replayed; returns its vector. The partition's SRR0/SRR1 are
 // the reset's now: lost unless its MSR[RI] was 1 (host_event stops then).
-u64 replay_exit(arch::ThreadBlock& tb, Vcpu& v, u64 vector, const arch::ExitRegs& r) {
+[[gnu::cold, gnu::noinline]] u64 replay_exit(arch::ThreadBlock& tb, Vcpu& v, u64 vector) {
     if (static_cast<Vector>(vector) != Vector::SystemReset) pv_hv_fault(&tb, vector);
-    if (!arch::is_hsrr_vector(r.pc))
+    u64 at = v.regs.pc, reset_srr1 = v.regs.msr;
+    if (!arch::is_hsrr_vector(at))
         host_stop_machine("host system reset on thread %u in the hypervisor's partition entry/exit path "
                           "(pc 0x%lx): not recoverable",
-                          tb.cpu.index, r.pc);
+                          tb.cpu.index, at);
     v.regs.pc = spr::read<spr::HSRR0>();
     v.regs.msr = spr::read<spr::HSRR1>();
     Exit reset;
     reset.kind = ExitKind::SystemReset;
     reset.vector = Vector::SystemReset;
-    reset.recoverable = (v.regs.msr & msr::RI) != 0;
-    reset.cause = r.msr & arch::kSrr1InterruptBits;
+    reset.lost = !(v.regs.msr & msr::RI);
+    reset.cause = reset_srr1 & arch::kSrr1InterruptBits;
     (void)host_event(tb.cpu, v, reset);
-    return r.pc;
+    return at;
 }
 
 }  // namespace
@@ -293,11 +294,8 @@ u64 replay_exit(arch::ThreadBlock& tb, Vcpu& v, u64 vector, const arch::ExitRegs
 extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv::VcpuRegs* regs) {
     using namespace pv;
     Vcpu& v = *reinterpret_cast<Vcpu*>(regs);
+    if (__builtin_expect((v.regs.msr & msr::HV) != 0, 0)) vector = replay_exit(*tb, v, vector);
     arch::ExitRegs r = save_sprs(*tb, v, vector);
-    if (r.msr & msr::HV) {
-        vector = replay_exit(*tb, v, vector, r);
-        r = save_sprs(*tb, v, vector);
-    }
     v.regs.msr = arch::resume_msr(r.msr);
     if (static_cast<Vector>(vector) == Vector::HMaint) r.hmer = arch::handle_hmi();
     Vcpu& next = handle_exit(tb->cpu, v, arch::decode_exit(r));

@@ -15,13 +15,17 @@ inline constexpr u64 kSrr1ProgramPrivileged = ppc_bit(45);  // program interrupt
 inline constexpr u64 kHdsisrStore = ppc_bit(38);            // HDSI: the access was a store
 inline constexpr unsigned kHfscrCauseShift = 56;            // HFSCR[IC], bits 0:7
 
-// What the exit path and save_sprs read at an exit.
+// What the exit path and save_sprs read at an exit. Not initialised (the
+// exit path fills what its vector needs, on every exit): decode_exit reads
+// vector, pc, msr, srr0 and srr1 always, the others only for their vector.
 struct ExitRegs {
-    u64 vector = 0;
-    u64 pc = 0, msr = 0;    // the resume point (HSRR0/1, or SRR0/1), as saved
-    u64 srr0 = 0, srr1 = 0;  // SRR0/SRR1 at the exit
-    u64 hdar = 0, hdsisr = 0, asdr = 0, heir = 0, hfscr = 0;
-    u64 hmer = 0;           // HMI: HMER as it was before it was handled
+    u64 vector;
+    u64 pc, msr;      // the resume point (HSRR0/1, or SRR0/1), as saved
+    u64 srr0, srr1;   // SRR0/SRR1 at the exit
+    u64 hdar, hdsisr, asdr;  // HDSI (ASDR also HISI)
+    u64 heir;         // HEAI
+    u64 hfscr;        // hypervisor facility unavailable
+    u64 hmer;         // HMI: HMER as it was before it was handled
 };
 
 constexpr Exit decode_exit(const ExitRegs& r) {
@@ -57,7 +61,7 @@ constexpr Exit decode_exit(const ExitRegs& r) {
     case Vector::MachineCheck:
         // Both overwrite SRR0/SRR1 whatever the interrupted context did with them.
         e.kind = e.vector == Vector::SystemReset ? ExitKind::SystemReset : ExitKind::MachineCheck;
-        e.recoverable = (r.srr1 & msr::RI) != 0;
+        e.lost = !(r.srr1 & msr::RI);
         e.cause = r.srr1 & kSrr1InterruptBits;
         break;
     case Vector::HMaint:

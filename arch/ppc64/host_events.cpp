@@ -36,7 +36,7 @@ u64 handle_hmi() {
 extern "C" pv::VcpuRegs* pv_hv_interrupt_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv::VcpuRegs* regs) {
     using namespace pv;
     if (static_cast<Vector>(vector) != Vector::SystemReset) pv_hv_fault(tb, vector);
-    arch::ExitRegs r;
+    arch::ExitRegs r{};
     r.vector = vector;
     r.pc = r.srr0 = regs->pc;
     r.msr = r.srr1 = regs->msr;

@@ -9,7 +9,7 @@ using namespace pv::arch;
 namespace {
 
 ExitRegs at(Vector v) {
-    ExitRegs r;
+    ExitRegs r{};
     r.vector = static_cast<u64>(v);
     return r;
 }
@@ -58,11 +58,11 @@ TEST(ExitDecode, SystemResetAndMachineCheckRecoverableOnlyWithRi) {
         r.srr1 = kGuestMsr | ppc_bit(44);  // POWER9: an externally requested system reset
         Exit e = decode_exit(r);
         EXPECT_EQ(e.kind, v == Vector::SystemReset ? ExitKind::SystemReset : ExitKind::MachineCheck);
-        EXPECT_TRUE(e.recoverable);
+        EXPECT_FALSE(e.lost);
         EXPECT_EQ(e.cause, ppc_bit(44));
         EXPECT_TRUE(is_host_event(e.kind));
         r.srr1 &= ~msr::RI;
-        EXPECT_FALSE(decode_exit(r).recoverable);
+        EXPECT_TRUE(decode_exit(r).lost);
     }
 }
 
@@ -75,7 +75,7 @@ TEST(ExitDecode, HostInterruptsAndUnknownVectors) {
     EXPECT_EQ(decode_exit(at(Vector::HVirt)).kind, ExitKind::External);
     EXPECT_EQ(decode_exit(at(static_cast<Vector>(0x300))).kind, ExitKind::Unknown);
     EXPECT_EQ(decode_exit(at(static_cast<Vector>(0xf60))).kind, ExitKind::Unknown);
-    for (Vector v : {Vector::HMaint, Vector::External, Vector::HVirt}) EXPECT_TRUE(decode_exit(at(v)).recoverable);
+    for (Vector v : {Vector::HMaint, Vector::External, Vector::HVirt}) EXPECT_FALSE(decode_exit(at(v)).lost);
 }
 
 TEST(ExitDecode, PartitionExitsAreNotHostEvents) {

@@ -162,7 +162,7 @@ TEST_F(ExitTest, StorageFaultsReadTheDecodedRecord) {
 TEST_F(ExitTest, AnUnrecoverableHostEventStopsTheMachineNotThePartition) {
     Vcpu& v = dispatch(*v_, cpu_[0]);
     Exit e = exit_of(ExitKind::SystemReset, Vector::SystemReset);
-    e.recoverable = false;
+    e.lost = true;
     EXPECT_EXIT(handle_exit(cpu_[0], v, e), ::testing::ExitedWithCode(0),
                 "host system reset on thread 0 while partition p vCPU 0 ran with MSR\\[RI\\]=0 .*its state is lost: "
                 "stopping the machine.*\"name\":\"p\".*\"state\":\"running\".*\"type\":\"host\",\"system_resets\":1");
