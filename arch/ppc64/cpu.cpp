@@ -10,6 +10,7 @@
 #include "arch/ppc64/thread.h"
 #include "arch/ppc64/vectors.h"
 #include "arch/arch.h"
+#include "base/lock_witness.h"
 #include "hv/console.h"
 #include "hv/host_event.h"
 #include "hv/hv.h"
@@ -300,6 +301,7 @@ extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv
     if (static_cast<Vector>(vector) == Vector::HMaint) r.hmer = arch::handle_hmi();
     Vcpu& next = handle_exit(tb->cpu, v, arch::decode_exit(r));
     load_sprs(*tb, next);
+    lock_witness_assert_none_held("partition entry");  // no hypervisor lock is held across a partition's run
     return &next.regs;
 }
 
@@ -307,6 +309,7 @@ extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv
 [[noreturn]] void pv::enter_first(arch::ThreadBlock& tb) {
     Vcpu& v = schedule(tb.cpu);
     load_sprs(tb, v);
+    lock_witness_assert_none_held("partition entry");
     pv_enter_guest(&v.regs);
 }
 
