@@ -5,6 +5,7 @@
 #include "hv/ams.h"
 #include "arch/arch.h"
 #include "hv/console.h"
+#include "hv/console_input.h"
 #include "base/format.h"
 #include "hv/exit.h"
 #include "hv/hcall.h"
@@ -38,7 +39,7 @@ void maybe_finish(Partition& p) {
 // vCPUs parked on paging with wake-ups enabled may run to take it).
 u64 wake_ceded(u64 now) {
     ams_poll_interrupts(now);
-    u64 next = ~u64{0};
+    u64 next = console_input().poll(now);  // typed input may wake a ceded vCPU too
     Hypervisor& h = hv();
     for (u32 i = 0; i < h.partition_count; ++i) {
         Partition& p = h.partitions[i];

@@ -3,6 +3,7 @@
 #include "hv/ams.h"
 #include "arch/arch.h"
 #include "hv/console.h"
+#include "hv/console_input.h"
 #include "hv/hv.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
@@ -34,11 +35,14 @@ Next h_put_term_char(Vcpu& v) {
     return ret(v, H_SUCCESS);
 }
 
-// No console input yet: report zero characters.
+// What was typed for this partition (hv/console_input.h): r4 = count, up to
+// 16 bytes in r5, r6, first byte most significant.
 Next h_get_term_char(Vcpu& v) {
     if (arg(v, 1) != kVtermno) return ret(v, H_PARAMETER);
-    v.regs.gpr[4] = 0;
-    v.regs.gpr[5] = v.regs.gpr[6] = 0;
+    char buf[kTermCharsMax];
+    u32 n = console_input().take(*v.part, buf, kTermCharsMax, arch::timebase());
+    v.regs.gpr[4] = n;
+    pack_term_chars(buf, n, v.regs.gpr[5], v.regs.gpr[6]);
     return ret(v, H_SUCCESS);
 }
 

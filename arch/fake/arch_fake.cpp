@@ -12,6 +12,17 @@ std::string g_fake_console;  // tests inspect what the core printed
 
 void console_write(const char* s, std::size_t n) { g_fake_console.append(s, n); }
 
+// What the "machine console" has been typed: tests append, console_read takes.
+std::string g_fake_console_input;
+u64 g_fake_console_reads = 0;
+std::size_t console_read(char* buf, std::size_t max) {
+    ++g_fake_console_reads;
+    std::size_t n = g_fake_console_input.size() < max ? g_fake_console_input.size() : max;
+    g_fake_console_input.copy(buf, n);
+    g_fake_console_input.erase(0, n);
+    return n;
+}
+
 u64 timebase() {
     using namespace std::chrono;
     return static_cast<u64>(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count() / 2);

@@ -56,6 +56,10 @@ void console_write(const char* s, std::size_t n) {
     opal::console_write(s, n);
 }
 
+// Not under the write lock: skiboot serialises its console itself, and a
+// read never splits a line of ours.
+std::size_t console_read(char* buf, std::size_t max) { return opal::console_read(buf, max); }
+
 u64 timebase() { return mftb(); }
 u64 timebase_hz() { return g_timebase_hz; }
 
