@@ -16,6 +16,7 @@ enum class LockRank : unsigned char {
     Vpa,             // VcpuVpa: one vCPU's registered VPA, DTL, SLB shadow and counters
     Crq,             // CrqChannel: the PSP's CRQ and its inbound queue
     PagingErrorLog,  // PagingErrorLog: the ring of failed page-ins
+    Icp,             // Icp (hv/xics.h): one vCPU's interrupt presentation state
     HostEvents,      // hv/host_event.cpp: the rate limit of host-event log lines
     ConsoleRing,     // hv/console_input.cpp: the partitions' input rings
     Console,         // hv/console.cpp: whole hypervisor console lines

@@ -8,6 +8,7 @@
 #include "base/papr.h"
 #include "hv/rtas.h"
 #include "hv/vpa.h"
+#include "hv/xics.h"
 #include "vio/crq.h"
 
 namespace pv {
@@ -57,6 +58,7 @@ Next h_cede(Vcpu& v) {
         v.prodded = false;
         return Next::Resume;
     }
+    if (icp_presented(v.icp)) return Next::Resume;  // an IPI came first (hv/xics.cpp notify)
     i64 dec = static_cast<i64>(v.sprs.dec);
     if (dec <= 0) return Next::Resume;
     v.wake_tb = v.sprs.dec_tb + static_cast<u64>(dec);
@@ -166,6 +168,12 @@ constexpr HcallEntry kHcalls[] = {
     {H_PAGE_INIT, ams_page_init_hcall},
     {H_GET_TERM_CHAR, h_get_term_char},
     {H_PUT_TERM_CHAR, h_put_term_char},
+    {H_EOI, h_eoi},
+    {H_CPPR, h_cppr},
+    {H_IPI, h_ipi},
+    {H_IPOLL, h_ipoll},
+    {H_XIRR, h_xirr},
+    {H_XIRR_X, h_xirr_x},
     {H_CEDE, h_cede},
     {H_CONFER, h_confer},
     {H_PROD, h_prod},

@@ -41,7 +41,13 @@ bool random64(u64& out) {
     out = static_cast<u64>(std::rand());
     return true;
 }
-void kick_thread(Pir) {}
+// Tests read which thread was kicked last and how often (hv/xics.cpp delivery).
+u64 g_fake_kicks = 0;
+Pir g_fake_last_kick{};
+void kick_thread(Pir pir) {
+    ++g_fake_kicks;
+    g_fake_last_kick = pir;
+}
 void dma_unmap_deferred(u64) {}
 void dma_revoke_all() {}
 u64 instructions() { return 0; }

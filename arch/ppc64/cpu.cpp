@@ -233,7 +233,8 @@ void load_sprs(arch::ThreadBlock& tb, Vcpu& v) {
     Partition& p = *v.part;
     PhysCpu& cpu = tb.cpu;
     if (tb.loaded_lpid != p.lpid.value) spr::write<spr::LPIDR>(tb.loaded_lpid = p.lpid.value);
-    if (tb.loaded_lpcr != p.lpcr) spr::write<spr::LPCR>(tb.loaded_lpcr = p.lpcr);
+    u64 lpcr = p.lpcr | v.icp.lpcr_mer;  // MER: an XICS interrupt waits for MSR[EE] (hv/xics.h)
+    if (tb.loaded_lpcr != lpcr) spr::write<spr::LPCR>(tb.loaded_lpcr = lpcr);
     if (tb.loaded_pid != s.pid) spr::write<spr::PID>(tb.loaded_pid = s.pid);
     asm volatile("isync");
     spr::write<spr::DAR>(s.dar);
