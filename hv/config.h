@@ -25,7 +25,8 @@ struct PartitionConfig {
     u32 vcpus;      // 1..kMaxConfigVcpus
     u64 mem_bytes;  // multiple of 1 MiB, 16 MiB..4 GiB
     MemMode mem_mode;
-    char image[32];      // bundle entry name
+    char image[32];      // bundle entry name: a raw image or an ELF64 executable
+    char initrd[32];     // bundle entry placed above the image and named in /chosen; "" if none
     char bootargs[256];  // "" if none
     u64 watchdog_us;     // 0: off
     u32 line;            // line of the [partition NAME] header

@@ -44,6 +44,7 @@ bool Parser::set_value(Key k, sv v) {
     case kMemMode: return set_mem_mode(v);
     case kImage: return set_image(v);
     case kBootargs: return set_bootargs(v);
+    case kInitrd: return set_initrd(v);
     case kWatchdog: return set_time(k, v, 0, kMaxWatchdogUs, "0..600s", cur().watchdog_us);
     case kMemWeight: return set_uint(k, v, 0, 255, cur().mem_weight);
     case kIoEntitledMem:
@@ -163,6 +164,14 @@ bool Parser::set_image(sv v) {
         return fail(line_, "image", Quoted{v},
                     " is not a valid image name (1..31 characters of A-Z, a-z, 0-9, '.', '_', '-')");
     copy_to(cur().image, sizeof cur().image, v);
+    return true;
+}
+
+bool Parser::set_initrd(sv v) {
+    if (!valid_image_name(v))
+        return fail(line_, "initrd", Quoted{v},
+                    " is not a valid image name (1..31 characters of A-Z, a-z, 0-9, '.', '_', '-')");
+    copy_to(cur().initrd, sizeof cur().initrd, v);
     return true;
 }
 

@@ -16,6 +16,7 @@ enum Key : u8 {
     kMemMode,
     kImage,
     kBootargs,
+    kInitrd,
     kWatchdog,
     kMemWeight,
     kIoEntitledMem,
@@ -42,6 +43,7 @@ inline constexpr KeyInfo kKeys[kKeyCount] = {
     {"mem_mode", Section::Partition, true},
     {"image", Section::Partition, true},
     {"bootargs", Section::Partition, false},
+    {"initrd", Section::Partition, false},
     {"watchdog", Section::Partition, false},
     {"mem_weight", Section::Partition, false},
     {"io_entitled_mem", Section::Partition, false},
@@ -56,8 +58,8 @@ inline constexpr KeyInfo kKeys[kKeyCount] = {
 // For "unknown key" messages.
 inline constexpr sv kSystemKeys = "hdec_slice";
 inline constexpr sv kPartitionKeys =
-    "lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, watchdog, mem_weight, io_entitled_mem, "
-    "paging_device, paging_offset";
+    "lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, initrd, watchdog, mem_weight, "
+    "io_entitled_mem, paging_device, paging_offset";
 inline constexpr sv kPoolKeys = "pool_mem, paging_vios, paging_requests, fault_threshold";
 
 }  // namespace pv::config_detail

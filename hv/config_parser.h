@@ -40,6 +40,7 @@ private:
     bool set_mem(sv v);
     bool set_mem_mode(sv v);
     bool set_image(sv v);
+    bool set_initrd(sv v);
     bool set_bootargs(sv v);
     bool set_time(Key k, sv v, u64 lo, u64 hi, sv range, u64& dst);
     bool set_uint(Key k, sv v, u32 lo, u32 hi, u32& dst);

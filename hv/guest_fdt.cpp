@@ -168,8 +168,13 @@ bool reserves_ok(const GuestFdtParams& p) {
     return true;
 }
 
+bool initrd_ok(const GuestFdtParams& p) {
+    if (p.initrd_start == 0 && p.initrd_end == 0) return true;
+    return p.initrd_start < p.initrd_end && p.initrd_end <= p.mem_bytes;
+}
+
 bool params_ok(const GuestFdtParams& p) {
-    if (!nonempty(p.partition_name)) return false;
+    if (!nonempty(p.partition_name) || !initrd_ok(p)) return false;
     if (p.vcpus == 0 || p.vcpus > kGuestFdtMaxVcpus) return false;
     if (p.mem_bytes == 0 || !is_aligned(p.mem_bytes, kPageSize)) return false;
     if (p.timebase_hz == 0 || !fits_u32(p.timebase_hz)) return false;
@@ -234,6 +239,12 @@ void emit_chosen(Writer& w, const GuestFdtParams& p) {
     format(stdout_path, sizeof stdout_path, "/vdevice/vty@%x", p.vty_reg);
     w.begin("chosen");
     w.str("bootargs", p.bootargs ? p.bootargs : "");
+    // Linux takes the cell count from the length (of_read_number); 64 bits hold any address.
+    if (p.initrd_end) {
+        const u64 start[] = {p.initrd_start}, end[] = {p.initrd_end};
+        w.u64s("linux,initrd-start", start);
+        w.u64s("linux,initrd-end", end);
+    }
     // Linux reads the legacy name; newer code the standard one.
     w.str("linux,stdout-path", stdout_path);
     w.str("stdout-path", stdout_path);
@@ -273,21 +284,6 @@ void emit_vdevice(Writer& w, const GuestFdtParams& p) {
     w.end();
 }
 
-// The XICS presentation layer reached through hcalls (hv/xics.h): Linux's
-// icp-hv matches it by compatible or device_type. Interrupt servers are the
-// vCPU numbers (cpu reg). No ICS node: there are no device sources yet.
-void emit_interrupt_controller(Writer& w, const GuestFdtParams& p) {
-    const u32 servers[] = {0, p.vcpus};
-    w.begin("interrupt-controller");
-    w.str("device_type", "PowerPC-External-Interrupt-Presentation");
-    w.str("compatible", "IBM,ppc-xicp");
-    w.empty("interrupt-controller");
-    w.u32s("ibm,interrupt-server-ranges", servers);
-    w.u32p("#interrupt-cells", 2);
-    w.u32p("phandle", kXicpPhandle);
-    w.end();
-}
-
 }  // namespace
 
 Err build_guest_fdt(const GuestFdtParams& p, void* buf, u32 buf_size) {
@@ -302,7 +298,6 @@ Err build_guest_fdt(const GuestFdtParams& p, void* buf, u32 buf_size) {
     emit_chosen(w, p);
     emit_rtas(w, p);
     emit_vdevice(w, p);
-    emit_interrupt_controller(w, p);
     w.end();
     w.finish();
     return w.result();

@@ -18,7 +18,6 @@ struct RtasToken {
 
 inline constexpr u32 kGuestFdtMaxVcpus = 8;     // == kMaxVcpusPerPartition
 inline constexpr u32 kGuestFdtMaxReserves = 4;
-inline constexpr u32 kXicpPhandle = 0x1111;  // /interrupt-controller (as QEMU's PHANDLE_INTC)
 
 struct GuestFdtParams {
     const char* partition_name;  // root ibm,partition-name
@@ -26,6 +25,8 @@ struct GuestFdtParams {
     u32 vcpus;                   // 1..kGuestFdtMaxVcpus, numbered 0..vcpus-1
     u64 mem_bytes;               // logical memory [0, mem_bytes), page multiple
     const char* bootargs;        // may be nullptr (empty command line)
+    u64 initrd_start;            // logical [initrd_start, initrd_end) in /chosen; both 0: no initrd
+    u64 initrd_end;
     u64 rtas_base;               // logical; must fit in 32 bits
     u32 rtas_size;
     u64 rtas_entry;              // inside [rtas_base, rtas_base + rtas_size)

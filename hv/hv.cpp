@@ -9,6 +9,7 @@
 #include "arch/arch.h"
 #include "hv/bundle.h"
 #include "hv/console.h"
+#include "hv/elf_loader.h"
 #include "base/format.h"
 #include "hv/guest_fdt.h"
 #include "base/papr.h"
@@ -36,20 +37,96 @@ u64 table_bytes_for(u64 mem_bytes) {
     return radix::kRootBytes + ((mem_bytes >> 21) + (mem_bytes >> 30) + 8) * radix::kDirBytes;
 }
 
-bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
+// What goes into a partition's logical memory at boot, decided for every
+// partition before any is created: a bad image stops them all.
+struct BootImage {
+    BundleEntry image;
+    bool elf;
+    ElfPlan plan;  // elf only
+    u64 entry;
+    u64 end;  // one past the image's highest byte (a raw image: its size)
+    BundleEntry initrd;  // size 0: none
+    u64 initrd_addr;
+};
+
+BootImage g_boot[kMaxPartitions];
+
+// Linux with 64 KiB pages reserves the initrd by whole pages.
+constexpr u64 kInitrdAlign = 64 << 10;
+
+[[nodiscard]] bool plan_elf_image(const PartitionConfig& pc, BootImage& b, u64 limit) {
+    ElfDiag d{};
+    if (plan_elf(b.image.data, b.image.size, limit, b.plan, &d)) {
+        b.entry = b.plan.entry;
+        b.end = b.plan.end;
+        return true;
+    }
+    char where[96] = "";
+    if (d.fault == ElfFault::SegmentTooBig || d.fault == ElfFault::SegmentOverlap)
+        format(where, sizeof where, " (program header %u, logical 0x%lx-0x%lx, desired_mem %lu MiB)", d.segment,
+               d.addr, d.end, pc.mem_bytes >> 20);
+    else if (d.fault == ElfFault::FileSizeOverMem || d.fault == ElfFault::SegmentOutsideFile ||
+             d.fault == ElfFault::TooManySegments)
+        format(where, sizeof where, " (program header %u)", d.segment);
+    log("config:%u: image: partition %s: ELF image '%s' (%lu KiB) cannot be loaded: %s%s", pc.line, pc.name,
+        pc.image, b.image.size >> 10, elf_fault_text(d.fault), where);
+    return false;
+}
+
+// ELF: just above the image's highest byte. Raw: at the top of the usable
+// memory, since a raw image does not say how much bss follows it.
+[[nodiscard]] bool plan_initrd(const PartitionConfig& pc, const Bundle& bundle, BootImage& b, u64 limit) {
+    if (!pc.initrd[0]) return true;
+    auto rd = bundle.find(pc.initrd);
+    if (!rd) {
+        log("config:%u: initrd: partition %s names initrd '%s', which is not in the bundle", pc.line, pc.name,
+            pc.initrd);
+        return false;
+    }
+    if (rd->size == 0) {
+        log("config:%u: initrd: partition %s: initrd '%s' is empty", pc.line, pc.name, pc.initrd);
+        return false;
+    }
+    u64 low = align_up(b.end, kInitrdAlign);
+    bool fits = low <= limit && rd->size <= limit - low;
+    b.initrd = *rd;
+    b.initrd_addr = !fits || b.elf ? low : (limit - rd->size) & ~(kInitrdAlign - 1);
+    if (!fits) {
+        log("config:%u: desired_mem: partition %s: initrd '%s' (%lu KiB) does not fit between the image's end "
+            "(0x%lx) and 0x%lx (%lu MiB less the 2 MiB the hypervisor keeps at the top)",
+            pc.line, pc.name, pc.initrd, rd->size >> 10, b.end, limit, pc.mem_bytes >> 20);
+        return false;
+    }
+    return true;
+}
+
+bool plan_images(const SystemConfig& cfg, const Bundle& bundle) {
     bool ok = true;
     for (u32 i = 0; i < cfg.partition_count; ++i) {
         const PartitionConfig& pc = cfg.partitions[i];
+        BootImage& b = g_boot[i];
+        b = {};
+        u64 limit = pc.mem_bytes - kReservedTop;
         auto img = bundle.find(pc.image);
         if (!img) {
             log("config:%u: image: partition %s names image '%s', which is not in the bundle", pc.line, pc.name,
                 pc.image);
             ok = false;
-        } else if (img->size > pc.mem_bytes - kReservedTop) {
+            continue;
+        }
+        b.image = *img;
+        b.elf = is_elf(img->data, img->size);
+        bool placed = true;
+        if (b.elf) {
+            placed = plan_elf_image(pc, b, limit);
+        } else if (img->size > limit) {
             log("config:%u: desired_mem: partition %s: image '%s' (%lu KiB) does not fit in %lu MiB", pc.line,
                 pc.name, pc.image, img->size >> 10, pc.mem_bytes >> 20);
-            ok = false;
+            placed = false;
+        } else {
+            b.end = img->size;
         }
+        if (!placed || !plan_initrd(pc, bundle, b, limit)) ok = false;
     }
     return ok;
 }
@@ -88,8 +165,24 @@ bool check_images(const SystemConfig& cfg, const Bundle& bundle) {
 
 alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
 
-[[nodiscard]] bool load_partition(Partition& p, const PartitionConfig& pc, const BundleEntry& image) {
-    if (!place(p, 0, image.data, image.size)) return false;
+// Only p_filesz bytes are written: the rest of each segment (bss) is in fresh memory, which reads as zero.
+[[nodiscard]] bool place_image(Partition& p, const BootImage& b) {
+    bool ok = true;
+    if (!b.elf) {
+        ok = place(p, 0, b.image.data, b.image.size);
+    } else {
+        for (u32 i = 0; ok && i < b.plan.count; ++i) {
+            const ElfSegment& s = b.plan.segment[i];
+            ok = place(p, s.addr, b.image.data + s.file_offset, s.file_size);
+        }
+    }
+    if (ok && b.initrd.size) ok = place(p, b.initrd_addr, b.initrd.data, b.initrd.size);
+    if (!ok) log("partition %s: the shared memory pool is too small for its image and initrd", p.name);
+    return ok;
+}
+
+[[nodiscard]] bool load_partition(Partition& p, const PartitionConfig& pc, const BootImage& b) {
+    if (!place_image(p, b)) return false;
 
     p.rtas_base = p.mem_bytes - kRtasFromTop;
     p.rtas_size = kRtasSize;
@@ -110,6 +203,10 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     fp.vcpus = p.vcpu_count;
     fp.mem_bytes = p.mem_bytes;
     fp.bootargs = pc.bootargs;
+    if (b.initrd.size) {
+        fp.initrd_start = b.initrd_addr;
+        fp.initrd_end = b.initrd_addr + b.initrd.size;
+    }
     fp.rtas_base = p.rtas_base;
     fp.rtas_size = static_cast<u32>(p.rtas_size);
     fp.rtas_entry = p.rtas_base;
@@ -136,16 +233,26 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
 
     // PAPR/kexec entry: real mode, big-endian, r3 = device tree, r4 = load address, r5 = 0.
     Vcpu& boot = p.vcpus[0];
-    boot.regs.pc = 0;
+    boot.regs.pc = b.entry;
     boot.regs.msr = msr::SF | msr::ME;
     boot.regs.gpr[3] = fdt_addr;
     boot.regs.gpr[4] = 0;
     boot.regs.gpr[5] = 0;
     boot.sprs.dec = 0x7fffffff;
+    if (b.elf) {
+        u64 low = b.end;
+        for (u32 i = 0; i < b.plan.count; ++i) low = b.plan.segment[i].addr < low ? b.plan.segment[i].addr : low;
+        log("partition %s: ELF image %s: %u segment%s in logical 0x%lx-0x%lx, entry 0x%lx", p.name, pc.image,
+            b.plan.count, b.plan.count == 1 ? "" : "s", low, b.end, b.entry);
+    }
+    if (b.initrd.size)
+        log("partition %s: initrd %s (%lu KiB) at logical 0x%lx-0x%lx", p.name, pc.initrd, b.initrd.size >> 10,
+            b.initrd_addr, b.initrd_addr + b.initrd.size);
     return true;
 }
 
-[[nodiscard]] bool create_partition(Partition& p, const PartitionConfig& pc, u32 slot, const BundleEntry& image) {
+[[nodiscard]] bool create_partition(Partition& p, const PartitionConfig& pc, u32 slot, const BootImage& b) {
+    const BundleEntry& image = b.image;
     format(p.name, sizeof p.name, "%s", pc.name);
     p.lpid = pc.lpid;
     p.mem_mode = pc.mem_mode;
@@ -158,7 +265,7 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     }
     p.slot = slot;
     bool shared = pc.mem_mode == MemMode::Shared;
-    if (!(shared ? ams_create_partition(p, pc, slot) : map_memory(p, pc)) || !load_partition(p, pc, image)) return false;
+    if (!(shared ? ams_create_partition(p, pc, slot) : map_memory(p, pc)) || !load_partition(p, pc, b)) return false;
     PartitionTableEntry& e = g_hv.partition_table[p.lpid.value];
     e.dw0.set(p.radix.partition_table_dw0());
     e.dw1.set(make_prte_dw1_guest_radix(HostReal{0}, 0));  // radix guest, no process table yet
@@ -213,7 +320,7 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
         return false;
     }
     const SystemConfig& cfg = g_hv.config;
-    if (!check_images(cfg, bundle.value)) {
+    if (!plan_images(cfg, bundle.value)) {
         log("the configuration has errors; no partition started");
         return false;
     }
@@ -229,7 +336,7 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
     }
     for (u32 i = 0; i < cfg.partition_count; ++i) {
         const PartitionConfig& pc = cfg.partitions[i];
-        if (!create_partition(g_hv.partitions[i], pc, i, *bundle.value.find(pc.image))) {
+        if (!create_partition(g_hv.partitions[i], pc, i, g_boot[i])) {
             log("no partition started");
             return false;
         }

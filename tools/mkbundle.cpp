@@ -60,6 +60,10 @@ bool read_file(Input& in) {
     return true;
 }
 
+// QEMU powernv loads the initrd (the bundle) at 0x28000000, at most 128 MiB
+// (INITRD_MAX_SIZE, up to skiboot at 0x30000000). Real firmware differs.
+constexpr u64 kQemuInitrdMax = u64{128} << 20;
+
 void put_le(std::vector<u8>& out, u64 at, u64 v, int bytes) {
     for (int i = 0; i < bytes; ++i) out[at + i] = static_cast<u8>(v >> (8 * i));
 }
@@ -150,6 +154,10 @@ int main(int argc, char** argv) {
                      pv::bundle_error_text(diag.fault), diag.entry);
         return 1;
     }
+    if (out.size() > kQemuInitrdMax)
+        std::fprintf(stderr, "mkbundle: warning: the bundle is %llu MiB; QEMU powernv loads at most %llu MiB\n",
+                     static_cast<unsigned long long>(out.size() >> 20),
+                     static_cast<unsigned long long>(kQemuInitrdMax >> 20));
     if (!write_file(argv[1], out)) return 1;
     return 0;
 }

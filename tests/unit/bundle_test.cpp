@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hv/bundle.h"
+#include "hv/elf_loader.h"
 
 using namespace pv;
 
@@ -135,6 +136,39 @@ TEST(Bundle, SixteenEntriesAndLongestNameAreAccepted) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.value.count(), 16u);
     EXPECT_TRUE(r.value.find(std::string(31, 'n')).has_value());
+}
+
+// What issue 9 boots: Debian's 45 MB vmlinux and a 15 MB initrd in one bundle.
+TEST(Bundle, LinuxSizedKernelAndInitrd) {
+    constexpr u64 kKernel = 45ull << 20, kInitrd = 15ull << 20;
+    std::string vmlinux(kKernel, '\0');
+    // A minimal ELF64 header + one PT_LOAD covering the whole file, shaped like a vmlinux.
+    auto put = [&](u64 at, u64 v, int n) {
+        for (int i = 0; i < n; ++i) vmlinux[at + i] = static_cast<char>(v >> (8 * i));
+    };
+    std::memcpy(vmlinux.data(), "\x7f" "ELF\x02\x01\x01", 7);
+    put(16, 2, 2), put(18, 21, 2), put(20, 1, 4), put(24, 0xc000000000000000, 8), put(32, 64, 8);
+    put(54, 56, 2), put(56, 1, 2);
+    put(64, 1, 4), put(64 + 8, 0x10000, 8), put(64 + 16, 0xc000000000000000, 8), put(64 + 24, 0, 8);
+    put(64 + 32, kKernel - 0x10000, 8), put(64 + 40, kKernel + (2 << 20), 8);
+    std::string initrd(kInitrd, 'i');
+    Image img({{"poolvisor.cfg", "[partition linux]\n"}, {"vmlinux", vmlinux}, {"initrd.gz", initrd}});
+    auto b = img.parse();
+    ASSERT_TRUE(b.ok());
+    auto k = b.value.find("vmlinux");
+    auto rd = b.value.find("initrd.gz");
+    ASSERT_TRUE(k && rd);
+    EXPECT_EQ(k->size, kKernel);
+    EXPECT_EQ(rd->size, kInitrd);
+    EXPECT_EQ(rd->data[kInitrd - 1], 'i');
+    EXPECT_GT(b.value.total_size(), kKernel + kInitrd);
+    // The loader takes it into a 128 MiB partition (its top 2 MiB are the hypervisor's).
+    ElfPlan plan;
+    ElfDiag d;
+    ASSERT_TRUE(plan_elf(k->data, k->size, (128ull << 20) - (2 << 20), plan, &d)) << elf_fault_text(d.fault);
+    EXPECT_EQ(plan.entry, 0u);
+    EXPECT_EQ(plan.end, kKernel + (2 << 20));
+    EXPECT_LE(plan.end + kInitrd, (128ull << 20) - (2 << 20));
 }
 
 TEST(BundleCorrupt, NullAndShortData) {

@@ -250,6 +250,17 @@ TEST(Config, LongestNamesAndBootargsFit) {
     EXPECT_EQ(std::string(p.cfg.partitions[0].bootargs), args);
 }
 
+TEST(Config, Initrd) {
+    Parsed p = parse(part("a", "initrd = debian-initrd.gz\n") + part("b"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_STREQ(p.cfg.partitions[0].initrd, "debian-initrd.gz");
+    EXPECT_STREQ(p.cfg.partitions[1].initrd, "");  // optional
+    std::string longest(31, 'r');
+    Parsed q = parse(part("a", "initrd = " + longest + "\n"));
+    ASSERT_TRUE(q.ok) << formatted(q.err);
+    EXPECT_EQ(std::string(q.cfg.partitions[0].initrd), longest);
+}
+
 TEST(Config, EmptyBootargsAreAllowed) {
     Parsed p = parse(part("a", "bootargs =\n"));
     ASSERT_TRUE(p.ok) << formatted(p.err);
@@ -410,6 +421,14 @@ TEST(ConfigError, Image) {
     expect_value_error("image", "a/b", "'a/b' is not a valid image name");
     expect_value_error("image", std::string(32, 'i'), "not a valid image name");
     expect_value_error("image", "two words", "'two words'");
+}
+
+TEST(ConfigError, Initrd) {
+    expect_value_error("initrd", "a/b", "'a/b' is not a valid image name");
+    expect_value_error("initrd", std::string(32, 'r'), "not a valid image name");
+    expect_error(part("a", "initrd =\n"), 6, "initrd", "missing value");
+    expect_error(part("a", "initrd = x\ninitrd = y\n"), 7, "initrd", "duplicate key 'initrd' (first on line 6)");
+    expect_error("[system]\ninitrd = x\n", 2, "initrd", "unknown key 'initrd' in [system]");
 }
 
 TEST(ConfigError, Bootargs) {
@@ -726,8 +745,8 @@ TEST(ConfigAmsError, UnknownAndMisplacedKeys) {
     expect_error(pool("mem_weight = 1\n"), 4, "mem_weight", "in [shared_pool]");
     expect_error(part("a", "pool_mem = 64M\n"), 6, "pool_mem", "in [partition]");
     expect_error(part("a", "fault_threshold = 2\n"), 6, "fault_threshold",
-                 "(known: lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, watchdog, mem_weight, "
-                 "io_entitled_mem, paging_device, paging_offset)");
+                 "(known: lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, initrd, watchdog, "
+                 "mem_weight, io_entitled_mem, paging_device, paging_offset)");
     expect_error("[system]\npaging_vios = psp\n", 2, "paging_vios", "in [system]");
 }
 
