@@ -7,6 +7,9 @@ namespace pv::arch {
 
 // Raw hypervisor console (OPAL on POWER). Writes whole buffers; no locking.
 void console_write(const char* s, std::size_t n);
+// Raw hypervisor console input: up to max bytes typed since the last read
+// (0 if none). One caller at a time (hv/console_input.cpp polls it).
+std::size_t console_read(char* buf, std::size_t max);
 
 // Timebase ticks and their frequency.
 u64 timebase();

@@ -7,6 +7,7 @@ namespace pv {
 
 enum class LockRank : unsigned char {
     Finish,          // Hypervisor::finish_lock: the one thread that ends the machine
+    ConsoleInput,    // hv/console_input.cpp: the machine console's reader, the escape state, the focus
     AmsPool,         // Pager's lock (hv/pager.h): shared pool, replacement, shared partitions' PTEs, the PSP link
     Partition,       // Partition::lock: state, console line, vCPU states
     PspPartition,    // the paging service partition's Partition::lock: taken under a shared partition's
@@ -15,7 +16,9 @@ enum class LockRank : unsigned char {
     Vpa,             // VcpuVpa: one vCPU's registered VPA, DTL, SLB shadow and counters
     Crq,             // CrqChannel: the PSP's CRQ and its inbound queue
     PagingErrorLog,  // PagingErrorLog: the ring of failed page-ins
+    Icp,             // Icp (hv/xics.h): one vCPU's interrupt presentation state
     HostEvents,      // hv/host_event.cpp: the rate limit of host-event log lines
+    ConsoleRing,     // hv/console_input.cpp: the partitions' input rings
     Console,         // hv/console.cpp: whole hypervisor console lines
     OpalConsole,     // arch/ppc64: one OPAL console write
     Unranked,        // a default-constructed SpinLock: a leaf (the guests' runtime, tests)

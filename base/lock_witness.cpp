@@ -11,8 +11,8 @@ namespace pv {
 namespace {
 
 constexpr const char* kRankNames[] = {
-    "finish", "ams-pool", "partition", "psp-partition", "request-pool", "run-queue",
-    "vpa", "crq", "paging-error-log", "host-events", "console", "opal-console", "unranked",
+    "finish", "console-input", "ams-pool", "partition", "psp-partition", "request-pool", "run-queue",
+    "vpa", "crq", "paging-error-log", "icp", "host-events", "console-ring", "console", "opal-console", "unranked",
 };
 static_assert(sizeof kRankNames / sizeof kRankNames[0] == static_cast<unsigned>(LockRank::Unranked) + 1,
               "a name for every LockRank");

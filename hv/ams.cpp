@@ -107,6 +107,12 @@ void ams_poll_interrupts(u64 now) {
     ams().link.poll(now);
 }
 
+bool ams_interrupt_pending(Vcpu& v, u64 now) {
+    if (!shared(*v.part) || !ams().pager.interrupt_pending(v, now)) return false;
+    v.state = VcpuState::Runnable;
+    return true;
+}
+
 void ams_partition_ended(Partition& p) {
     Ams& a = ams();
     if (!a.enabled) return;

@@ -51,6 +51,10 @@ Next ams_crq_hcall(Vcpu& v, u64 number);
 // Timer work (no lock held): parked vCPUs whose decrementer fired may run to
 // take it; messages the PSP's full queue refused; paging request deadlines.
 void ams_poll_interrupts(u64 now);
+// An interrupt became pending for v (an IPI, hv/xics.cpp), parked on paging
+// with MSR[EE]=1. Caller holds v.part->lock. True: v left its wait
+// (now Runnable): make_runnable it after the lock.
+bool ams_interrupt_pending(Vcpu& v, u64 now);
 // A partition ended: forget its vCPUs; when only the PSP is left, close its channel.
 void ams_partition_ended(Partition& p);
 // After it ended and its registered areas were unpinned (no lock held): its

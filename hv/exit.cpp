@@ -5,12 +5,14 @@
 #include "hv/ams.h"
 #include "arch/arch.h"
 #include "hv/console.h"
+#include "hv/console_input.h"
 #include "base/format.h"
 #include "hv/exit.h"
 #include "hv/hcall.h"
 #include "hv/host_event.h"
 #include "hv/hv.h"
 #include "hv/vpa.h"
+#include "hv/xics.h"
 
 namespace pv {
 namespace {
@@ -38,7 +40,7 @@ void maybe_finish(Partition& p) {
 // vCPUs parked on paging with wake-ups enabled may run to take it).
 u64 wake_ceded(u64 now) {
     ams_poll_interrupts(now);
-    u64 next = ~u64{0};
+    u64 next = console_input().poll(now);  // typed input may wake a ceded vCPU too
     Hypervisor& h = hv();
     for (u32 i = 0; i < h.partition_count; ++i) {
         Partition& p = h.partitions[i];
@@ -149,10 +151,12 @@ Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
         return Next::Stop;
     case ExitKind::Doorbell:
         return Next::Resume;  // a kick: the checks below decide
+    case ExitKind::External:
+        if (xics_mediated_exit(v)) return Next::Resume;  // LPCR[MER]: the partition set MSR[EE]
+        break;
     case ExitKind::SystemReset:
     case ExitKind::MachineCheck:
     case ExitKind::Hmi:
-    case ExitKind::External:
     case ExitKind::Unknown:
         break;
     }
@@ -168,6 +172,13 @@ void leave_thread(Vcpu& v) {
     Guard g(p.lock);
     RunQueue::release(v);
     if (!p.is_running()) maybe_finish(p);
+}
+
+// Before every entry: the common path's one check (nothing presented). A MER
+// request outlives its interrupt only until the next MER exit clears it.
+inline Vcpu& entering(Vcpu& v) {
+    if (__builtin_expect(icp_presented(v.icp), 0)) xics_prepare_entry_slow(v);
+    return v;
 }
 
 }  // namespace
@@ -243,7 +254,9 @@ Vcpu& schedule(PhysCpu& cpu) {
             }
             start_slice(cpu, *v);
             vpa_dispatched(*v, cpu.index);
-            return *v;
+            // current is published: an H_IPI sender now kicks this thread, or we see its interrupt.
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            return entering(*v);
         }
         cpu.idle = true;
         if (hv().runq.empty() && !hv().all_done) arch::idle_wait(next_wake);
@@ -269,7 +282,7 @@ Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
     case Next::Resume:
         if (now < cpu.slice_end_tb || hv().runq.empty()) {
             if (now >= cpu.slice_end_tb) start_slice(cpu, v);
-            return v;
+            return entering(v);
         }
         [[fallthrough]];
     case Next::Yield:

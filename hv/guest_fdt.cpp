@@ -284,6 +284,21 @@ void emit_vdevice(Writer& w, const GuestFdtParams& p) {
     w.end();
 }
 
+// The XICS presentation layer reached through hcalls (hv/xics.h): Linux's
+// icp-hv matches it by compatible or device_type. Interrupt servers are the
+// vCPU numbers (cpu reg). No ICS node: there are no device sources yet.
+void emit_interrupt_controller(Writer& w, const GuestFdtParams& p) {
+    const u32 servers[] = {0, p.vcpus};
+    w.begin("interrupt-controller");
+    w.str("device_type", "PowerPC-External-Interrupt-Presentation");
+    w.str("compatible", "IBM,ppc-xicp");
+    w.empty("interrupt-controller");
+    w.u32s("ibm,interrupt-server-ranges", servers);
+    w.u32p("#interrupt-cells", 2);
+    w.u32p("phandle", kXicpPhandle);
+    w.end();
+}
+
 }  // namespace
 
 Err build_guest_fdt(const GuestFdtParams& p, void* buf, u32 buf_size) {
@@ -298,6 +313,7 @@ Err build_guest_fdt(const GuestFdtParams& p, void* buf, u32 buf_size) {
     emit_chosen(w, p);
     emit_rtas(w, p);
     emit_vdevice(w, p);
+    emit_interrupt_controller(w, p);
     w.end();
     w.finish();
     return w.result();

@@ -18,6 +18,7 @@ struct RtasToken {
 
 inline constexpr u32 kGuestFdtMaxVcpus = 8;     // == kMaxVcpusPerPartition
 inline constexpr u32 kGuestFdtMaxReserves = 4;
+inline constexpr u32 kXicpPhandle = 0x1111;  // /interrupt-controller (as QEMU's PHANDLE_INTC)
 
 struct GuestFdtParams {
     const char* partition_name;  // root ibm,partition-name

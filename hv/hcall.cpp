@@ -3,10 +3,12 @@
 #include "hv/ams.h"
 #include "arch/arch.h"
 #include "hv/console.h"
+#include "hv/console_input.h"
 #include "hv/hv.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
 #include "hv/vpa.h"
+#include "hv/xics.h"
 #include "vio/crq.h"
 
 namespace pv {
@@ -34,11 +36,14 @@ Next h_put_term_char(Vcpu& v) {
     return ret(v, H_SUCCESS);
 }
 
-// No console input yet: report zero characters.
+// What was typed for this partition (hv/console_input.h): r4 = count, up to
+// 16 bytes in r5, r6, first byte most significant.
 Next h_get_term_char(Vcpu& v) {
     if (arg(v, 1) != kVtermno) return ret(v, H_PARAMETER);
-    v.regs.gpr[4] = 0;
-    v.regs.gpr[5] = v.regs.gpr[6] = 0;
+    char buf[kTermCharsMax];
+    u32 n = console_input().take(*v.part, buf, kTermCharsMax, arch::timebase());
+    v.regs.gpr[4] = n;
+    pack_term_chars(buf, n, v.regs.gpr[5], v.regs.gpr[6]);
     return ret(v, H_SUCCESS);
 }
 
@@ -53,6 +58,7 @@ Next h_cede(Vcpu& v) {
         v.prodded = false;
         return Next::Resume;
     }
+    if (icp_presented(v.icp)) return Next::Resume;  // an IPI came first (hv/xics.cpp notify)
     i64 dec = static_cast<i64>(v.sprs.dec);
     if (dec <= 0) return Next::Resume;
     v.wake_tb = v.sprs.dec_tb + static_cast<u64>(dec);
@@ -162,6 +168,12 @@ constexpr HcallEntry kHcalls[] = {
     {H_PAGE_INIT, ams_page_init_hcall},
     {H_GET_TERM_CHAR, h_get_term_char},
     {H_PUT_TERM_CHAR, h_put_term_char},
+    {H_EOI, h_eoi},
+    {H_CPPR, h_cppr},
+    {H_IPI, h_ipi},
+    {H_IPOLL, h_ipoll},
+    {H_XIRR, h_xirr},
+    {H_XIRR_X, h_xirr_x},
     {H_CEDE, h_cede},
     {H_CONFER, h_confer},
     {H_PROD, h_prod},

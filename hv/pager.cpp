@@ -370,7 +370,8 @@ void Pager::poll_interrupts(u64 now) {
         for (u32 j = 0; j < p.vcpu_count; ++j) {
             Vcpu& v = p.vcpus[j];
             if (v.state != VcpuState::PageWait || !(v.regs.msr & msr::EE)) continue;
-            if (static_cast<i64>(v.sprs.dec) - static_cast<i64>(now - v.sprs.dec_tb) >= 0) continue;
+            if (static_cast<i64>(v.sprs.dec) - static_cast<i64>(now - v.sprs.dec_tb) >= 0 && !icp_presented(v.icp))
+                continue;
             // Under the partition lock, and only once it is parked: a vCPU
             // between its fault decision and PageWait must not lose its wait.
             bool wake = false;

@@ -84,6 +84,10 @@ public:
 
     // Parked vCPUs whose decrementer fired may run to take it.
     void poll_interrupts(u64 now_tb);
+    // An IPI for parked v (caller holds v.part->lock): true if it may run to take it.
+    bool interrupt_pending(Vcpu& v, u64 now_tb) {
+        return v.state == VcpuState::PageWait && on_interrupt_pending(requests_, v.fault, now_tb);
+    }
     // p ended: its vCPUs are forgotten by the request pool.
     void partition_ended(Partition& p);
     // After it ended: its frames go back to the pool.

@@ -6,6 +6,7 @@
 #include "mm/fault.h"
 #include "hv/vcpu_regs.h"
 #include "hv/vpa.h"
+#include "hv/xics.h"
 
 namespace pv {
 
@@ -57,6 +58,7 @@ struct Vcpu {
     VcpuStats stats{};
     VcpuFaultState fault{};       // shared-memory partitions: paging state
     VcpuVpa vpa{};                // registered VPA/DTL/SLB shadow and their counters (hv/vpa.h)
+    Icp icp{};                    // XICS presentation state (hv/xics.h)
     bool mc_in_progress = false;  // FWNMI machine check delivered, ibm,nmi-interlock not yet called
     u64 resume_instructions = 0;  // make bench: completion path up to runnable (0: none)
 };

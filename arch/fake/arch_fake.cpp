@@ -12,6 +12,17 @@ std::string g_fake_console;  // tests inspect what the core printed
 
 void console_write(const char* s, std::size_t n) { g_fake_console.append(s, n); }
 
+// What the "machine console" has been typed: tests append, console_read takes.
+std::string g_fake_console_input;
+u64 g_fake_console_reads = 0;
+std::size_t console_read(char* buf, std::size_t max) {
+    ++g_fake_console_reads;
+    std::size_t n = g_fake_console_input.size() < max ? g_fake_console_input.size() : max;
+    g_fake_console_input.copy(buf, n);
+    g_fake_console_input.erase(0, n);
+    return n;
+}
+
 u64 timebase() {
     using namespace std::chrono;
     return static_cast<u64>(duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count() / 2);
@@ -30,7 +41,13 @@ bool random64(u64& out) {
     out = static_cast<u64>(std::rand());
     return true;
 }
-void kick_thread(Pir) {}
+// Tests read which thread was kicked last and how often (hv/xics.cpp delivery).
+u64 g_fake_kicks = 0;
+Pir g_fake_last_kick{};
+void kick_thread(Pir pir) {
+    ++g_fake_kicks;
+    g_fake_last_kick = pir;
+}
 void dma_unmap_deferred(u64) {}
 void dma_revoke_all() {}
 u64 instructions() { return 0; }

@@ -56,6 +56,10 @@ void console_write(const char* s, std::size_t n) {
     opal::console_write(s, n);
 }
 
+// Not under the write lock: skiboot serialises its console itself, and a
+// read never splits a line of ours.
+std::size_t console_read(char* buf, std::size_t max) { return opal::console_read(buf, max); }
+
 u64 timebase() { return mftb(); }
 u64 timebase_hz() { return g_timebase_hz; }
 
@@ -229,7 +233,8 @@ void load_sprs(arch::ThreadBlock& tb, Vcpu& v) {
     Partition& p = *v.part;
     PhysCpu& cpu = tb.cpu;
     if (tb.loaded_lpid != p.lpid.value) spr::write<spr::LPIDR>(tb.loaded_lpid = p.lpid.value);
-    if (tb.loaded_lpcr != p.lpcr) spr::write<spr::LPCR>(tb.loaded_lpcr = p.lpcr);
+    u64 lpcr = p.lpcr | v.icp.lpcr_mer;  // MER: an XICS interrupt waits for MSR[EE] (hv/xics.h)
+    if (tb.loaded_lpcr != lpcr) spr::write<spr::LPCR>(tb.loaded_lpcr = lpcr);
     if (tb.loaded_pid != s.pid) spr::write<spr::PID>(tb.loaded_pid = s.pid);
     asm volatile("isync");
     spr::write<spr::DAR>(s.dar);

@@ -10,6 +10,7 @@ namespace pv::opal {
 
 enum Token : u64 {
     CONSOLE_WRITE = 1,
+    CONSOLE_READ = 2,
     CEC_POWER_DOWN = 5,
     POLL_EVENTS = 10,
     START_CPU = 41,
@@ -22,6 +23,7 @@ inline constexpr i64 kBusy = -2;
 inline constexpr i64 kBusyEvent = -12;
 
 void console_write(const char* s, std::size_t n);
+std::size_t console_read(char* buf, std::size_t max);
 [[noreturn]] void power_down();
 
 }  // namespace pv::opal

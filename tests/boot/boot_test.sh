@@ -7,12 +7,16 @@
 #                [--blkdebug RULES]  (QEMU blkdebug rules for that disk: injected I/O errors)
 #                [--monitor-when N REGEX CMD]...  (QEMU monitor command CMD, e.g. nmi, once N console
 #                 lines match REGEX; the test fails if they never did and CMD was not sent)
+#                [--input-when N REGEX TEXT]...  (TEXT typed on the machine's serial console once N
+#                 console lines match REGEX; printf %b escapes: '\r' Enter, '\x01' Ctrl-A; the test
+#                 fails if it was never typed)
 # Fails when QEMU cannot run, the machine does not power off by itself in
 # time, an --expect pattern (grep -E) is missing or a --reject one appears.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=120 smp=4 elf= bundle= disk= disk_size=64M blkdebug=
 expects=() rejects=() qemu_args=() monitor_ns=() monitor_res=() monitor_cmds=() mondir=
+input_ns=() input_res=() input_texts=() indir= stdin_src=/dev/null
 while [ $# -gt 0 ]; do
     case $1 in
         --elf) elf=$2; shift 2 ;;
@@ -26,12 +30,13 @@ while [ $# -gt 0 ]; do
         --disk-size) disk_size=$2; shift 2 ;;
         --blkdebug) blkdebug=$2; shift 2 ;;
         --monitor-when) monitor_ns+=("$2"); monitor_res+=("$3"); monitor_cmds+=("$4"); shift 4 ;;
+        --input-when) input_ns+=("$2"); input_res+=("$3"); input_texts+=("$4"); shift 4 ;;
         *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 command -v qemu-system-ppc64 >/dev/null || { echo "FAIL: qemu-system-ppc64 not installed"; exit 1; }
 log=$(mktemp)
-trap 'rm -f "$log"; [ -z "$mondir" ] || rm -rf "$mondir"' EXIT
+trap 'rm -f "$log"; [ -z "$mondir" ] || rm -rf "$mondir"; [ -z "$indir" ] || rm -rf "$indir"' EXIT
 if [ -n "$disk" ]; then rm -f "$disk" || exit 1; fi
 watchers=()
 if [ ${#monitor_res[@]} -gt 0 ]; then
@@ -47,7 +52,20 @@ if [ ${#monitor_res[@]} -gt 0 ]; then
         watchers+=($!)
     done
 fi
-PV_BLKDEBUG=$blkdebug PV_DISK=$disk PV_DISK_SIZE=$disk_size PV_SMP=$smp timeout "$timeout_s" "$here/../../tools/pv-run" "$elf" "$bundle" "${qemu_args[@]}" </dev/null >"$log" 2>&1
+if [ ${#input_res[@]} -gt 0 ]; then
+    # QEMU's serial console reads its stdin: a FIFO that fd 3 keeps open (read-write, so
+    # opening it never blocks and QEMU never sees end of file); typists write to fd 3.
+    indir=$(mktemp -d)
+    mkfifo "$indir/in" || exit 1
+    exec 3<>"$indir/in"
+    stdin_src=$indir/in
+    for i in "${!input_res[@]}"; do
+        (until [ "$(grep -Ec -- "${input_res[$i]}" "$log")" -ge "${input_ns[$i]}" ]; do sleep 0.02; done
+         printf '%b' "${input_texts[$i]}" >&3 && touch "$indir/sent.$i") &
+        watchers+=($!)
+    done
+fi
+PV_BLKDEBUG=$blkdebug PV_DISK=$disk PV_DISK_SIZE=$disk_size PV_SMP=$smp timeout "$timeout_s" "$here/../../tools/pv-run" "$elf" "$bundle" "${qemu_args[@]}" <"$stdin_src" >"$log" 2>&1
 rc=$?
 for w in "${watchers[@]}"; do kill "$w" 2>/dev/null; done
 tr -d '\r' <"$log" >"$log.clean" && mv "$log.clean" "$log"
@@ -58,6 +76,10 @@ fail=0
 for i in "${!monitor_res[@]}"; do
     what="'${monitor_cmds[$i]}' after ${monitor_ns[$i]} lines /${monitor_res[$i]}/"
     if [ -e "$mondir/sent.$i" ]; then echo "ok: sent $what"; else echo "FAIL: not sent: $what"; fail=1; fi
+done
+for i in "${!input_res[@]}"; do
+    what="input '${input_texts[$i]}' after ${input_ns[$i]} lines /${input_res[$i]}/"
+    if [ -e "$indir/sent.$i" ]; then echo "ok: typed $what"; else echo "FAIL: not typed: $what"; fail=1; fi
 done
 if [ $rc -eq 124 ]; then echo "FAIL: machine still running after ${timeout_s}s"; fail=1; fi
 if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then echo "FAIL: qemu exited with $rc"; fail=1; fi

@@ -343,3 +343,26 @@ TEST(GuestFdt, BadParametersAreInvalid) {
     EXPECT_EQ(build_guest_fdt(p, static_cast<char*>(b.fdt()) + 4, b.size() - 8), Err::Invalid);
     EXPECT_EQ(build_guest_fdt(p, b.fdt(), b.size()), Err::Ok);  // and nothing sticky
 }
+
+// Linux's icp-hv matches /interrupt-controller; its servers are the cpu regs.
+TEST(GuestFdt, XicsPresentationNode) {
+    for (u32 n : {1u, 4u}) {
+        Built b;
+        ASSERT_EQ(build_guest_fdt(params(n), b.fdt(), b.size()), Err::Ok);
+        const void* f = b.fdt();
+        int ic = fdt_path_offset(f, "/interrupt-controller");
+        ASSERT_GE(ic, 0);
+        EXPECT_EQ(prop_str(f, ic, "device_type"), "PowerPC-External-Interrupt-Presentation");
+        EXPECT_EQ(prop_str(f, ic, "compatible"), "IBM,ppc-xicp");
+        int len = -1;
+        EXPECT_NE(fdt_getprop(f, ic, "interrupt-controller", &len), nullptr);
+        EXPECT_EQ(len, 0);
+        auto ranges = prop_bytes(f, ic, "ibm,interrupt-server-ranges");
+        ASSERT_EQ(ranges.size(), 8u);
+        const u8 want[8] = {0, 0, 0, 0, 0, 0, 0, static_cast<u8>(n)};
+        EXPECT_EQ(std::memcmp(ranges.data(), want, 8), 0);
+        EXPECT_EQ(prop_u32(f, ic, "#interrupt-cells"), 2u);
+        EXPECT_EQ(prop_u32(f, ic, "phandle"), kXicpPhandle);
+        EXPECT_EQ(fdt_node_offset_by_phandle(f, kXicpPhandle), ic);
+    }
+}

@@ -4,6 +4,8 @@
 // checks a few hypercall return codes and powers the partition off.
 // vpa=on: every vCPU first registers a VPA and a DTL for itself (as Linux
 // does); at the end vCPU 0 prints what the hypervisor keeps in each VPA.
+// echo_input=N: first reads N lines typed on its console (H_GET_TERM_CHAR,
+// ceding while none is there) and prints each as "got '...'".
 #include <string.h>
 
 #include "base/lppaca.h"
@@ -147,6 +149,42 @@ void secondary(u32 index) {
     rt_hcall(papr::H_PROD, platform().cpu_hwid[0]);  // vCPU 0 may be ceded, waiting for us
 }
 
+// One line from the console (ended by CR or LF), or what came before the timeout.
+constexpr u64 kEchoCedeUs = 50'000;  // input wakes us earlier (hv/console_input.h)
+constexpr u64 kEchoTimeoutUs = 100'000'000;
+constexpr u32 kEchoLineMax = 120;
+
+void echo_input(u64 lines) {
+    for (u64 l = 0; l < lines; ++l) {
+        log("echo: waiting for line %lu of %lu", l + 1, lines);
+        char line[kEchoLineMax + 1];
+        u32 len = 0;
+        bool ended = false;
+        u64 deadline = timebase() + ticks_from_us(kEchoTimeoutUs);
+        while (!ended && timebase() < deadline) {
+            u64 out[4] = {};
+            i64 rc = rt_hcall_ret(papr::H_GET_TERM_CHAR, out, platform().vtermno);
+            if (rc != papr::H_SUCCESS) {
+                log("echo: H_GET_TERM_CHAR returned %ld", rc);
+                return;
+            }
+            u64 n = out[0] > 16 ? 16 : out[0];
+            if (n == 0) {
+                cede(ticks_from_us(kEchoCedeUs));
+                continue;
+            }
+            for (u64 i = 0; i < n && !ended; ++i) {
+                char c = static_cast<char>(out[1 + i / 8] >> (56 - 8 * (i % 8)));
+                if (c == '\r' || c == '\n') ended = len > 0;
+                else if (len < kEchoLineMax) line[len++] = c;
+            }
+        }
+        line[len] = 0;
+        if (ended) log("got '%s'", line);
+        else log("echo: FAIL no whole line in %lu s (got '%s')", kEchoTimeoutUs / 1'000'000, line);
+    }
+}
+
 void show_time_of_day() {
     u32 t[7] = {};
     i32 s = rtas_call(Rtas::GetTimeOfDay, 8, t);
@@ -240,6 +278,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     if (p.cpus < p.cpus_in_tree) log("using the first %u vCPUs only", p.cpus);
     show_time_of_day();
     show_display_character();
+    echo_input(bootarg_u64("echo_input", 0));
 
     Range free = free_memory();
     if (bootarg_is("vpa", "on") && free.end - free.base > MiB) {
