@@ -208,8 +208,7 @@ void PspLink::handle_desc_table(const CrqEntry& e) {
 // A request ended at the PSP: its TCE is revoked before the pager gives the
 // frame to the partition (the device must not write a page the partition uses).
 void PspLink::complete(u32 id, u16 tag, u16 status, bool revoked) {
-    PagingRequest r;
-    if (!lookup_request(pager_->requests(), id, tag, r)) return;  // stale or forged: its TCE stays
+    if (!request_active(pager_->requests(), id, tag)) return;  // stale or forged: its TCE stays
     if (!revoked) arch::dma_unmap(dma_request_index_ + id);
     pager_->complete_locked(id, tag, status);
     close_when_drained();
@@ -220,8 +219,7 @@ void PspLink::complete(u32 id, u16 tag, u16 status, bool revoked) {
 // their frames given to the partitions.
 void PspLink::handle_completion(u32 id, u16 tag, u16 status, bool more) {
     if (!more && !deferred_len_) return complete(id, tag, status, false);
-    PagingRequest r;
-    if (!lookup_request(pager_->requests(), id, tag, r)) return;  // stale or forged: its TCE stays
+    if (!request_active(pager_->requests(), id, tag)) return;  // stale or forged: its TCE stays
     arch::dma_unmap_deferred(dma_request_index_ + id);
     deferred_[deferred_len_++] = {id, tag, status};
     if (!more || deferred_len_ == kMaxRequests) complete_deferred();

@@ -146,6 +146,12 @@ bool on_interrupt_pending(PagingRequestPool& pool, VcpuFaultState& v, u64 now_tb
     return true;
 }
 
+bool request_active(PagingRequestPool& pool, u32 id, u16 tag) {
+    Guard g(pool.lock());
+    const PagingRequest* r = pool.by_id(id);
+    return r && r->active() && r->tag == tag;
+}
+
 bool lookup_request(PagingRequestPool& pool, u32 id, u16 tag, PagingRequest& out) {
     Guard g(pool.lock());
     PagingRequest* r = pool.by_id(id);

@@ -85,6 +85,8 @@ bool on_interrupt_pending(PagingRequestPool& pool, VcpuFaultState& v, u64 now_tb
 // A copy of an active request, checked against its tag (for mapping the frame
 // before on_completion). False if id/tag name no active request.
 bool lookup_request(PagingRequestPool& pool, u32 id, u16 tag, PagingRequest& out);
+// Whether id/tag names an active request (the same check, without the copy).
+bool request_active(PagingRequestPool& pool, u32 id, u16 tag);
 
 struct CompletionOutcome {
     bool valid = false;   // false: id/tag named no active request; nothing changed
