@@ -165,11 +165,12 @@ void Pager::start_page_in(PagingRequest& r) {
 }
 
 // Hand a request (frame and block chosen) to the paging service; one it cannot
-// take fails at once: nothing waits for an answer that cannot come.
+// take (a failed service refuses everything) fails at once: nothing waits for
+// an answer that cannot come.
 void Pager::send(PagingRequest& r) {
     Partition& p = part(r.partition_slot);
     r.sent_tb = arch::timebase();
-    if (!transport_.failed(transport_.ctx) && transport_.send(transport_.ctx, r, p)) {
+    if (transport_.send(transport_.ctx, r, p)) {
         if (r.kind == PagingRequest::Kind::PageIn) ++page_ins_sent_;
         return;
     }

@@ -12,7 +12,7 @@ struct Partition;
 struct PagingTransport {
     // r (of partition p) has its frame and device block: start the I/O. The
     // completion comes back through Pager::complete. False: it cannot be
-    // sent; the caller fails the request.
+    // sent (always, once the service has failed); the caller fails the request.
     bool (*send)(void* ctx, const PagingRequest& r, const Partition& p) = nullptr;
     // The paging service is gone or declared failed: no I/O can succeed.
     bool (*failed)(const void* ctx) = nullptr;

@@ -8,12 +8,12 @@
 #pragma once
 #include "arch/arch.h"
 #include "hv/hcall.h"
+#include "hv/pager.h"
 #include "hv/paging_transport.h"
 #include "vio/crq.h"
 
 namespace pv {
 
-class Pager;
 struct Partition;
 struct Vcpu;
 
@@ -44,7 +44,7 @@ public:
     bool failed() const { return __atomic_load_n(&dead_, __ATOMIC_ACQUIRE); }
 
 private:
-    static constexpr u32 kMaxRequests = 256;
+    static constexpr u32 kMaxRequests = Pager::kMaxRequests;  // request ids the PSP can be holding
     static constexpr u32 kOutbox = kMaxRequests + 16;
 
     bool send(const PagingRequest& r, const Partition& p);

@@ -34,6 +34,7 @@ struct FakePsp {
 
     static bool send(void* ctx, const PagingRequest& r, const Partition&) {
         auto* f = static_cast<FakePsp*>(ctx);
+        if (f->dead) return false;  // as PspLink::send: a failed service takes nothing
         f->queue.push_back(r);
         ++f->sent;
         return true;
