@@ -98,6 +98,23 @@ bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len) {
     return !shared(*v.part) || ams().pager.ensure_resident(v, addr, len);
 }
 
+i32 ams_paging_service_number(const Partition& p) {
+    const Partition* psp = shared(p) ? ams().link.psp() : nullptr;
+    return psp ? static_cast<i32>(psp->lpid.value) : -1;
+}
+
+bool HeldArea::hold(Vcpu& v, u64 addr, u64 len) {
+    Partition& p = *v.part;
+    if (!p.logical_range_ok(addr, len)) return true;
+    PinResult pr = ams_pin_area(v, addr, len);
+    if (pr == PinResult::Blocked) return false;
+    if (pr == PinResult::Pinned) {
+        part_ = &p, addr_ = addr, len_ = len, pinned_ = true;
+        return true;
+    }
+    return ams_ensure_resident(v, addr, len);
+}
+
 // Without a pool nobody has a channel: the calls fail as for a wrong unit.
 Next ams_crq_hcall(Vcpu& v, u64 number) { return ams().link.crq_hcall(v, number); }
 

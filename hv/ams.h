@@ -82,9 +82,34 @@ void ams_unpin_area(Partition& p, u64 addr, u64 len);
 // The hypervisor wrote [addr, addr+len) of a shared partition (resident): the
 // pages are dirty now (the PTE's C bit is how the pager knows).
 void ams_note_written(Partition& p, u64 addr, u64 len);
+// A partition buffer the hypervisor copies to or from during one hcall or
+// RTAS call. A shared partition's pages may be paged out: hold() pages them in
+// (false: v is parked, return Next::Block and the call re-executes) and pins
+// them for the call, so the pager cannot take them while we copy; the pin
+// goes when the HeldArea does. Past the pinning limit the pages are only made
+// resident (the copy then fails harmlessly if one is taken meanwhile). An
+// area outside the partition holds nothing: copy_from/copy_to refuse it.
+class HeldArea {
+public:
+    HeldArea() = default;
+    HeldArea(const HeldArea&) = delete;
+    HeldArea& operator=(const HeldArea&) = delete;
+    ~HeldArea() {
+        if (pinned_) ams_unpin_area(*part_, addr_, len_);
+    }
+    [[nodiscard]] bool hold(Vcpu& v, u64 addr, u64 len);
+
+private:
+    Partition* part_ = nullptr;
+    u64 addr_ = 0, len_ = 0;
+    bool pinned_ = false;
+};
 // Boot: the area gets frames (zeroed where nothing was placed) and is pinned
 // for good (the RTAS area: the hypervisor writes machine-check logs there).
 [[nodiscard]] bool ams_pin_boot_area(Partition& p, u64 addr, u64 len);
+// The partition number of p's paging service partition, as PAPR's CMO
+// characteristics name it (PrPSP), or -1 when p is not a shared-memory partition.
+i32 ams_paging_service_number(const Partition& p);
 // Per-partition PV-STAT fields (appended to its line).
 u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n);
 

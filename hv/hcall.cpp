@@ -107,9 +107,13 @@ Next h_set_mode(Vcpu& v) {
         p.lpcr = mflags ? (p.lpcr | lpcr::ILE) : (p.lpcr & ~lpcr::ILE);
         return ret(v, H_SUCCESS);
     case H_SET_MODE_RESOURCE_ADDR_TRANS_MODE:
-        // Interrupts are taken in real mode: only AIL = 0 is offered.
+        // LPCR[AIL] for the whole partition: 0 (real-mode vectors) or 3
+        // (0xc000000000004000 with the MMU on, which Linux needs for scv).
+        // AIL 1 is reserved and 2 is not offered, as by KVM.
         if (arg(v, 3) || arg(v, 4)) return ret(v, H_P3);
-        return ret(v, mflags == 0 ? H_SUCCESS : H_UNSUPPORTED_FLAG);
+        if (mflags != 0 && mflags != 3) return ret(v, H_UNSUPPORTED_FLAG);
+        p.lpcr = (p.lpcr & ~lpcr::AIL_MASK) | lpcr::ail(mflags);
+        return ret(v, H_SUCCESS);
     default:
         return ret(v, H_P2);
     }

@@ -14,6 +14,7 @@
 #include "hv/guest_fdt.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
+#include "mm/host_translation.h"
 
 namespace pv {
 namespace {
@@ -290,7 +291,13 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     std::memset(static_cast<void*>(g_hv.partition_table), 0, kPartitionTableBytes);
     // PTCR: table base | PATS, where the table holds 2^(12 + PATS) bytes.
     g_hv.ptcr = t.value.value | (__builtin_ctzll(kPartitionTableBytes) - 12);
-    return true;
+    // LPID 0, the hypervisor: the map its relocated vectors need (mm/host_translation.h).
+    constexpr u64 kHostTableBytes = 128 << 10;
+    auto chunk = g_hv.frames.alloc(kHostTableBytes, kHostTableBytes);
+    if (!chunk.ok()) return false;
+    static BumpChunk host_tables;
+    host_tables = BumpChunk{chunk.value.value, chunk.value.value + kHostTableBytes};
+    return build_host_translation(TablePool{bump_table_alloc, &host_tables}, g_hv.partition_table[0]) == Err::Ok;
 }
 
 }  // namespace

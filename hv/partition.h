@@ -66,6 +66,7 @@ struct Partition {
 
     SpinLock lock{LockRank::Partition};  // state, console, vCPU start/stop (the PSP's: PspPartition)
     ConsoleLine console;
+    ConsoleLine panel;  // RTAS display-character: the operator panel, not the console
     PartitionStats stats{};
 
     bool is_running() const { return state == PartitionState::Running; }

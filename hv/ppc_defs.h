@@ -21,6 +21,8 @@ namespace pv::lpcr {
 constexpr u64 dpfd(u64 depth) { return (depth & 7) << (63 - 11); }
 inline constexpr u64 ILE = ppc_bit(38);     // guest interrupts little-endian
 inline constexpr u64 AIL_MASK = ppc_bit(39) | ppc_bit(40);  // alternate interrupt location
+constexpr u64 ail(u64 mode) { return (mode & 3) << (63 - 40); }
+constexpr u64 ail_of(u64 lpcr) { return (lpcr & AIL_MASK) >> (63 - 40); }
 inline constexpr u64 UPRT = ppc_bit(41);    // use process table
 inline constexpr u64 HR = ppc_bit(43);      // host radix
 inline constexpr u64 LD = ppc_bit(46);      // large decrementer

@@ -26,6 +26,7 @@ public:
     PagingTransport transport();
     const char* psp_name() const { return psp_name_; }
     bool is_psp(const Partition& p) const { return psp_ && psp_ == &p; }
+    const Partition* psp() const { return psp_; }
     void set_psp(Partition& p) { psp_ = &p; }
     // Boot: the PSP gets the device registers, its DMA window and the
     // /poolvisor-paging node in its device tree (fdt of fdt_size bytes, grown in place).

@@ -1,5 +1,6 @@
 #include "hv/rtas.h"
 
+#include "base/format.h"
 #include "base/rtas_args.h"
 #include "hv/ams.h"
 #include "arch/arch.h"
@@ -114,14 +115,32 @@ Next rtas_query_cpu_stopped_state(Call& c) {
     return Next::Resume;
 }
 
+// The operator panel (PAPR display-character): Linux writes its progress
+// codes here while it prints the same boot to the console, so the panel is
+// kept apart and shown as whole lines of the hypervisor's log, not mixed
+// into the console stream.
 Next rtas_display_character(Call& c) {
     if (!c.shape(1, 1)) return Next::Resume;
     char ch = static_cast<char>(c.arg(0));
     Partition& p = c.part();
+    char text[sizeof p.panel.text + 1];
+    bool flush = false;
     {
         Guard g(p.lock);
-        partition_console_write(p, &ch, 1);
+        ConsoleLine& panel = p.panel;
+        bool end = ch == '\n' || ch == '\r' || ch == '\f';
+        if (!end && panel.len < sizeof panel.text - 1) {
+            bool printable = ch >= 0x20 && ch < 0x7f;
+            panel.text[panel.len++] = printable ? ch : '.';
+        }
+        if ((end || panel.len == sizeof panel.text - 1) && panel.len) {
+            for (u32 i = 0; i < panel.len; ++i) text[i] = panel.text[i];
+            text[panel.len] = 0;
+            panel.len = 0;
+            flush = true;
+        }
     }
+    if (flush) log("partition %s: panel: %s", p.name, text);
     c.status(kRtasSuccess);
     return Next::Resume;
 }
@@ -191,6 +210,43 @@ Next rtas_ibm_os_term(Call& c) {
     return Next::Stop;
 }
 
+// ibm,get-system-parameter (PAPR 7.3.16). Only the CMO characteristics
+// (parameter 44) are known: "PrPSP=n,SecPSP=n,CMOPageSize=log2", where a
+// paging service partition number of -1 means no CMO. Linux's parser acts on
+// a pair only when a ',' follows it, hence the trailing comma. The buffer
+// receives a be16 length and the NUL-terminated string.
+constexpr u32 kSysparmCmoCharacteristics = 44;
+
+Next rtas_ibm_get_system_parameter(Call& c) {
+    if (!c.shape(3, 1)) return Next::Resume;
+    u32 param = c.arg(0), buf = c.arg(1), buf_len = c.arg(2);
+    if (param != kSysparmCmoCharacteristics) {
+        c.status(kRtasParameterError);
+        return Next::Resume;
+    }
+    struct {
+        Be16 len;
+        char text[62];
+    } data{};
+    u32 n = format(data.text, sizeof data.text, "PrPSP=%d,SecPSP=-1,CMOPageSize=%u,",
+                   ams_paging_service_number(c.part()), static_cast<u32>(kPageShift));
+    data.len.set(static_cast<u16>(n + 1));
+    u32 bytes = static_cast<u32>(sizeof data.len) + n + 1;
+    if (buf_len < bytes) {
+        c.status(kRtasParameterError);
+        return Next::Resume;
+    }
+    HeldArea held;
+    if (!held.hold(c.vcpu(), buf, bytes)) return Next::Block;
+    if (!c.part().copy_to(buf, &data, bytes)) {
+        c.status(kRtasParameterError);
+        return Next::Resume;
+    }
+    ams_note_written(c.part(), buf, bytes);
+    c.status(kRtasSuccess);
+    return Next::Resume;
+}
+
 struct RtasCall {
     RtasToken token;
     Next (*handler)(Call&);
@@ -208,6 +264,7 @@ constexpr RtasCall kCalls[] = {
     {{"ibm,nmi-register", 0x2008}, rtas_ibm_nmi_register},
     {{"ibm,nmi-interlock", 0x2009}, rtas_ibm_nmi_interlock},
     {{"ibm,os-term", 0x200a}, rtas_ibm_os_term},
+    {{"ibm,get-system-parameter", 0x200b}, rtas_ibm_get_system_parameter},
 };
 
 constexpr auto make_token_list() {
@@ -229,24 +286,9 @@ Next rtas_call(Vcpu& v, u64 args_addr) {
     Partition& p = *v.part;
     RtasArgs args{};
     constexpr u64 kHeader = offsetof(RtasArgs, args);
-    // A shared partition's buffer may be paged out: page it in and re-execute.
-    // It stays pinned for the call, so the pager cannot take it while we
-    // copy, and is marked written (the pager must not drop our results).
-    bool pinned = false;
-    if (p.logical_range_ok(args_addr, sizeof args)) {
-        PinResult pr = ams_pin_area(v, args_addr, sizeof args);
-        if (pr == PinResult::Blocked) return Next::Block;
-        pinned = pr == PinResult::Pinned;
-        if (!pinned && !ams_ensure_resident(v, args_addr, sizeof args)) return Next::Block;
-    }
-    struct Unpin {
-        Partition& p;
-        u64 at;
-        bool on;
-        ~Unpin() {
-            if (on) ams_unpin_area(p, at, sizeof(RtasArgs));
-        }
-    } unpin{p, args_addr, pinned};
+    // The results are marked written: the pager must not drop them.
+    HeldArea held;
+    if (!held.hold(v, args_addr, sizeof args)) return Next::Block;
     if ((args_addr & 3) || !p.copy_from(args_addr, &args, kHeader)) {
         v.regs.gpr[3] = static_cast<u64>(papr::H_PARAMETER);
         return Next::Resume;
@@ -262,6 +304,7 @@ Next rtas_call(Vcpu& v, u64 args_addr) {
     bool known = false;
     for (const RtasCall& rc : kCalls)
         if (rc.token.token == args.token.get()) next = rc.handler(c), known = true;
+    if (next == Next::Block) return next;  // re-executed once the page is in
     if (!known) c.status(kRtasParameterError);
     u64 rets_at = kHeader + sizeof(Be32) * args.nargs.get();
     if (!p.copy_to(args_addr + rets_at, &args.args[args.nargs.get()], sizeof(Be32) * args.nret.get()))

@@ -148,7 +148,7 @@ void xics_prepare_entry_slow(Vcpu& v) {
     // bits cleared. It stays presented until H_XIRR accepts it.
     i.lpcr_mer = 0;
     const Partition& p = *v.part;
-    u64 ail = (p.lpcr & lpcr::AIL_MASK) >> (63 - 40);
+    u64 ail = lpcr::ail_of(p.lpcr);
     bool relocated = ail >= 2 && (v.regs.msr & msr::IR) && (v.regs.msr & msr::DR);
     v.sprs.srr0 = v.regs.pc;
     v.sprs.srr1 = v.regs.msr & ~kSrr1InterruptBits;

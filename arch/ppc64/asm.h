@@ -5,6 +5,8 @@
 
 /* MSR bits assembly needs; arch/ppc64/cpu.cpp checks them against msr:: (hv/ppc_defs.h). */
 #define MSR_EE 0x8000
+#define MSR_IR 0x20
+#define MSR_DR 0x10
 #define MSR_RI 0x2
 #define MSR_LE 0x1
 

@@ -50,6 +50,29 @@ pv_vector_common:
 	ld	%r11, TB_EXIT(%r13)
 	mtctr	%r11
 	bctr
+
+/*
+ * Relocated vectors (LPCR[AIL] = 3): with a radix host, POWER9 takes the
+ * hypervisor interrupts of a partition that runs with MSR[IR|DR] = 1 at
+ * 0xc000000000004000 + vector, translation on (mm/host_translation.h maps
+ * that to real 0x4000 + vector). Turn translation off (IR and DR are both
+ * set here) and go on at the real vector, past its HSPRG1 save: in real mode
+ * the top bits of the address are ignored, so the next fetch is this same
+ * code at its real address. HSRR0/1 and SRR0/1 are untouched; CFAR is not
+ * kept (the branch here sets it), as for Linux's out-of-line vectors.
+ */
+.macro AIL_VECTOR vec, hsrr
+	. = pv_vectors + 0x4000 + \vec
+	mtspr	SPRN_HSPRG1, %r13
+	mfmsr	%r13
+	xori	%r13, %r13, MSR_IR | MSR_DR
+	mtmsrd	%r13
+	isync
+	b	pv_vectors + \vec + 4
+.endm
+
+#define PV_AIL_VECTOR_EMIT(vec, hsrr) AIL_VECTOR vec, hsrr;
+	PV_VECTOR_TABLE(PV_AIL_VECTOR_EMIT)
 	.globl pv_vectors_end
 pv_vectors_end:
 

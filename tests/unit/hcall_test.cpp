@@ -56,6 +56,21 @@ TEST_F(HcallTest, SetModeLittleEndianTogglesIle) {
     EXPECT_EQ(rc(), H_UNSUPPORTED_FLAG);
 }
 
+// Linux asks for AIL 3 (vectors at 0xc000000000004000) before it enables scv.
+TEST_F(HcallTest, SetModeAddressTranslationMode) {
+    call(H_SET_MODE, 3, H_SET_MODE_RESOURCE_ADDR_TRANS_MODE);
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_EQ(lpcr::ail_of(p_->lpcr), 3u);
+    for (u64 reserved : {1, 2, 4}) {
+        call(H_SET_MODE, reserved, H_SET_MODE_RESOURCE_ADDR_TRANS_MODE);
+        EXPECT_EQ(rc(), H_UNSUPPORTED_FLAG);
+        EXPECT_EQ(lpcr::ail_of(p_->lpcr), 3u) << "a refused mode changes nothing";
+    }
+    call(H_SET_MODE, 0, H_SET_MODE_RESOURCE_ADDR_TRANS_MODE);
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_EQ(p_->lpcr & lpcr::AIL_MASK, 0u);
+}
+
 TEST_F(HcallTest, CedeBlocksUntilProdded) {
     v_->sprs.dec = 1000000;
     EXPECT_EQ(call(H_CEDE), Next::Block);
@@ -133,6 +148,33 @@ TEST_F(HcallTest, RtasWrongArgumentCountIsParameterError) {
     EXPECT_EQ(static_cast<i32>(rtas_ret(0, 0)), -3);
     rtas("display-character", {'x'}, 1);
     EXPECT_EQ(rtas_ret(1, 0), 0u);
+}
+
+// display-character is the operator panel: whole lines in the hypervisor's
+// log, never mixed into the partition's console line.
+TEST_F(HcallTest, DisplayCharacterGoesToThePanelNotTheConsole) {
+    call(H_PUT_TERM_CHAR, kVtermno, 2, 0x4142000000000000ULL);  // "AB", no newline yet
+    for (char ch : std::string("Linux\n")) rtas("display-character", {static_cast<u32>(ch)}, 1);
+    EXPECT_EQ(arch::g_fake_console, "poolvisor: partition p: panel: Linux\n");
+    EXPECT_EQ(p_->console.len, 2u);
+    EXPECT_EQ(p_->panel.len, 0u);
+}
+
+// Parameter 44: a dedicated partition has no paging service partition.
+TEST_F(HcallTest, GetSystemParameterCmoCharacteristics) {
+    constexpr u32 kBuf = 0x3000;
+    rtas("ibm,get-system-parameter", {44, kBuf, 1024}, 1);
+    EXPECT_EQ(rtas_ret(3, 0), 0u);
+    const u8* b = mem_.data() + kBuf;
+    std::string text(reinterpret_cast<const char*>(b + 2));
+    EXPECT_EQ(text, "PrPSP=-1,SecPSP=-1,CMOPageSize=" + std::to_string(kPageShift) + ",");
+    EXPECT_EQ((b[0] << 8) | b[1], static_cast<int>(text.size() + 1));
+    rtas("ibm,get-system-parameter", {44, kBuf, 8}, 1);  // buffer too small
+    EXPECT_EQ(static_cast<i32>(rtas_ret(3, 0)), -3);
+    rtas("ibm,get-system-parameter", {20, kBuf, 1024}, 1);  // not offered
+    EXPECT_EQ(static_cast<i32>(rtas_ret(3, 0)), -3);
+    rtas("ibm,get-system-parameter", {44, static_cast<u32>(mem_.size() - 4), 1024}, 1);  // outside
+    EXPECT_EQ(static_cast<i32>(rtas_ret(3, 0)), -3);
 }
 
 TEST_F(HcallTest, RtasPowerOffStopsThePartition) {

@@ -194,15 +194,13 @@ void show_time_of_day() {
         log("get-time-of-day: status %d", s);
 }
 
+// "!" and a newline on the operator panel (the hypervisor logs panel lines).
 void show_display_character() {
-    console_lock();
-    char head[64];
-    size_t n = format(head, sizeof head, "%s: display-character: ", image_name());
-    console_write(head, n);
-    i32 s = rtas_call(Rtas::DisplayCharacter, 1, nullptr, '!');
-    console_write("\n", 1);
-    console_unlock();
-    if (s != kRtasSuccess) log("display-character: status %d", s);
+    const char text[] = {'!', '\n'};
+    for (char c : text) {
+        i32 s = rtas_call(Rtas::DisplayCharacter, 1, nullptr, c);
+        if (s != kRtasSuccess) log("display-character: status %d", s);
+    }
 }
 
 // Starts vCPUs 1..n-1 with start-cpu.
