@@ -216,9 +216,12 @@ bool ConsoleInput::move_focus(u32 from) {
 }
 
 // A focus that has ended passes to the next running partition (none left:
-// the machine is about to power off, nothing is said).
+// the machine is about to power off, nothing is said). One that is
+// rebooting keeps it.
 void ConsoleInput::check_focus_locked() {
-    if (focus_ < 0 || hv().partitions[focus_].is_running()) return;
+    if (focus_ < 0) return;
+    const Partition& f = hv().partitions[focus_];
+    if (f.is_running() || __atomic_load_n(&f.restart_requested, __ATOMIC_ACQUIRE)) return;
     const char* ended = hv().partitions[focus_].name;
     if (move_focus(static_cast<u32>(focus_))) {
         log("console: partition %s has ended", ended);

@@ -25,6 +25,11 @@ void maybe_finish(Partition& p) {
         if (p.vcpus[i].state != VcpuState::Stopped || __atomic_load_n(&p.vcpus[i].on_thread, __ATOMIC_ACQUIRE))
             return;
     if (p.finished) return;
+    if (p.restart_requested) {
+        if (restart_partition(p)) return;
+        p.restart_requested = false;
+        format(p.reason, sizeof p.reason, "system-reboot requested; the restart failed");
+    }
     p.finished = true;
     partition_console_flush(p);
     ams_partition_ended(p);

@@ -249,6 +249,8 @@ void emit_chosen(Writer& w, const GuestFdtParams& p) {
     w.str("linux,stdout-path", stdout_path);
     w.str("stdout-path", stdout_path);
     w.bytes("ibm,architecture-vec-5", kOv5.b, sizeof kOv5.b);
+    // How often RTAS system-reboot restarted this partition (0 at first boot).
+    w.u32p("poolvisor,boot-count", p.boot_count);
     w.end();
 }
 

@@ -37,6 +37,7 @@ struct GuestFdtParams {
     u64 reserve_base[kGuestFdtMaxReserves];  // memory reserve map entries
     u64 reserve_size[kGuestFdtMaxReserves];
     u32 reserve_count;
+    u32 boot_count;              // /chosen poolvisor,boot-count: restarts so far (system-reboot)
 };
 
 // Writes the tree into buf (8-byte aligned). Err::NoMemory if it does not fit,

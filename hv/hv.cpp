@@ -2,6 +2,7 @@
 #include "hv/hv.h"
 
 #include <cstring>
+#include <new>
 
 #include <libfdt.h>
 
@@ -182,8 +183,12 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     return ok;
 }
 
+// At boot the device tree is built in g_fdt_buffer (boot is single-threaded).
+// A restart runs beside other partitions: a dedicated partition's tree is then
+// built in its own memory, where it goes anyway.
 [[nodiscard]] bool load_partition(Partition& p, const PartitionConfig& pc, const BootImage& b) {
     if (!place_image(p, b)) return false;
+    bool in_place = p.restarts > 0 && p.mem_mode == MemMode::Dedicated;
 
     p.rtas_base = p.mem_bytes - kRtasFromTop;
     p.rtas_size = kRtasSize;
@@ -219,7 +224,9 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     fp.reserve_base[1] = fdt_addr;
     fp.reserve_size[1] = kFdtMax;
     fp.reserve_count = 2;
-    if (Err e = build_guest_fdt(fp, g_fdt_buffer, kFdtMax); e != Err::Ok) {
+    fp.boot_count = p.restarts;
+    void* fdt = in_place ? p.logical_ptr(fdt_addr) : g_fdt_buffer;
+    if (Err e = build_guest_fdt(fp, fdt, kFdtMax); e != Err::Ok) {
         log("partition %s: cannot build its device tree (error %u)", p.name, static_cast<unsigned>(e));
         return false;
     }
@@ -227,7 +234,7 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
         log("partition %s: cannot attach the paging device to it", p.name);
         return false;
     }
-    if (!place(p, fdt_addr, g_fdt_buffer, fdt_totalsize(g_fdt_buffer))) {
+    if (!in_place && !place(p, fdt_addr, g_fdt_buffer, fdt_totalsize(g_fdt_buffer))) {
         log("partition %s: the shared memory pool is too small for its boot pages", p.name);
         return false;
     }
@@ -350,6 +357,41 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
     }
     g_hv.partition_count = cfg.partition_count;
     g_hv.live_partitions = cfg.partition_count;
+    return true;
+}
+
+bool restart_partition(Partition& p) {
+    if (p.mem_mode != MemMode::Dedicated || ams_is_psp(p)) return false;
+    const PartitionConfig& pc = g_hv.config.partitions[p.slot];
+    partition_console_flush(p);
+    p.panel.len = 0;
+    std::memset(arch::host_ptr(p.mem_base), 0, p.mem_bytes);  // nothing of the last boot is seen
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        Vcpu& v = p.vcpus[i];
+        VcpuStats stats = v.stats;
+        v.~Vcpu();
+        new (&v) Vcpu{};
+        v.part = &p;
+        v.id = VcpuId{i};
+        v.stats = stats;
+    }
+    p.lpcr = lpcr::kGuestBase;
+    p.process_table = 0;
+    p.fwnmi_registered = false;
+    p.fwnmi_sreset_addr = p.fwnmi_mc_addr = 0;
+    PartitionTableEntry& e = g_hv.partition_table[p.lpid.value];
+    e.dw1.set(make_prte_dw1_guest_radix(HostReal{0}, 0));
+    arch::tlb_flush_partition(p.lpid);
+    ++p.restarts;
+    log("partition %s: restarting (system-reboot, boot %u)", p.name, p.restarts + 1);
+    if (!load_partition(p, pc, g_boot[p.slot])) {
+        --p.restarts;
+        return false;
+    }
+    p.reason[0] = 0;
+    p.restart_requested = false;
+    p.state = PartitionState::Running;
+    make_runnable(p.vcpus[0]);
     return true;
 }
 

@@ -41,6 +41,13 @@ Hypervisor& hv();
 [[nodiscard]] bool start_partitions(const u8* bundle, u64 bundle_size);
 // Make every partition's boot vCPU runnable (after all threads are up).
 void launch_partitions();
+// RTAS system-reboot of a dedicated-memory partition whose vCPUs are all
+// stopped and off their threads: its memory is cleared, image, initrd, RTAS
+// and device tree are loaded again, every vCPU and the partition's MMU, LPCR
+// and FWNMI state start afresh, and vCPU 0 is made runnable at the entry.
+// False (and a log line) if it cannot be loaded again: it stays stopped.
+// Caller holds p.lock.
+[[nodiscard]] bool restart_partition(Partition& p);
 
 // Pick the next vCPU for this thread; idles until one is runnable. Never
 // returns when every partition has ended (prints PV-STAT, powers off).

@@ -42,6 +42,8 @@ struct Partition {
     volatile PartitionState state = PartitionState::Running;
     char reason[128]{};  // why it stopped
     bool finished = false;  // stopped and no vCPU left on a thread (reported once)
+    bool restart_requested = false;  // RTAS system-reboot: boot again once every vCPU is off its thread
+    u32 restarts = 0;
     u32 vcpu_count = 0;
     Vcpu vcpus[kMaxVcpusPerPartition];
     u64 watchdog_tb = 0;  // 0: off

@@ -41,10 +41,11 @@ void print_stats() {
         ams_format_partition_stats(p, paging, sizeof paging);
         log_raw("PV-STAT {\"type\":\"partition\",\"name\":\"%s\",\"lpid\":%u,\"vcpus\":%u,\"mem_mode\":\"%s\","
                 "\"mem_mib\":%lu,\"hcalls\":%lu,\"hv_exits\":%lu,\"threads_used\":%u,\"guest_tb\":%lu,"
-                "\"state\":\"%s\",\"reason\":\"%s\"%s}",
+                "\"restarts\":%u,\"state\":\"%s\",\"reason\":\"%s\"%s}",
                 p.name, p.lpid.value, p.vcpu_count, p.mem_mode == MemMode::Shared ? "shared" : "dedicated",
                 p.mem_bytes >> 20, p.stats.hcalls, p.stats.hv_exits,
-                static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, state_name(p.state), reason,
+                static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, p.restarts,
+                state_name(p.state), reason,
                 paging);
     }
     ams_print_stats();

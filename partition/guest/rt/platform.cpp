@@ -95,6 +95,8 @@ void read_bootargs(const void* fdt, Platform& p) {
     if (n >= sizeof p.bootargs) n = sizeof p.bootargs - 1;
     memcpy(p.bootargs, s ? s : "", n);
     p.bootargs[n] = '\0';
+    const void* count = node < 0 ? nullptr : fdt_getprop(fdt, node, "poolvisor,boot-count", &len);
+    p.boot_count = count && len == 4 ? fdt32_to_cpu(*static_cast<const fdt32_t*>(count)) : 0;
 }
 
 bool read_rtas(const void* fdt, Platform& p) {

@@ -17,6 +17,7 @@ struct Platform {
     u64 timebase_hz = 0;
     u64 rtas_base = 0, rtas_entry = 0, rtas_size = 0;
     bool le_interrupts = false;  // H_SET_MODE(LE) succeeded
+    u32 boot_count = 0;          // /chosen poolvisor,boot-count: system-reboots so far
 };
 
 // vCPU 0, first thing: H_SET_MODE(LE), device tree, console, RTAS. On false

@@ -203,6 +203,19 @@ void show_display_character() {
     }
 }
 
+// After a system-reboot nothing of the last boot may be left: the memory
+// the last boot filled with test patterns reads as zero.
+void check_cleared(Range free) {
+    u64 dirty = 0;
+    for (u64 a = free.base; a < free.end; a += sizeof(u64))
+        if (*reinterpret_cast<const volatile u64*>(a)) ++dirty;
+    if (dirty)
+        log("FAIL boot %u: %lu doublewords of free memory not cleared by the restart", platform().boot_count + 1,
+            dirty);
+    else
+        log("boot %u: free memory 0x%lx-0x%lx reads as zero", platform().boot_count + 1, free.base, free.end);
+}
+
 // Starts vCPUs 1..n-1 with start-cpu.
 void start_secondaries(bool started[]) {
     for (u32 i = 1; i < platform().cpus; ++i) {
@@ -294,6 +307,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     }
     log("testing 0x%lx-0x%lx: %lu MiB per vCPU", g_plan.base, g_plan.base + p.cpus * g_plan.slice,
         g_plan.slice >> 20);
+    if (p.boot_count > 0) check_cleared(free);
 
     bool started[RT_MAX_CPUS] = {true};
     vpa_register_self(0);
@@ -329,5 +343,10 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
 
     hcall_checks();
     vpa_report(finished);
+    if (bootarg_is("reboot", "once") && p.boot_count == 0) {
+        log("system-reboot (boot %u)", p.boot_count + 1);
+        i32 s = rtas_call(Rtas::SystemReboot, 1, nullptr);
+        log("FAIL system-reboot returned (status %d)", s);
+    }
     power_off();
 }
