@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing Poolvisor needs on a Debian 12 machine:
-# host packages through apt-get, and the ppc64el build of libfdt unpacked into
-# the build tree (the machine's dpkg architecture list is left untouched).
+# host packages through apt-get, the ppc64el build of libfdt unpacked into
+# the build tree (the machine's dpkg architecture list is left untouched), and
+# Debian's ppc64el installer kernel and initrd (the Linux guest, label `linux`).
 set -euo pipefail
 
 deps_dir=${1:-build/deps}
 pkgs=(cmake make g++ libgtest-dev libfdt-dev device-tree-compiler
-      g++-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu qemu-system-ppc)
+      g++-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu qemu-system-ppc
+      gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross cpio nbdkit nbdkit-plugin-python)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -36,4 +38,23 @@ if [ ! -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libfdt.a" ]; then
     rm -rf "$state"
 fi
 test -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libfdt.a"
-echo "setup: ok (ppc64el libfdt in $fdt_root)"
+
+# The Linux guest: Debian 12's ppc64el netboot kernel and installer initrd.
+# The package is Architecture: all, so the machine's own lists serve it.
+linux_dir="$deps_dir/linux"
+if [ ! -f "$linux_dir/vmlinux" ] || [ ! -f "$linux_dir/initrd.gz" ]; then
+    state=$(mktemp -d)
+    echo "setup: fetching debian-installer-12-netboot-ppc64el (about 31 MB)"
+    (cd "$state" && apt-get download -q debian-installer-12-netboot-ppc64el) \
+        || { apt-get update -q || true; (cd "$state" && apt-get download -q debian-installer-12-netboot-ppc64el); } \
+        || { echo "setup: cannot download debian-installer-12-netboot-ppc64el" >&2; rm -rf "$state"; exit 1; }
+    dpkg -x "$state"/debian-installer-12-netboot-ppc64el_*_all.deb "$state/x"
+    images="$state/x/usr/lib/debian-installer/images/12/ppc64el/text/debian-installer/ppc64el"
+    mkdir -p "$linux_dir"
+    # initrd first: vmlinux is what says the directory is complete.
+    cp "$images/initrd.gz" "$linux_dir/initrd.gz.tmp" && mv "$linux_dir/initrd.gz.tmp" "$linux_dir/initrd.gz"
+    cp "$images/vmlinux" "$linux_dir/vmlinux.tmp" && mv "$linux_dir/vmlinux.tmp" "$linux_dir/vmlinux"
+    rm -rf "$state"
+fi
+test -f "$linux_dir/vmlinux"
+echo "setup: ok (ppc64el libfdt in $fdt_root, Linux guest in $linux_dir)"
