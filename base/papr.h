@@ -19,6 +19,7 @@ enum Hcall : u64 {
     H_CONFER = 0xE4,
     H_PROD = 0xE8,
     H_XIRR_X = 0x2FC,
+    H_GET_CPU_CHARACTERISTICS = 0x1C8,
     H_RANDOM = 0x300,
     H_SET_MODE = 0x31C,
     H_REGISTER_PROC_TBL = 0x37C,
@@ -44,6 +45,11 @@ enum Ret : i64 {
 // H_PAGE_INIT flags.
 inline constexpr u64 H_ICACHE_INVALIDATE = u64{1} << (63 - 40), H_ICACHE_SYNCHRONIZE = u64{1} << (63 - 41),
                      H_ZERO_PAGE = u64{1} << (63 - 48), H_COPY_PAGE = u64{1} << (63 - 49);
+
+// H_GET_CPU_CHARACTERISTICS (Linux hvcall.h): r5 behaviour bits.
+inline constexpr u64 H_CPU_BEHAV_FAVOUR_SECURITY = u64{1} << 63, H_CPU_BEHAV_L1D_FLUSH_PR = u64{1} << 62,
+                     H_CPU_BEHAV_BNDS_CHK_SPEC_BAR = u64{1} << 61, H_CPU_BEHAV_FLUSH_COUNT_CACHE = u64{1} << 58,
+                     H_CPU_BEHAV_FLUSH_LINK_STACK = u64{1} << 57;
 
 // H_SET_MODE resources.
 inline constexpr u64 H_SET_MODE_RESOURCE_ADDR_TRANS_MODE = 3;

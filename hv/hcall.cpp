@@ -90,6 +90,17 @@ Next h_prod(Vcpu& v) {
     return ret(v, H_SUCCESS);
 }
 
+// What the hypervisor knows of the processor's speculation mitigations. It
+// has no firmware statement of which assists this POWER9 implements, so it
+// names none (r4 = 0) and asks for every mitigation the partition can do
+// itself (r5): what Linux assumes when the call fails, said explicitly.
+Next h_get_cpu_characteristics(Vcpu& v) {
+    v.regs.gpr[4] = 0;
+    v.regs.gpr[5] = H_CPU_BEHAV_FAVOUR_SECURITY | H_CPU_BEHAV_L1D_FLUSH_PR | H_CPU_BEHAV_BNDS_CHK_SPEC_BAR |
+                    H_CPU_BEHAV_FLUSH_COUNT_CACHE | H_CPU_BEHAV_FLUSH_LINK_STACK;
+    return ret(v, H_SUCCESS);
+}
+
 Next h_random(Vcpu& v) {
     u64 value = 0;
     if (!arch::random64(value)) return ret(v, H_HARDWARE);
@@ -181,6 +192,7 @@ constexpr HcallEntry kHcalls[] = {
     {H_CEDE, h_cede},
     {H_CONFER, h_confer},
     {H_PROD, h_prod},
+    {H_GET_CPU_CHARACTERISTICS, h_get_cpu_characteristics},
     {H_RANDOM, h_random},
     {H_SET_MODE, h_set_mode},
     {H_REGISTER_VPA, vpa_hcall},

@@ -71,6 +71,16 @@ TEST_F(HcallTest, SetModeAddressTranslationMode) {
     EXPECT_EQ(p_->lpcr & lpcr::AIL_MASK, 0u);
 }
 
+// Linux then keeps every mitigation on (rfi-flush fallback, barriers).
+TEST_F(HcallTest, GetCpuCharacteristicsAsksForEveryMitigation) {
+    call(H_GET_CPU_CHARACTERISTICS);
+    EXPECT_EQ(rc(), H_SUCCESS);
+    EXPECT_EQ(v_->regs.gpr[4], 0u);
+    EXPECT_TRUE(v_->regs.gpr[5] & H_CPU_BEHAV_FAVOUR_SECURITY);
+    EXPECT_TRUE(v_->regs.gpr[5] & H_CPU_BEHAV_L1D_FLUSH_PR);
+    EXPECT_TRUE(v_->regs.gpr[5] & H_CPU_BEHAV_BNDS_CHK_SPEC_BAR);
+}
+
 TEST_F(HcallTest, CedeBlocksUntilProdded) {
     v_->sprs.dec = 1000000;
     EXPECT_EQ(call(H_CEDE), Next::Block);
