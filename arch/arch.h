@@ -3,6 +3,10 @@
 #pragma once
 #include "base/types.h"
 
+namespace pv {
+struct Vcpu;
+}
+
 namespace pv::arch {
 
 // Raw hypervisor console (OPAL on POWER). Writes whole buffers; no locking.
@@ -66,6 +70,10 @@ void dma_revoke_all();
 u64 instructions();
 u64 instructions_at_exit();
 u64 entry_tail_instructions();
+
+// v leaves this thread (before another may dispatch it): the vCPU state the
+// thread's registers still hold for it is saved (docs/vcpu_state.md).
+void vcpu_leaves_thread(Vcpu& v);
 
 // Stop the machine.
 [[noreturn]] void power_off();

@@ -52,6 +52,8 @@ inline constexpr u64 H_CPU_BEHAV_FAVOUR_SECURITY = u64{1} << 63, H_CPU_BEHAV_L1D
                      H_CPU_BEHAV_FLUSH_LINK_STACK = u64{1} << 57;
 
 // H_SET_MODE resources.
+inline constexpr u64 H_SET_MODE_RESOURCE_SET_CIABR = 1;
+inline constexpr u64 H_SET_MODE_RESOURCE_SET_DAWR0 = 2;
 inline constexpr u64 H_SET_MODE_RESOURCE_ADDR_TRANS_MODE = 3;
 inline constexpr u64 H_SET_MODE_RESOURCE_LE = 4;
 

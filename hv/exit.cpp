@@ -173,6 +173,7 @@ Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
 // it was leaving). A stop that came meanwhile may have waited for this to
 // end the partition.
 void leave_thread(Vcpu& v) {
+    arch::vcpu_leaves_thread(v);  // its FP/VSX and lazy SPRs to memory first
     Partition& p = *v.part;
     Guard g(p.lock);
     RunQueue::release(v);

@@ -125,6 +125,23 @@ Next h_set_mode(Vcpu& v) {
         if (mflags != 0 && mflags != 3) return ret(v, H_UNSUPPORTED_FLAG);
         p.lpcr = (p.lpcr & ~lpcr::AIL_MASK) | lpcr::ail(mflags);
         return ret(v, H_SUCCESS);
+    case H_SET_MODE_RESOURCE_SET_CIABR:
+        // The vCPU's instruction breakpoint, never on hypervisor state
+        // (CIABR[PRIV] = 3); loaded at its next entry (docs/vcpu_state.md).
+        if (mflags) return ret(v, H_UNSUPPORTED_FLAG);
+        if (arg(v, 4)) return ret(v, H_P4);
+        if ((arg(v, 3) & 3) == 3) return ret(v, H_P3);
+        v.lazy_sprs.ciabr = arg(v, 3);
+        lazy_recheck(v.lazy);
+        return ret(v, H_SUCCESS);
+    case H_SET_MODE_RESOURCE_SET_DAWR0:
+        // Data breakpoint: DAWR0 and DAWRX0, without DAWRX[HYP] (bit 61).
+        if (mflags) return ret(v, H_UNSUPPORTED_FLAG);
+        if (arg(v, 4) & (u64{1} << 2)) return ret(v, H_P4);
+        v.lazy_sprs.dawr0 = arg(v, 3);
+        v.lazy_sprs.dawrx0 = arg(v, 4);
+        lazy_recheck(v.lazy);
+        return ret(v, H_SUCCESS);
     default:
         return ret(v, H_P2);
     }

@@ -4,6 +4,7 @@
 
 #include "base/types.h"
 #include "mm/fault.h"
+#include "hv/lazy_state.h"
 #include "hv/vcpu_regs.h"
 #include "hv/vpa.h"
 #include "hv/xics.h"
@@ -18,10 +19,34 @@ struct VcpuSprs {
     u64 sprg[4];
     u64 dec;       // guest decrementer at exit (sign-extended 32-bit)
     u64 dec_tb;    // timebase when dec was saved
-    u64 pid, amr, cfar;
+    u64 pid;
     // Why the partition left (hypervisor interrupt registers at exit); the
     // core reads the decoded Exit (hv/exit.h), not these.
     u64 hdar, hdsisr, asdr, heir;
+};
+
+// HFSCR of every partition, as KVM gives its guests (Power ISA 3.0 FSCR/HFSCR
+// bit 63 - n): FP(0), VECVSX(1), DSCR(2), PM(3), BHRB(4), EBB(7), TAR(8).
+// Not MSGP (msgsndp: no doorbells between a partition's threads) nor TM.
+inline constexpr u64 kGuestHfscr = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 7) | (1u << 8);
+static_assert(kGuestHfscr == 0x19f);
+
+// Partition-visible SPRs the hypervisor never uses itself: switched only when
+// a thread changes vCPU (hv/lazy_state.h, docs/vcpu_state.md), with fp.
+struct VcpuLazySprs {
+    u64 tar, dscr, fscr, pspb, tidr;
+    u64 ppr = u64{4} << 50;  // PPR[PRI] medium
+    u64 ctrl = 1;            // CTRL[RUN]: the run latch on
+    u64 amr, iamr, uamor;
+    u64 ebbhr, ebbrr, bescr;
+    // PMU. MMCR0 0: counters run (make bench reads PMC5 from a partition).
+    u64 mmcr0, mmcr1, mmcr2, mmcra;
+    u64 pmc[6];
+    u64 siar, sdar, sier;
+    // H_SET_MODE only (the partition cannot write them): never saved, loaded
+    // with the rest and after H_SET_MODE (lazy_recheck).
+    u64 dawr0, dawrx0, ciabr;
+    u64 hfscr = kGuestHfscr;  // the hypervisor's for this partition: loaded, never saved
 };
 
 enum class VcpuState : u8 {
@@ -41,6 +66,9 @@ struct VcpuStats {
 struct Vcpu {
     VcpuRegs regs{};
     VcpuSprs sprs{};
+    VcpuFp fp{};
+    VcpuLazySprs lazy_sprs{};
+    LazyOwner lazy{};             // which thread's registers hold fp and lazy_sprs
     Partition* part = nullptr;
     VcpuId id{};
     VcpuState state = VcpuState::Stopped;

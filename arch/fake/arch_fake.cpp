@@ -53,6 +53,7 @@ void dma_revoke_all() {}
 u64 instructions() { return 0; }
 u64 instructions_at_exit() { return 0; }
 u64 entry_tail_instructions() { return 0; }
+void vcpu_leaves_thread(Vcpu&) {}  // the fake keeps no vCPU state in registers
 void idle_wait(u64) {}
 
 // No paging device unless a test sets one (name, blocks, block_bytes).

@@ -36,6 +36,7 @@ void init_thread(ThreadBlock& tb, u64 ptcr) {
     spr::write<spr::LPCR>(lpcr::kHypervisor);
     spr::write<spr::LPIDR>(0);
     spr::write<spr::MMCR0>(0);  // PMC5 counts instructions
+    spr::write<spr::AMOR>(~u64{0});  // partitions own every AMR/IAMR/UAMOR key (switched per vCPU)
     if (ptcr) spr::write<spr::PTCR>(ptcr);
     asm volatile("isync");
     spr::set_recoverable(true);

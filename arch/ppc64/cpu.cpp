@@ -8,6 +8,7 @@
 #include "arch/ppc64/opal.h"
 #include "arch/ppc64/spr.h"
 #include "arch/ppc64/thread.h"
+#include "arch/ppc64/vcpu_switch.h"
 #include "arch/ppc64/vectors.h"
 #include "arch/arch.h"
 #include "base/lock_witness.h"
@@ -76,12 +77,16 @@ void tlb_flush_partition(Lpid lpid) {
                  "eieio; tlbsync; ptesync" : : "r"(rb), "r"(rs) : "memory");
 }
 
-// A vector's 5 instructions, pv_vector_common's 6 and pv_exit_common's 6 run
+// A vector's 7 instructions, pv_vector_common's 6 and pv_exit_common's 6 run
 // before the exit path reads PMC5 (arch/ppc64/exceptions.S).
-constexpr u64 kExitHeadInstructions = 17;
+constexpr u64 kExitHeadInstructions = 19;
 
-u64 instructions() { return spr::read<spr::PMC5>(); }
-u64 instructions_at_exit() { return this_thread().pmc_exit - kExitHeadInstructions; }
+// The bias keeps the count continuous where a vCPU's own PMC5 was loaded.
+u64 instructions() { return spr::read<spr::PMC5>() + this_thread().pmc5_bias; }
+u64 instructions_at_exit() {
+    const ThreadBlock& tb = this_thread();
+    return tb.pmc_exit + tb.pmc5_bias - kExitHeadInstructions;
+}
 u64 entry_tail_instructions() {
     // pv_exit_c's return, then pv_enter_guest up to and including hrfid.
     return 2 + (reinterpret_cast<u64>(pv_enter_guest_end) - reinterpret_cast<u64>(pv_enter_guest)) / 4;
@@ -206,7 +211,6 @@ static_assert(offsetof(Vcpu, regs) == 0, "the exit path hands us &vcpu.regs");
     s.dec = static_cast<u64>(static_cast<i64>(static_cast<int32_t>(spr::read<spr::DEC>())));
     s.dec_tb = arch::timebase();
     s.pid = spr::read<spr::PID>();
-    s.amr = spr::read<spr::AMR>();
     arch::ExitRegs r;
     r.vector = vector;
     r.pc = v.regs.pc;
@@ -228,6 +232,11 @@ static_assert(offsetof(Vcpu, regs) == 0, "the exit path hands us &vcpu.regs");
     return r;
 }
 
+[[gnu::noinline]] void entry_slow(arch::ThreadBlock& tb, Vcpu& v) {
+    if (arch::lazy_switch_needed(tb, v)) arch::lazy_switch_in(tb, v);
+    if (probe_entry_armed(tb.cpu)) probe_entry(tb.cpu, arch::instructions());
+}
+
 void load_sprs(arch::ThreadBlock& tb, Vcpu& v) {
     const VcpuSprs& s = v.sprs;
     Partition& p = *v.part;
@@ -243,7 +252,6 @@ void load_sprs(arch::ThreadBlock& tb, Vcpu& v) {
     spr::write<spr::SPRG1>(s.sprg[1]);
     spr::write<spr::SPRG2>(s.sprg[2]);
     spr::write<spr::SPRG3>(s.sprg[3]);
-    spr::write<spr::AMR>(s.amr);
     u64 now = arch::timebase();
     // The decrementer kept counting while the vCPU was off the thread.
     i64 dec = static_cast<i64>(s.dec) - static_cast<i64>(now - s.dec_tb);
@@ -254,7 +262,10 @@ void load_sprs(arch::ThreadBlock& tb, Vcpu& v) {
     v.entry_tb = now;
     tb.srr0 = s.srr0;  // pv_enter_guest loads them last
     tb.srr1 = s.srr1;
-    if (probe_entry_armed(cpu)) probe_entry(cpu, arch::instructions());
+    // One test for both rare cases: a different vCPU's FP/VMX/VSX and lazy
+    // SPRs in the registers (hv/lazy_state.h), an armed entry probe.
+    if (__builtin_expect((arch::lazy_key_diff(tb, v) | cpu.resume_completion_instructions) != 0, 0))
+        entry_slow(tb, v);
 }
 
 }  // namespace

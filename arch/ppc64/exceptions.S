@@ -35,6 +35,8 @@ pv_vectors:
 	mtspr	SPRN_HSPRG1, %r13
 	mfspr	%r13, SPRN_HSPRG0
 	std	%r12, TB_SCR12(%r13)
+	mfspr	%r12, SPRN_CFAR		/* before the first branch changes it */
+	std	%r12, TB_SCRCFAR(%r13)
 	li	%r12, \vec + \hsrr * HSRR_FLAG
 	b	pv_vector_common
 .endm
@@ -77,7 +79,7 @@ pv_vector_common:
 pv_vectors_end:
 
 /*
- * Save r1..r31, CR, LR, XER, CTR and the resume point into the VcpuRegs at
+ * Save r1..r31, CR, LR, XER, CTR, CFAR and the resume point into the VcpuRegs at
  * r11 (r0 is saved already; guest r11/r12/CTR/CR in the thread block, r13 in
  * HSPRG1). Leaves r12 = the vector without HSRR_FLAG; clobbers r0, r1, CR0.
  */
@@ -124,6 +126,8 @@ pv_vectors_end:
 	std	%r0, REGS_XER(%r11)
 	ld	%r0, TB_SCRCTR(%r13)
 	std	%r0, REGS_CTR(%r11)
+	ld	%r0, TB_SCRCFAR(%r13)
+	std	%r0, REGS_CFAR(%r11)
 	andi.	%r0, %r12, HSRR_FLAG
 	bne	1f
 	mfspr	%r0, SPRN_SRR0
@@ -231,6 +235,8 @@ pv_enter_guest:
 	mtspr	SPRN_HSRR0, %r0
 	ld	%r0, REGS_MSR(%r3)
 	mtspr	SPRN_HSRR1, %r0
+	ld	%r0, REGS_CFAR(%r3)	/* no branch from here: hrfid leaves CFAR alone */
+	mtspr	SPRN_CFAR, %r0
 	LOAD_REGS
 	hrfid
 	.globl pv_enter_guest_end

@@ -13,7 +13,7 @@
 	X(SRR0, 26, RW)                                                        \
 	X(SRR1, 27, RW)                                                        \
 	X(CFAR, 28, RW)                                                        \
-	X(AMR, 13, RW)                                                         \
+	X(AMR, 29, RW)                                                         \
 	X(PID, 48, RW)                                                         \
 	X(TBRL, 268, RO)                                                       \
 	X(SPRG0, 272, RW)                                                      \
@@ -37,7 +37,37 @@
 	X(MMCR0, 795, RW)      /* privileged alias: 779 does not start PMCs */ \
 	X(ASDR, 816, RW)                                                       \
 	X(PSSCR, 855, RW)                                                      \
-	X(PIR, 1023, RO)
+	X(PIR, 1023, RO)                                                       \
+	/* The partition's lazily switched SPRs (arch/ppc64/vcpu_switch.cpp) */\
+	X(DSCR, 17, RW)                                                        \
+	X(IAMR, 61, RW)                                                        \
+	X(AMOR, 349, RW)                                                       \
+	X(CTRLF, 136, RO)                                                      \
+	X(TIDR, 144, RW)                                                       \
+	X(CTRLT, 152, RW)      /* written only: read CTRLF */                  \
+	X(FSCR, 153, RW)                                                       \
+	X(UAMOR, 157, RW)                                                      \
+	X(PSPB, 159, RW)                                                       \
+	X(DAWR0, 180, RW)                                                      \
+	X(CIABR, 187, RW)                                                      \
+	X(DAWRX0, 188, RW)                                                     \
+	X(VRSAVE, 256, RW)                                                     \
+	X(SIER, 784, RW)                                                       \
+	X(MMCR2, 785, RW)                                                      \
+	X(MMCRA, 786, RW)                                                      \
+	X(PMC1, 787, RW)                                                       \
+	X(PMC2, 788, RW)                                                       \
+	X(PMC3, 789, RW)                                                       \
+	X(PMC4, 790, RW)                                                       \
+	X(PMC6, 792, RW)                                                       \
+	X(SIAR, 796, RW)                                                       \
+	X(SDAR, 797, RW)                                                       \
+	X(MMCR1, 798, RW)                                                      \
+	X(EBBHR, 804, RW)                                                      \
+	X(EBBRR, 805, RW)                                                      \
+	X(BESCR, 806, RW)                                                      \
+	X(TAR, 815, RW)                                                        \
+	X(PPR, 896, RW)
 
 #ifdef __ASSEMBLER__
 #define PV_SPR_SET(name, number, access) .set SPRN_##name, number;

@@ -14,14 +14,20 @@
 #define TB_PMC_EXIT 64      /* PMC5 early in the exit path (make bench path lengths) */
 #define TB_SCRCR 72         /* the partition's CR, saved before the exit path compares anything */
 #define TB_HV_REGS 80       /* the hypervisor's own registers when a system reset interrupted it */
-#define TB_SRR0 384         /* the partition's SRR0/SRR1 between the exit/entry path and C++ */
-#define TB_SRR1 392
+#define TB_SRR0 392         /* the partition's SRR0/SRR1 between the exit/entry path and C++ */
+#define TB_SRR1 400
+#define TB_SCRCFAR 408      /* CFAR as the vector found it, before its branch */
 
 #ifndef __ASSEMBLER__
 #include <cstddef>
 
 #include "hv/cpu.h"
+#include "hv/lazy_state.h"
 #include "hv/vcpu_regs.h"
+
+namespace pv {
+struct Vcpu;
+}
 
 namespace pv::arch {
 
@@ -33,10 +39,16 @@ struct ThreadBlock {
     u64 scrcr;
     VcpuRegs hv_regs;
     u64 srr0, srr1;
+    u64 scrcfar;
     PhysCpu cpu;
     // What this thread's LPIDR/LPCR/PID hold: writing them is costly (a TLB
     // flush under QEMU), so entry writes only what changes.
     u64 loaded_lpid = ~u64{0}, loaded_lpcr = ~u64{0}, loaded_pid = ~u64{0};
+    // Whose FP/VMX/VSX and lazy SPRs the registers hold (hv/lazy_state.h).
+    LazyHolder<Vcpu> lazy{};
+    // Added to PMC5 for the hypervisor's own counts: loading a vCPU's PMC5
+    // must not break a path length measured across it (arch::instructions).
+    u64 pmc5_bias = 0;
 };
 static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, scr12) == TB_SCR12 &&
               offsetof(ThreadBlock, scrctr) == TB_SCRCTR && offsetof(ThreadBlock, regs) == TB_REGS &&
@@ -45,7 +57,7 @@ static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, 
               offsetof(ThreadBlock, fault_stack) == TB_FAULT_STACK &&
               offsetof(ThreadBlock, pmc_exit) == TB_PMC_EXIT && offsetof(ThreadBlock, scrcr) == TB_SCRCR &&
               offsetof(ThreadBlock, hv_regs) == TB_HV_REGS && offsetof(ThreadBlock, srr0) == TB_SRR0 &&
-              offsetof(ThreadBlock, srr1) == TB_SRR1);
+              offsetof(ThreadBlock, srr1) == TB_SRR1 && offsetof(ThreadBlock, scrcfar) == TB_SCRCFAR);
 
 // The guard keeps the canary constant: nothing ever writes it.
 struct alignas(128) ThreadSlot {
