@@ -1,0 +1,23 @@
+# Full vCPU state (issue 9 point 4, docs/vcpu_state.md).
+# boot.vcpu_state: three fpstate-guest partitions with different patterns and
+# an smp-guest, 9 vCPUs on 2 hardware threads with 1 ms slices: each vCPU
+# keeps its FP/VMX/VSX registers, FPSCR, VSCR, VRSAVE, TAR, DSCR, PPR and AMR
+# across preemptions and moves between threads, and every partition passes.
+set(PV_VSTATE_CFG ${CMAKE_CURRENT_SOURCE_DIR}/configs/vcpu_state.cfg)
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/vcpu_state.bundle
+    COMMAND mkbundle ${CMAKE_BINARY_DIR}/vcpu_state.bundle poolvisor.cfg=${PV_VSTATE_CFG}
+        fpstate-guest=${PV_IMAGE_DIR}/fpstate-guest.bin smp-guest=${PV_IMAGE_DIR}/smp-guest.bin
+    DEPENDS mkbundle images ${PV_VSTATE_CFG} ${PV_IMAGE_DIR}/fpstate-guest.bin ${PV_IMAGE_DIR}/smp-guest.bin
+    COMMENT "bundle vcpu_state")
+add_custom_target(bundle-vcpu_state ALL DEPENDS ${CMAKE_BINARY_DIR}/vcpu_state.bundle)
+
+set(PV_FP_PASS "fpstate-guest: PASS FP/VMX/VSX and SPR state kept on")
+add_test(NAME boot.vcpu_state COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/vcpu_state.bundle --smp 2 --timeout 240
+    --expect "^\\[fp-a\\] ${PV_FP_PASS} 2 vCPUs, 6 rounds, [1-9][0-9]* preemptions seen"
+    --expect "^\\[fp-b\\] ${PV_FP_PASS} 2 vCPUs, 6 rounds, [1-9][0-9]* preemptions seen"
+    --expect "^\\[fp-c\\] ${PV_FP_PASS} 3 vCPUs, 6 rounds, [1-9][0-9]* preemptions seen"
+    --expect "^\\[smp\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs, 2 rounds, 0 mismatches"
+    --expect "${STAT},\"name\":\"fp-c\",.*\"threads_used\":2,.*\"state\":\"stopped\",\"reason\":\"power-off requested\""
+    --expect "poolvisor: all partitions have ended; powering off"
+    --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed|unexpected")
+set_tests_properties(boot.vcpu_state PROPERTIES LABELS boot)
