@@ -33,18 +33,21 @@ void print_stats() {
     Hypervisor& h = hv();
     for (u32 i = 0; i < h.partition_count; ++i) {
         Partition& p = h.partitions[i];
-        u64 guest_tb = 0, exits = 0;
-        for (u32 j = 0; j < p.vcpu_count; ++j) guest_tb += p.vcpus[j].stats.guest_tb, exits += p.vcpus[j].stats.exits;
+        u64 guest_tb = 0, exits = 0, vpa_cmo_faults = 0;
+        for (u32 j = 0; j < p.vcpu_count; ++j) {
+            guest_tb += p.vcpus[j].stats.guest_tb, exits += p.vcpus[j].stats.exits;
+            vpa_cmo_faults += p.vcpus[j].vpa.cmo_faults_shown;
+        }
         char reason[2 * sizeof p.reason];
         json_escape(p.reason, reason, sizeof reason);
         char paging[256];
         ams_format_partition_stats(p, paging, sizeof paging);
         log_raw("PV-STAT {\"type\":\"partition\",\"name\":\"%s\",\"lpid\":%u,\"vcpus\":%u,\"mem_mode\":\"%s\","
                 "\"mem_mib\":%lu,\"hcalls\":%lu,\"hv_exits\":%lu,\"threads_used\":%u,\"guest_tb\":%lu,"
-                "\"restarts\":%u,\"state\":\"%s\",\"reason\":\"%s\"%s}",
+                "\"vpa_cmo_faults\":%lu,\"restarts\":%u,\"state\":\"%s\",\"reason\":\"%s\"%s}",
                 p.name, p.lpid.value, p.vcpu_count, p.mem_mode == MemMode::Shared ? "shared" : "dedicated",
                 p.mem_bytes >> 20, p.stats.hcalls, p.stats.hv_exits,
-                static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, p.restarts,
+                static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, vpa_cmo_faults, p.restarts,
                 state_name(p.state), reason,
                 paging);
     }

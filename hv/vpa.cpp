@@ -44,6 +44,7 @@ void publish(VcpuVpa& s) {
     l->dispersion_count.store(s.dispersion_count);
     l->cmo_faults.store(s.cmo_faults);
     l->cmo_fault_time.store(s.cmo_fault_time);
+    s.cmo_faults_shown = s.cmo_faults;
     l->enqueue_dispatch_tb.store(s.enqueue_dispatch_tb);
     l->wait_ready_tb.store(s.wait_ready_tb);
     if (s.dtl.addr) l->dtl_idx.store(s.dtl_index);
@@ -292,6 +293,7 @@ void vpa_note_hv_fault(Vcpu& v, u64 wait_tb) {
     if (Lppaca* l = s.vpa.lppaca()) {
         l->cmo_faults.store(s.cmo_faults);
         l->cmo_fault_time.store(s.cmo_fault_time);
+        s.cmo_faults_shown = s.cmo_faults;
     }
 }
 

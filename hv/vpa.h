@@ -45,6 +45,7 @@ struct VcpuVpa {
     u32 dispersion_count = 0;   // dispatches on another hardware thread than the previous one
     u64 cmo_faults = 0;         // hypervisor page faults (vpa_note_hv_fault)
     u64 cmo_fault_time = 0;     // timebase ticks parked on them
+    u64 cmo_faults_shown = 0;   // the cmo_faults last written into a registered VPA (PV-STAT)
     u64 enqueue_dispatch_tb = 0;  // runnable but not dispatched (Linux: steal time)
     u64 wait_ready_tb = 0;      // ceded or parked until dispatched again
     u64 dtl_index = 0;          // DTL entries written since the DTL was registered
