@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 HOST := $(BUILD)/host
 
-.PHONY: all setup build demo test unit bench clean
+.PHONY: all setup build demo linux test unit bench clean
 all: build
 
 setup:
@@ -18,6 +18,11 @@ build: setup
 demo: build
 	rm -f $(HOST)/demo-disk.img
 	PV_DISK=$(HOST)/demo-disk.img tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/demo.bundle </dev/null
+
+# Debian 12's ppc64el kernel (2 vCPUs, dedicated) with an interactive shell
+# on hvc0, beside a test partition (partition/linux.cfg, README.md "Linux").
+linux: build
+	PV_STDIO_SIGNAL=off tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/linux.bundle
 
 # Unit tests (built with AddressSanitizer, UndefinedBehaviorSanitizer and the
 # lock witness) and boot tests (the *.witness ones boot poolvisor-witness.elf).
