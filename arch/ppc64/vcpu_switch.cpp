@@ -112,6 +112,10 @@ void lazy_switch_in(ThreadBlock& tb, Vcpu& v) {
 void vcpu_leaves_thread(Vcpu& v) {
     ThreadBlock& tb = this_thread();
     if (lazy_must_save(tb.lazy, tb.cpu.index, v)) lazy_saved(v.lazy, save(v));
+    // Its lwarx reservation goes too: a stdcx. clears it whether it stores
+    // or not, so the next vCPU's stwcx. cannot succeed on it.
+    u64 scratch = 0;
+    asm volatile("stdcx. %1, 0, %0" : : "r"(&scratch), "r"(u64{0}) : "cr0", "memory");
 }
 
 }  // namespace pv::arch
