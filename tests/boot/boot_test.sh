@@ -10,6 +10,9 @@
 #                [--input-when N REGEX TEXT]...  (TEXT typed on the machine's serial console once N
 #                 console lines match REGEX; printf %b escapes: '\r' Enter, '\x01' Ctrl-A; the test
 #                 fails if it was never typed)
+#                [--run-when N REGEX CMD]...  (host command CMD, run by sh with PV_LINE set to the
+#                 N-th complete console line matching REGEX, once there is one; the test fails if
+#                 it never ran or exited non-zero; e.g. to arm a failing disk, tests/linux)
 # Fails when QEMU cannot run, the machine does not power off by itself in
 # time, an --expect pattern (grep -E) is missing or a --reject one appears.
 set -uo pipefail
@@ -17,6 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=120 smp=4 elf= bundle= disk= disk_size=64M blkdebug=
 expects=() rejects=() qemu_args=() monitor_ns=() monitor_res=() monitor_cmds=() mondir=
 input_ns=() input_res=() input_texts=() indir= stdin_src=/dev/null
+run_ns=() run_res=() run_cmds=() rundir=
 while [ $# -gt 0 ]; do
     case $1 in
         --elf) elf=$2; shift 2 ;;
@@ -31,12 +35,13 @@ while [ $# -gt 0 ]; do
         --blkdebug) blkdebug=$2; shift 2 ;;
         --monitor-when) monitor_ns+=("$2"); monitor_res+=("$3"); monitor_cmds+=("$4"); shift 4 ;;
         --input-when) input_ns+=("$2"); input_res+=("$3"); input_texts+=("$4"); shift 4 ;;
+        --run-when) run_ns+=("$2"); run_res+=("$3"); run_cmds+=("$4"); shift 4 ;;
         *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 command -v qemu-system-ppc64 >/dev/null || { echo "FAIL: qemu-system-ppc64 not installed"; exit 1; }
 log=$(mktemp)
-trap 'rm -f "$log"; [ -z "$mondir" ] || rm -rf "$mondir"; [ -z "$indir" ] || rm -rf "$indir"' EXIT
+trap 'rm -f "$log"; [ -z "$mondir" ] || rm -rf "$mondir"; [ -z "$indir" ] || rm -rf "$indir"; [ -z "$rundir" ] || rm -rf "$rundir"' EXIT
 if [ -n "$disk" ]; then rm -f "$disk" || exit 1; fi
 watchers=()
 if [ ${#monitor_res[@]} -gt 0 ]; then
@@ -65,6 +70,16 @@ if [ ${#input_res[@]} -gt 0 ]; then
         watchers+=($!)
     done
 fi
+if [ ${#run_res[@]} -gt 0 ]; then
+    # Complete lines only (up to the last newline): a half-written line is not yet the line.
+    rundir=$(mktemp -d)
+    for i in "${!run_res[@]}"; do
+        (until head -n "$(wc -l <"$log")" "$log" | tr -d '\r' | grep -E -- "${run_res[$i]}" | sed -n "${run_ns[$i]}p" >"$rundir/line.$i" &&
+               [ -s "$rundir/line.$i" ]; do sleep 0.02; done
+         PV_LINE=$(cat "$rundir/line.$i") sh -c "${run_cmds[$i]}" >"$rundir/out.$i" 2>&1 && touch "$rundir/ran.$i") &
+        watchers+=($!)
+    done
+fi
 PV_BLKDEBUG=$blkdebug PV_DISK=$disk PV_DISK_SIZE=$disk_size PV_SMP=$smp timeout "$timeout_s" "$here/../../tools/pv-run" "$elf" "$bundle" "${qemu_args[@]}" <"$stdin_src" >"$log" 2>&1
 rc=$?
 for w in "${watchers[@]}"; do kill "$w" 2>/dev/null; done
@@ -80,6 +95,13 @@ done
 for i in "${!input_res[@]}"; do
     what="input '${input_texts[$i]}' after ${input_ns[$i]} lines /${input_res[$i]}/"
     if [ -e "$indir/sent.$i" ]; then echo "ok: typed $what"; else echo "FAIL: not typed: $what"; fail=1; fi
+done
+for i in "${!run_res[@]}"; do
+    what="'${run_cmds[$i]}' after ${run_ns[$i]} lines /${run_res[$i]}/"
+    [ ! -s "$rundir/out.$i" ] || sed 's/^/run-when: /' "$rundir/out.$i"
+    if [ -e "$rundir/ran.$i" ]; then echo "ok: ran $what"
+    elif [ -e "$rundir/out.$i" ]; then echo "FAIL: unfinished or exited non-zero: $what"; fail=1
+    else echo "FAIL: not run: $what"; fail=1; fi
 done
 if [ $rc -eq 124 ]; then echo "FAIL: machine still running after ${timeout_s}s"; fail=1; fi
 if [ $rc -ne 0 ] && [ $rc -ne 124 ]; then echo "FAIL: qemu exited with $rc"; fail=1; fi

@@ -149,3 +149,6 @@ fi_test(write_errors_stop paging_half ${CMAKE_CURRENT_BINARY_DIR}/write_errors_5
     --expect "${STAT},\"name\":\"s1\",.*\"state\":\"killed\",\"reason\":\"paging device write errors"
     --expect "${STAT},\"name\":\"s2\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",.*\"page_out_errors\":0"
     --reject "MISMATCH|HYPERVISOR FAULT|^\\[s1\\] smp-guest: PASS")
+
+# The same machine checks from a disk a test fails while the guest runs (nbdkit).
+include(${CMAKE_SOURCE_DIR}/tests/linux/failing_disk.cmake)
