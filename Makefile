@@ -29,8 +29,10 @@ linux: build
 test: build
 	cd $(HOST) && ctest --output-on-failure -j$(JOBS)
 
+# With the Linux guest: linux_boot_ratio (Poolvisor ÷ QEMU pseries, same kernel and initrd).
 bench: build
-	tools/pv-bench $(HOST)/image/poolvisor.elf $(HOST)/bench.bundle
+	tools/pv-bench $(HOST)/image/poolvisor.elf $(HOST)/bench.bundle \
+	    $(HOST)/linux_bench.bundle $(abspath $(BUILD)/deps/linux/vmlinux) $(HOST)/linux/initrd.gz
 
 unit: build
 	cd $(HOST) && ctest --output-on-failure -L unit
