@@ -1,8 +1,9 @@
 # Full vCPU state (issue 9 point 4, docs/vcpu_state.md).
 # boot.vcpu_state: three fpstate-guest partitions with different patterns and
 # an smp-guest, 9 vCPUs on 2 hardware threads with 1 ms slices: each vCPU
-# keeps its FP/VMX/VSX registers, FPSCR, VSCR, VRSAVE, TAR, DSCR, PPR and AMR
-# across preemptions and moves between threads, and every partition passes.
+# keeps its FP/VMX/VSX registers, FPSCR, VSCR, VRSAVE and the SPRs it checks
+# (TAR, DSCR, PPR, AMR, IAMR, UAMOR, FSCR, EBBHR, EBBRR, PSPB, TIDR) across
+# preemptions and moves between threads, and every partition passes.
 set(PV_VSTATE_CFG ${CMAKE_CURRENT_SOURCE_DIR}/configs/vcpu_state.cfg)
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/vcpu_state.bundle
     COMMAND mkbundle ${CMAKE_BINARY_DIR}/vcpu_state.bundle poolvisor.cfg=${PV_VSTATE_CFG}

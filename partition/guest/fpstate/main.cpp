@@ -1,6 +1,7 @@
 // fpstate-guest: every vCPU keeps partition- and vCPU-unique values in all 64
-// VSRs (so every FPR and VR), FPSCR, VSCR, VRSAVE, TAR, DSCR, PPR and AMR
-// while it spins through many hypervisor time slices beside other partitions,
+// VSRs (so every FPR and VR), FPSCR, VSCR, VRSAVE, TAR, DSCR, PPR, AMR, IAMR,
+// UAMOR, FSCR, EBBHR, EBBRR, PSPB and TIDR while it spins through many
+// hypervisor time slices beside other partitions,
 // then checks them; `rounds=N` times (default 6), `spin_ms=M` each (default
 // 40), ceding between rounds. `seed=S` makes the partition's patterns
 // differ from another's. vCPU 0 prints one PASS/FAIL line and powers off.
@@ -22,12 +23,14 @@ struct alignas(16) RegState {
     u64 vsr[64][2];
     u64 fpscr, pad0;
     u64 vscr[2];  // as mfvscr leaves it: VSCR in the low word of vscr[0]
-    u64 vrsave, tar, dscr, ppr, amr, pad1;
+    u64 vrsave, tar, dscr, ppr, amr;
+    u64 fscr, iamr, uamor, ebbhr, ebbrr, pspb, tidr;
 };
 static_assert(offsetof(RegState, fpscr) == 1024 && offsetof(RegState, vscr) == 1040 &&
               offsetof(RegState, vrsave) == 1056 && offsetof(RegState, tar) == 1064 &&
               offsetof(RegState, dscr) == 1072 && offsetof(RegState, ppr) == 1080 &&
-              offsetof(RegState, amr) == 1088);
+              offsetof(RegState, amr) == 1088 && offsetof(RegState, fscr) == 1096 &&
+              offsetof(RegState, tidr) == 1144 && sizeof(RegState) == 1152);
 
 }  // namespace
 
@@ -89,7 +92,13 @@ void make_state(RegState& s, u32 index, u32 round) {
     s.dscr = mix(key + 203) & 0x3f;           // DPFD and URG
     s.ppr = (2 + mix(key + 204) % 3) << 50;   // PRI low, medium-low or medium
     s.amr = mix(key + 205);
-    s.pad1 = 0;
+    s.fscr = mix(key + 206) & 0x184;  // FSCR[TAR], [EBB], [DSCR]: problem-state enables
+    s.iamr = mix(key + 207);          // real mode: no fetch is checked against it
+    s.uamor = mix(key + 208);
+    s.ebbhr = mix(key + 209) & ~u64{3};
+    s.ebbrr = mix(key + 210) & ~u64{3};
+    s.pspb = mix(key + 211) & 0xffffffff;
+    s.tidr = mix(key + 212);
 }
 
 // Spins for the plan's time; returns the gaps (preemptions) seen.
@@ -133,6 +142,13 @@ u64 compare(u32 round, const RegState& got, const RegState& want) {
     check("dscr", got.dscr, want.dscr);
     check("ppr", got.ppr, want.ppr);
     check("amr", got.amr, want.amr);
+    check("fscr", got.fscr & 0x184, want.fscr);
+    check("iamr", got.iamr, want.iamr);
+    check("uamor", got.uamor, want.uamor);
+    check("ebbhr", got.ebbhr, want.ebbhr);
+    check("ebbrr", got.ebbrr, want.ebbrr);
+    check("pspb", got.pspb & 0xffffffff, want.pspb);
+    check("tidr", got.tidr, want.tidr);
     return bad;
 }
 

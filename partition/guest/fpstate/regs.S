@@ -12,6 +12,13 @@
 #define ST_DSCR 1072
 #define ST_PPR 1080
 #define ST_AMR 1088
+#define ST_FSCR 1096
+#define ST_IAMR 1104
+#define ST_UAMOR 1112
+#define ST_EBBHR 1120
+#define ST_EBBRR 1128
+#define ST_PSPB 1136
+#define ST_TIDR 1144
 
 	.machine power9
 	.text
@@ -44,6 +51,20 @@ fp_load_all:
 	mtspr	896, %r4
 	ld	%r4, ST_AMR(%r3)
 	mtspr	29, %r4
+	ld	%r4, ST_FSCR(%r3)
+	mtspr	153, %r4
+	ld	%r4, ST_IAMR(%r3)
+	mtspr	61, %r4
+	ld	%r4, ST_UAMOR(%r3)
+	mtspr	157, %r4
+	ld	%r4, ST_EBBHR(%r3)
+	mtspr	804, %r4
+	ld	%r4, ST_EBBRR(%r3)
+	mtspr	805, %r4
+	ld	%r4, ST_PSPB(%r3)
+	mtspr	159, %r4
+	ld	%r4, ST_TIDR(%r3)
+	mtspr	144, %r4
 	isync
 	lxv	0, ST_VSR(0)(%r3)
 	lxv	1, ST_VSR(1)(%r3)
@@ -193,4 +214,18 @@ fp_store_all:
 	std	%r4, ST_PPR(%r3)
 	mfspr	%r4, 29
 	std	%r4, ST_AMR(%r3)
+	mfspr	%r4, 153
+	std	%r4, ST_FSCR(%r3)
+	mfspr	%r4, 61
+	std	%r4, ST_IAMR(%r3)
+	mfspr	%r4, 157
+	std	%r4, ST_UAMOR(%r3)
+	mfspr	%r4, 804
+	std	%r4, ST_EBBHR(%r3)
+	mfspr	%r4, 805
+	std	%r4, ST_EBBRR(%r3)
+	mfspr	%r4, 159
+	std	%r4, ST_PSPB(%r3)
+	mfspr	%r4, 144
+	std	%r4, ST_TIDR(%r3)
 	blr
