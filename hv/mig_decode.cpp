@@ -5,6 +5,7 @@
 #include "hv/ppc_defs.h"
 #include "hv/vpa.h"
 #include "hv/xics.h"
+#include "mm/radix.h"
 
 namespace pv {
 
@@ -169,16 +170,24 @@ MigError check_partition(const MigPartitionState& s, const MigStagedStart& st, M
     if (ail != 0 && ail != 3) return MigError::BadValue;  // as H_SET_MODE accepts
     u64 mem = st.mem_bytes;
     u64 prtb = s.process_table.get(), pb = s.prtb_pin_base.get(), pl = s.prtb_pin_len.get();
-    if (prtb == 0) {
-        if (pb || pl) return MigError::Inconsistent;
-    } else if (pl == 0 || !is_aligned(pb, kPageSize) || !is_aligned(pl, kPageSize) || !range_ok(mem, pb, pl)) {
-        return MigError::BadAddress;
+    // As H_REGISTER_PROC_TBL leaves it: none (0, or a deregistration's bare
+    // GR), or dw1 = GR | base | PRTS with the whole 2^(PRTS+12)-byte table,
+    // naturally aligned, inside the partition and pinned.
+    if (pl == 0) {
+        if (pb || (prtb != 0 && prtb != radix::PATE1_GR)) return MigError::Inconsistent;
+    } else {
+        u64 prts = prtb & radix::PATE1_PRTS;
+        if ((prtb & ~(radix::PATE1_PRTB | radix::PATE1_PRTS)) != radix::PATE1_GR || prts > 24) return MigError::BadValue;
+        if (pl != u64{1} << (prts + 12) || pb != (prtb & radix::PATE1_PRTB)) return MigError::Inconsistent;
+        if (!is_aligned(pb, pl) || !range_ok(mem, pb, pl)) return MigError::BadAddress;
     }
     u64 rb = s.rtas_base.get(), rs = s.rtas_size.get();
     if (rs ? !range_ok(mem, rb, rs) : rb != 0) return MigError::BadAddress;
     if (s.fwnmi_registered > 1) return MigError::BadValue;
     u64 sr = s.fwnmi_sreset_addr.get(), mc = s.fwnmi_mc_addr.get();
-    if (s.fwnmi_registered ? (sr >= mem || mc >= mem) : (sr || mc)) return MigError::BadAddress;
+    // As ibm,nmi-register accepts them: word-aligned, inside the partition.
+    if (s.fwnmi_registered ? (!range_ok(mem, sr, 4) || (sr & 3) || !range_ok(mem, mc, 4) || (mc & 3)) : (sr || mc))
+        return MigError::BadAddress;
     u32 cl = s.console_len.get(), pnl = s.panel_len.get();
     if (cl > sizeof s.console || pnl > sizeof s.panel) return MigError::BadCount;
     for (u32 i = cl; i < sizeof s.console; ++i)

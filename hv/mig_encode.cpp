@@ -156,7 +156,7 @@ Result<u32> mig_encode_partition_state(const Partition& p, const PagingErrorLog&
     MigPartitionState s{};
     s.lpcr.set(p.lpcr & (lpcr::ILE | lpcr::AIL_MASK));
     s.process_table.set(p.process_table);
-    if (p.process_table) s.prtb_pin_base.set(p.prtb_pin_base), s.prtb_pin_len.set(p.prtb_pin_len);
+    s.prtb_pin_base.set(p.prtb_pin_base), s.prtb_pin_len.set(p.prtb_pin_len);
     s.rtas_base.set(p.rtas_base), s.rtas_size.set(p.rtas_size);
     s.fwnmi_registered = p.fwnmi_registered ? 1 : 0;
     if (p.fwnmi_registered) s.fwnmi_sreset_addr.set(p.fwnmi_sreset_addr), s.fwnmi_mc_addr.set(p.fwnmi_mc_addr);

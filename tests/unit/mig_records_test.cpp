@@ -8,6 +8,7 @@
 
 #include "hv/mig_decode.h"
 #include "hv/mig_encode.h"
+#include "hv/mig_install.h"
 #include "hv/ppc_defs.h"
 #include "tests/unit/host_partition.h"
 #include "tests/unit/rng.h"
@@ -31,7 +32,7 @@ protected:
         p_->lpid = Lpid{7};
         std::strcpy(p_->name, "mover-1");
         p_->lpcr |= lpcr::ILE | lpcr::ail(3);
-        p_->process_table = 0x8000000000001005ull;
+        p_->process_table = 0x8000000000200001ull;  // GR, base 0x200000, PRTS 1: 8 KiB
         p_->prtb_pin_base = 0x200000, p_->prtb_pin_len = 0x2000;
         p_->rtas_base = 0x3ff0000, p_->rtas_size = 0x10000;
         p_->fwnmi_registered = true;
@@ -261,6 +262,61 @@ TEST_F(MigRecordsTest, EveryRecordRoundTrips) {
     EXPECT_EQ(s.totals.data_pages_sent, 20u);
 }
 
+TEST_F(MigRecordsTest, DeregisteredProcessTableRoundTrips) {
+    p_->process_table = radix::PATE1_GR;  // what H_REGISTER_PROC_TBL deregistration leaves
+    p_->prtb_pin_base = p_->prtb_pin_len = 0;
+    p_->fwnmi_registered = false;
+    p_->fwnmi_sreset_addr = p_->fwnmi_mc_addr = 0;
+    MigStaging s;
+    ASSERT_EQ(apply(s, start_rec()), MigError::Ok);
+    ASSERT_EQ(apply(s, part_rec()), MigError::Ok);
+    EXPECT_EQ(s.part.process_table, radix::PATE1_GR);
+    EXPECT_EQ(s.part.prtb_pin_len, 0u);
+    EXPECT_FALSE(s.part.fwnmi_registered);
+}
+
+// Source vCPU -> records -> staging -> a fresh target vCPU: encoded again
+// (with its areas registered again, as the hypervisor will) it gives the
+// very same records, later in time: nothing was lost on the way.
+TEST_F(MigRecordsTest, InstalledStateEncodesToTheSameRecords) {
+    constexpr u64 kLater = kNow + 777777;
+    MigStaging s;
+    ASSERT_EQ(apply(s, start_rec()), MigError::Ok);
+    for (u32 i = 0; i < 3; ++i) {
+        SCOPED_TRACE(i);
+        Rec core = core_rec(i), fp = fp_rec(i);
+        ASSERT_EQ(apply(s, core), MigError::Ok);
+        ASSERT_EQ(apply(s, fp), MigError::Ok);
+        Vcpu t{};
+        t.id = VcpuId{i};
+        t.lazy.thread = 0, t.lazy.key = 5;  // a slot some thread held before
+        mig_install_vcpu(s.vcpus[i], t, kLater);
+        EXPECT_EQ(t.lazy.thread, kNoThread);
+        EXPECT_EQ(t.lazy.key, 0u);
+        EXPECT_EQ(t.lazy_sprs.hfscr, kGuestHfscr);
+        EXPECT_EQ(t.icp.pending_pri, p_->vcpus[i].icp.pending_pri);
+        EXPECT_EQ(t.vpa.vpa.addr, 0u);  // registered by the hypervisor, which pins it
+        t.vpa.vpa = {s.vcpus[i].vpa.addr, s.vcpus[i].vpa.len, nullptr};
+        t.vpa.dtl = {s.vcpus[i].dtl.addr, s.vcpus[i].dtl.len, nullptr};
+        t.vpa.slb = {s.vcpus[i].slb.addr, s.vcpus[i].slb.len, nullptr};
+        Rec again = rec([&](std::span<u8> o) { return mig_encode_vcpu_core(t, kLater, o); });
+        EXPECT_EQ(again, core);
+        Rec fp_again = rec([&](std::span<u8> o) { return mig_encode_vcpu_fp(t, o); });
+        EXPECT_EQ(fp_again, fp);
+    }
+    ASSERT_EQ(apply(s, part_rec()), MigError::Ok);
+    Partition& q = hv().partitions[1];
+    q = Partition{};
+    q.lpcr = lpcr::kGuestBase;
+    q.slot = p_->slot;
+    mig_install_partition(s.part, q);
+    EXPECT_EQ(q.lpcr, lpcr::kGuestBase | lpcr::ILE | lpcr::ail(3));
+    q.process_table = p_->process_table;  // registered by the hypervisor
+    q.prtb_pin_base = p_->prtb_pin_base, q.prtb_pin_len = p_->prtb_pin_len;
+    Rec again = rec([&](std::span<u8> o) { return mig_encode_partition_state(q, log_, 0xabcdef0123, 9, o); });
+    EXPECT_EQ(again, part_rec());
+}
+
 TEST_F(MigRecordsTest, EncodersRefuseSmallBuffers) {
     u8 small[100];
     EXPECT_EQ(mig_encode_start(*p_, cfg_, small).err, Err::NoMemory);
@@ -326,7 +382,14 @@ TEST_F(MigRecordsTest, FieldsNoPartitionCanProduceAreRejected) {
     Rec pr = part_rec();
     EXPECT_EQ(apply(s, patched<u64>(pr, 0, lpcr::kGuestBase)), MigError::BadValue);  // not partition bits
     EXPECT_EQ(apply(s, patched<u64>(pr, 0, lpcr::ail(2))), MigError::BadValue);
-    EXPECT_EQ(apply(s, patched<u64>(pr, 16, kMem)), MigError::BadAddress);  // process table outside
+    EXPECT_EQ(apply(s, patched<u64>(pr, 16, 0x400000)), MigError::Inconsistent);  // pin is not dw1's table
+    EXPECT_EQ(apply(s, patched<u64>(pr, 24, 0x1000)), MigError::Inconsistent);    // nor its size
+    Rec far_prtb = patched<u64>(patched<u64>(pr, 8, 0x8000000000000001ull | kMem), 16, kMem);
+    EXPECT_EQ(apply(s, far_prtb), MigError::BadAddress);                           // the table outside
+    EXPECT_EQ(apply(s, patched<u64>(pr, 8, 0x8000000000200001ull | ppc_bit(2))), MigError::BadValue);
+    Rec dereg = patched<u64>(patched<u64>(patched<u64>(pr, 8, radix::PATE1_GR), 16, 0), 24, 0);
+    EXPECT_EQ(apply(s, patched<u64>(dereg, 8, 5)), MigError::Inconsistent);        // no table, yet a dw1
+    EXPECT_EQ(apply(s, patched<u64>(pr, 48, 0x7102)), MigError::BadAddress);       // FWNMI handler misaligned
     EXPECT_EQ(apply(s, patched<u64>(pr, 32, kMem - 0x1000)), MigError::BadAddress);  // RTAS past the end
     EXPECT_EQ(apply(s, patched<u32>(pr, 92, 161)), MigError::BadCount);   // console line too long
     EXPECT_EQ(apply(s, patched<u32>(pr, 92, 4)), MigError::BadReserved);  // bytes after the line
