@@ -37,7 +37,7 @@ inline constexpr u32 kMigSrcStates = 6;
 enum class MigPhase : u8 {
     Precopy,    // the partition runs at the source
     Suspended,  // suspended at the source: the final round
-    Done,       // source: every page sent after the suspend; target: resumed
+    Done,       // target: resumed (the source stays Suspended until the target confirms)
 };
 
 class MigSourcePages {
@@ -79,7 +79,7 @@ public:
     void suspend();
     // Pages still to send: Unsent + Dirty + ReadStale + Reading.
     u64 remaining() const;
-    // Every page Sent or Failed (then phase Done after the suspend).
+    // Every page Sent or Failed.
     bool complete() const;
     u64 count(MigSrcPage s) const { return counts_[static_cast<u32>(s)]; }
     // What the target holds, by kind (Complete record).
