@@ -61,6 +61,8 @@ void console_write(const char* s, std::size_t n) {
 // read never splits a line of ours.
 std::size_t console_read(char* buf, std::size_t max) { return opal::console_read(buf, max); }
 
+void firmware_poll() { pv_opal_call(opal::POLL_EVENTS, 0); }
+
 u64 timebase() { return mftb(); }
 u64 timebase_hz() { return g_timebase_hz; }
 
@@ -198,7 +200,7 @@ static_assert(offsetof(Vcpu, regs) == 0, "the exit path hands us &vcpu.regs");
 
 // The partition-visible SPRs into v (SRR0/SRR1: the exit path saved them in
 // the thread block), and what the exit's decoding needs.
-[[gnu::always_inline]] inline arch::ExitRegs save_sprs(const arch::ThreadBlock& tb, Vcpu& v, u64 vector) {
+[[gnu::always_inline]] inline arch::ExitRegs save_sprs(arch::ThreadBlock& tb, Vcpu& v, u64 vector) {
     VcpuSprs& s = v.sprs;
     s.srr0 = tb.srr0;
     s.srr1 = tb.srr1;
@@ -210,7 +212,11 @@ static_assert(offsetof(Vcpu, regs) == 0, "the exit path hands us &vcpu.regs");
     s.sprg[3] = spr::read<spr::SPRG3>();
     s.dec = static_cast<u64>(static_cast<i64>(static_cast<int32_t>(spr::read<spr::DEC>())));
     s.dec_tb = arch::timebase();
-    s.pid = spr::read<spr::PID>();
+    // The partition writes PID itself (a radix guest's context switch): the
+    // register now holds its value, whatever was loaded at entry. Without
+    // this, the next vCPU of the same partition whose saved PID equals the
+    // stale cache would run in this one's address space.
+    tb.loaded_pid = s.pid = spr::read<spr::PID>();
     arch::ExitRegs r;
     r.vector = vector;
     r.pc = v.regs.pc;

@@ -101,11 +101,27 @@ void make_state(RegState& s, u32 index, u32 round) {
     s.tidr = mix(key + 212);
 }
 
-// Spins for the plan's time; returns the gaps (preemptions) seen.
-u64 spin() {
+// PID (SPR 48) as a radix kernel uses it: rewritten often, with values every
+// vCPU of the partition uses (a process runs on any CPU). Real mode here, so
+// it translates nothing. After any preemption it must still hold what this
+// vCPU wrote last: the hypervisor must not confuse two vCPUs' PIDs.
+inline void write_pid(u64 v) { asm volatile("mtspr 48, %0; isync" : : "r"(v)); }
+inline u64 read_pid() {
+    u64 v;
+    asm volatile("mfspr %0, 48" : "=r"(v));
+    return v;
+}
+constexpr u32 kPidValues = 3, kPidEvery = 256;  // iterations between PID changes
+
+// Spins for the plan's time; returns the gaps (preemptions) seen and counts
+// in pid_bad the iterations that found PID changed under it.
+u64 spin(u64& pid_bad) {
     u64 gap = ticks_from_us(kGapUs), gaps = 0;
     u64 start = timebase(), last = start;
-    for (;;) {
+    u64 pid = 0;
+    for (u64 i = 1;; ++i) {
+        if (i % kPidEvery == 0) write_pid(pid = 1 + (i / kPidEvery) % kPidValues);
+        if (pid && read_pid() != pid) ++pid_bad, write_pid(pid);
         u64 now = timebase();
         if (now - last > gap) ++gaps;
         last = now;
@@ -158,9 +174,13 @@ void run_rounds(u32 index) {
     for (u32 round = 0; round < g_plan.rounds; ++round) {
         make_state(g_want[index], index, round);
         fp_load_all(&g_want[index]);
-        u64 gaps = spin();
+        u64 pid_bad = 0;
+        u64 gaps = spin(pid_bad);
         fp_store_all(&g_got[index]);
         u64 bad = compare(round, g_got[index], g_want[index]);
+        if (pid_bad) log("cpu %u round %u MISMATCH pid: changed under the vCPU %lu times", this_cpu().hwid, round + 1,
+                         pid_bad);
+        bad += pid_bad ? 1 : 0;
         r.mismatches += bad;
         r.gaps += gaps;
         if (bad) log("cpu %u round %u: %lu registers wrong", this_cpu().hwid, round + 1, bad);
