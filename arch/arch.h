@@ -33,6 +33,10 @@ void idle_wait(u64 deadline_tb);
 // Wake a hardware thread that may be idle (hypervisor doorbell).
 void kick_thread(Pir pir);
 
+// Give the firmware its turn (OPAL_POLL_EVENTS): skiboot runs its timers and
+// pollers only inside OPAL calls (hv/firmware_heartbeat.h).
+void firmware_poll();
+
 // Hardware random number (darn on POWER9); false if none is available.
 bool random64(u64& out);
 

@@ -9,6 +9,7 @@
 #include "hv/ams.h"
 #include "arch/arch.h"
 #include "hv/console.h"
+#include "hv/firmware_heartbeat.h"
 #include "hv/hv.h"
 
 extern "C" {
@@ -71,9 +72,10 @@ void print_machine(const MachineInfo& m) {
     u64 total = 0;
     for (u32 i = 0; i < m.mem_count; ++i) total += m.mem[i].size;
     log("Poolvisor hypervisor for POWER9 (%s)", m.model[0] ? m.model : "unknown machine");
-    log("machine: %u hardware threads, %lu MiB memory in %u range%s, %u reserved ranges, timebase %lu MHz",
+    log("machine: %u hardware threads, %lu MiB memory in %u range%s, %u reserved ranges, timebase %lu MHz, "
+        "firmware heartbeat %u ms",
         m.thread_count, total >> 20, m.mem_count, m.mem_count == 1 ? "" : "s", m.reserved_count,
-        m.timebase_hz / 1000000);
+        m.timebase_hz / 1000000, m.heartbeat_ms);
     log("free for partitions: %lu MiB", hv().frames.free_bytes() >> 20);
 }
 
@@ -138,6 +140,7 @@ extern "C" [[noreturn]] void pv_boot_main() {
         arch::power_off();
     }
     arch::set_timebase_hz(m.timebase_hz);
+    firmware_heartbeat_init(u64{m.heartbeat_ms} * (m.timebase_hz / 1000), arch::timebase());
     arch::init_wall_clock();
     setup_memory(m, fdt);
     print_machine(m);

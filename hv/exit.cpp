@@ -8,6 +8,7 @@
 #include "hv/console_input.h"
 #include "base/format.h"
 #include "hv/exit.h"
+#include "hv/firmware_heartbeat.h"
 #include "hv/hcall.h"
 #include "hv/host_event.h"
 #include "hv/hv.h"
@@ -245,7 +246,9 @@ Vcpu& schedule(PhysCpu& cpu) {
         // (maybe_finish runs under the partition lock, sometimes the pool's).
         vpa_release_ended_partitions();
         if (hv().all_done) finish_machine();
-        u64 next_wake = wake_ceded(arch::timebase());
+        u64 now = arch::timebase();
+        u64 next_wake = wake_ceded(now);
+        if (u64 beat = firmware_heartbeat(now); beat < next_wake) next_wake = beat;
         host_events_flush(cpu);
         if (Vcpu* v = hv().runq.pop()) {
             if (!v->part->is_running()) {
@@ -287,7 +290,10 @@ Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
     switch (next) {
     case Next::Resume:
         if (now < cpu.slice_end_tb || hv().runq.empty()) {
-            if (now >= cpu.slice_end_tb) start_slice(cpu, v);
+            if (now >= cpu.slice_end_tb) {
+                start_slice(cpu, v);
+                firmware_heartbeat(now);  // a thread that never leaves its vCPU beats too
+            }
             return entering(v);
         }
         [[fallthrough]];

@@ -102,6 +102,9 @@ bool scan_machine_fdt(const void* fdt, MachineInfo& out, char* err, u32 errlen) 
     if (out.mem_count == 0) return format(err, errlen, "no memory node"), false;
     if (out.thread_count == 0) return format(err, errlen, "no cpu with ibm,ppc-interrupt-server#s"), false;
     if (!out.timebase_hz) out.timebase_hz = 512000000;
+    int opal = fdt_path_offset(fdt, "/ibm,opal");
+    if (opal >= 0) out.heartbeat_ms = static_cast<u32>(read_number_prop(fdt, opal, "ibm,heartbeat-ms"));
+    if (!out.heartbeat_ms) out.heartbeat_ms = kDefaultHeartbeatMs;
     return true;
 }
 

@@ -6,6 +6,9 @@
 
 namespace pv {
 
+// skiboot's usual heartbeat, for a tree that does not say.
+inline constexpr u32 kDefaultHeartbeatMs = 2000;
+
 struct MachineInfo {
     static constexpr u32 kMaxMem = 8, kMaxReserved = 32;
     u32 thread_count = 0;
@@ -16,6 +19,7 @@ struct MachineInfo {
     MemRange reserved[kMaxReserved]{};
     u64 initrd_start = 0, initrd_end = 0;
     u64 timebase_hz = 0;
+    u32 heartbeat_ms = 0;  // /ibm,opal ibm,heartbeat-ms: how often the OS must call OPAL_POLL_EVENTS
     char model[48]{};
 };
 

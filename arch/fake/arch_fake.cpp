@@ -55,6 +55,8 @@ u64 instructions_at_exit() { return 0; }
 u64 entry_tail_instructions() { return 0; }
 void vcpu_leaves_thread(Vcpu&) {}  // the fake keeps no vCPU state in registers
 void idle_wait(u64) {}
+u64 g_fake_firmware_polls = 0;
+void firmware_poll() { ++g_fake_firmware_polls; }
 
 // No paging device unless a test sets one (name, blocks, block_bytes).
 PagingDevice g_fake_paging_device;

@@ -10,7 +10,7 @@ using namespace pv;
 namespace {
 
 // A device tree shaped like skiboot's on QEMU powernv9.
-std::vector<char> machine_fdt(int cpus, bool with_memory = true) {
+std::vector<char> machine_fdt(int cpus, bool with_memory = true, uint32_t heartbeat_ms = 0) {
     std::vector<char> buf(16384);
     void* f = buf.data();
     fdt_create(f, static_cast<int>(buf.size()));
@@ -46,6 +46,11 @@ std::vector<char> machine_fdt(int cpus, bool with_memory = true) {
     fdt_property(f, "reg", r, sizeof r);
     fdt_end_node(f);
     fdt_end_node(f);
+    if (heartbeat_ms) {
+        fdt_begin_node(f, "ibm,opal");
+        fdt_property_u32(f, "ibm,heartbeat-ms", heartbeat_ms);
+        fdt_end_node(f);
+    }
     fdt_begin_node(f, "chosen");
     fdt_property_u64(f, "linux,initrd-start", 0x28000000);
     fdt_property_u64(f, "linux,initrd-end", 0x28004000);
@@ -71,6 +76,15 @@ TEST(MachineFdt, ReadsMemoryThreadsReservedAndInitrd) {
     EXPECT_EQ(m.initrd_end, 0x28004000u);
     EXPECT_EQ(m.timebase_hz, 512000000u);
     EXPECT_STREQ(m.model, "IBM PowerNV (emulated by qemu)");
+    EXPECT_EQ(m.heartbeat_ms, kDefaultHeartbeatMs) << "no /ibm,opal: skiboot's usual interval";
+}
+
+TEST(MachineFdt, ReadsTheFirmwareHeartbeat) {
+    auto fdt = machine_fdt(1, true, 250);
+    MachineInfo m;
+    char err[128];
+    ASSERT_TRUE(scan_machine_fdt(fdt.data(), m, err, sizeof err)) << err;
+    EXPECT_EQ(m.heartbeat_ms, 250u);
 }
 
 TEST(MachineFdt, RejectsGarbageAndTreesWithoutMemory) {
