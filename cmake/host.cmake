@@ -2,6 +2,9 @@
 find_package(GTest REQUIRED)
 find_library(HOST_LIBFDT NAMES libfdt.a fdt REQUIRED)
 find_path(HOST_LIBFDT_INCLUDE libfdt.h REQUIRED)
+# BearSSL (vio/mig_auth.cpp): Debian's libbearssl-dev, installed by tools/setup.sh.
+find_library(HOST_LIBBEARSSL NAMES libbearssl.a bearssl REQUIRED)
+find_path(HOST_BEARSSL_INCLUDE bearssl/bearssl_hmac.h REQUIRED)
 include(CTest)
 
 add_compile_options(-Wall -Wextra -Werror=return-type)
@@ -18,6 +21,8 @@ target_link_options(pv_core PUBLIC ${PV_SANITIZE})
 target_include_directories(pv_core PUBLIC ${CMAKE_SOURCE_DIR})
 target_include_directories(pv_core PUBLIC ${HOST_LIBFDT_INCLUDE})
 target_link_libraries(pv_core PUBLIC ${HOST_LIBFDT})
+target_include_directories(pv_core PUBLIC ${HOST_BEARSSL_INCLUDE})
+target_link_libraries(pv_core PUBLIC ${HOST_LIBBEARSSL})
 
 file(GLOB PV_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*_test.cpp)
 add_executable(pv_unit_tests ${PV_UNIT_TESTS})

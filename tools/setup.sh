@@ -8,7 +8,8 @@ set -euo pipefail
 deps_dir=${1:-build/deps}
 pkgs=(cmake make g++ libgtest-dev libfdt-dev device-tree-compiler
       g++-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu qemu-system-ppc
-      gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross cpio nbdkit nbdkit-plugin-python)
+      gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross cpio nbdkit nbdkit-plugin-python
+      libbearssl-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -39,6 +40,21 @@ if [ ! -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libfdt.a" ]; then
 fi
 test -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libfdt.a"
 
+# BearSSL for the ppc64le image (migration record authentication,
+# docs/migration-transport.md): the same private apt state, the same root.
+if [ ! -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libbearssl.a" ]; then
+    state=$(mktemp -d)
+    mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
+    opts=(-o APT::Architecture=ppc64el -o APT::Architectures::=ppc64el
+          -o Dir::State::Lists="$state/lists" -o Dir::Cache="$state/cache")
+    apt-get "${opts[@]}" update -q >"$state/update.log" 2>&1 || true
+    (cd "$state" && apt-get "${opts[@]}" download libbearssl-dev:ppc64el) \
+        || { cat "$state/update.log" >&2; echo "setup: cannot download libbearssl-dev:ppc64el" >&2; exit 1; }
+    dpkg -x "$state"/libbearssl-dev_*_ppc64el.deb "$fdt_root"
+    rm -rf "$state"
+fi
+test -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libbearssl.a"
+
 # The Linux guest: Debian 12's ppc64el netboot kernel and installer initrd.
 # The package is Architecture: all, so the machine's own lists serve it.
 linux_dir="$deps_dir/linux"
@@ -57,4 +73,4 @@ if [ ! -f "$linux_dir/vmlinux" ] || [ ! -f "$linux_dir/initrd.gz" ]; then
     rm -rf "$state"
 fi
 test -f "$linux_dir/vmlinux"
-echo "setup: ok (ppc64el libfdt in $fdt_root, Linux guest in $linux_dir)"
+echo "setup: ok (ppc64el libfdt and BearSSL in $fdt_root, Linux guest in $linux_dir)"
