@@ -286,7 +286,9 @@ TEST(MigTransport, WrongKeyNeverOpens) {
         EXPECT_EQ(h.c[0]->state(), ConnState::Aborted);
         EXPECT_EQ(h.c[0]->abort_reason(), AbortReason::AuthFailed);
         EXPECT_EQ(h.c[1]->state(), ConnState::Aborted);
-        EXPECT_NE(h.c[1]->abort_reason(), AbortReason::None);
+        EXPECT_EQ(h.c[1]->abort_reason(), AbortReason::AuthFailed);
+        EXPECT_GT(h.c[1]->stats().bad_tag, 0u);
+        EXPECT_EQ(h.c[0]->stats().messages_delivered + h.c[1]->stats().messages_delivered, 0u);
         const u8 m[] = "x";
         EXPECT_EQ(h.c[0]->send(m, 1, h.link.now), Err::Invalid);
         EXPECT_EQ(h.c[1]->send(m, 1, h.link.now), Err::Invalid);
