@@ -48,4 +48,10 @@ ExternalProject_Add(images
     INSTALL_COMMAND "")
 set(PV_IMAGE_DIR ${CMAKE_BINARY_DIR}/image)
 
+# The migration core and Debian's ppc64el BearSSL, run on ppc64le as a Linux
+# user process (tests/link/mig_link_check.cpp; qemu-user from tools/setup.sh).
+find_program(PV_QEMU_PPC64LE qemu-ppc64le REQUIRED)
+add_test(NAME mig.link_check COMMAND ${PV_QEMU_PPC64LE} ${PV_IMAGE_DIR}/mig-link-check.elf)
+set_tests_properties(mig.link_check PROPERTIES LABELS unit TIMEOUT 60)
+
 add_subdirectory(tests/boot)

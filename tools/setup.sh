@@ -9,7 +9,7 @@ deps_dir=${1:-build/deps}
 pkgs=(cmake make g++ libgtest-dev libfdt-dev device-tree-compiler
       g++-powerpc64le-linux-gnu binutils-powerpc64le-linux-gnu qemu-system-ppc
       gcc-powerpc64le-linux-gnu libc6-dev-ppc64el-cross cpio nbdkit nbdkit-plugin-python
-      libbearssl-dev)
+      libbearssl-dev qemu-user)
 
 missing=()
 for p in "${pkgs[@]}"; do
