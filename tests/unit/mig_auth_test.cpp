@@ -246,3 +246,55 @@ TEST(MigAuth, EqualCtComparesEveryByte) {
 
 }  // namespace
 }  // namespace pv::mig
+
+namespace pv::mig {
+namespace {
+
+// Computed independently from docs/migration-transport.md with Python's hmac
+// and hashlib (RFC 5869 HKDF by hand; the same splitmix64 nonces): PSK
+// psk_of(1), Ni = nonce_of(1), Nr = nonce_of(1001), params window 32 / 1408.
+constexpr u64 kPinnedSession = 14219095350772438069ull;   // OKM bytes 96..103
+constexpr u64 kPinnedHelloTag = 16092225900870449167ull;  // first 8 bytes of the Hello's tag
+
+// The wire format as docs/migration-transport.md gives it, byte for byte: two
+// systems may run different builds, so any change here is a protocol change.
+TEST(MigAuth, RecordBytesAreAsDocumented) {
+    Pair p;
+    p.run(psk_of(1), psk_of(1));
+    ASSERT_EQ(p.confirm_result, AuthError::Ok);
+    const u8 body[3] = {0xa1, 0xa2, 0xa3};
+    u8 f[kMaxFrameBytes];
+    ASSERT_EQ(p.si.seal(RecordType::Data, body, 3, f, sizeof f), 24u + 3 + 16);
+    ASSERT_EQ(p.si.seal(RecordType::Close, body, 3, f, sizeof f), 24u + 3 + 16);  // record seq 2
+    const u8 head[8] = {'P', 'V', 'M', 'G', 1, 18, 0, 3};
+    EXPECT_EQ(std::memcmp(f, head, 8), 0);
+    u64 sid = p.si.id().value;
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(f[8 + i], static_cast<u8>(sid >> (56 - 8 * i))) << i;
+    const u8 seq[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+    EXPECT_EQ(std::memcmp(f + 16, seq, 8), 0);
+    EXPECT_EQ(std::memcmp(f + 24, body, 3), 0);
+    // The handshake frames: sizes, types, session fields.
+    EXPECT_EQ(p.hello[5], 1);
+    EXPECT_EQ(load_be<u16>(p.hello + 6), 40);
+    EXPECT_EQ(load_be<u64>(p.hello + 8), 0u);
+    EXPECT_EQ(p.reply[5], 2);
+    EXPECT_EQ(load_be<u64>(p.reply + 8), sid);
+    EXPECT_EQ(load_be<u16>(p.reply + 24 + 32), 16);  // the responder's window
+    EXPECT_EQ(p.confirm[5], 3);
+    EXPECT_EQ(load_be<u16>(p.confirm + 6), 8);
+}
+
+// Fixed PSK and nonces give the session id and Hello tag an independent
+// implementation of the documented derivation gives (HKDF-SHA256, its info
+// strings, the nonce order, the Hello layout).
+TEST(MigAuth, KeyDerivationIsPinned) {
+    Pair p;
+    p.run(psk_of(1), psk_of(1), 1);
+    ASSERT_EQ(p.confirm_result, AuthError::Ok);
+    EXPECT_EQ(p.si.id().value, kPinnedSession);
+    u64 hello_tag = load_be<u64>(p.hello + kHelloBytes - kTagBytes);
+    EXPECT_EQ(hello_tag, kPinnedHelloTag);
+}
+
+}  // namespace
+}  // namespace pv::mig
