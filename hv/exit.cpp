@@ -10,6 +10,7 @@
 #include "hv/exit.h"
 #include "hv/firmware_heartbeat.h"
 #include "hv/hcall.h"
+#include "hv/guest_interrupt.h"
 #include "hv/host_event.h"
 #include "hv/tlb_stale.h"
 #include "hv/hv.h"
@@ -116,20 +117,35 @@ Next handle_storage_fault(Vcpu& v, const Exit& e) {
     return Next::Stop;
 }
 
-// An illegal or hypervisor-only instruction. When the partition's own
-// program-interrupt vector holds an illegal instruction, the original cause
-// is in SRR0: report that too.
+// The partition's Program interrupt vector, at its real or relocated address.
+bool at_program_vector(u64 pc) {
+    constexpr u64 kProgram = 0x700;
+    return pc == kProgram || pc == kProgram + 0x18000 || pc == kProgram + 0xc000000000004000;
+}
+
+// An illegal instruction, or a hypervisor-only one in privileged state: the
+// partition gets a Program interrupt (illegal instruction), as KVM and
+// PowerVM give it, and its OS decides (Linux sends the process SIGILL). Only
+// a partition that cannot take it, because its program vector holds an
+// illegal instruction too (no handler), is stopped, with both causes; SRR0
+// then holds the first one.
 Next handle_emulation_assist(Vcpu& v, const Exit& e) {
     Partition& p = *v.part;
-    if (e.after_privileged)
+    if (e.after_privileged) {
         stop_partition(p, PartitionState::Killed,
                        "privileged instruction at pc 0x%lx (partition has no program-check handler; "
                        "then illegal instruction 0x%08x at 0x700)",
                        v.sprs.srr0, e.instruction);
-    else
-        stop_partition(p, PartitionState::Killed, "illegal or hypervisor-privileged instruction 0x%08x at pc 0x%lx",
-                       e.instruction, v.regs.pc);
-    return Next::Stop;
+        return Next::Stop;
+    }
+    if (at_program_vector(v.regs.pc)) {
+        stop_partition(p, PartitionState::Killed,
+                       "illegal instruction at pc 0x%lx; its program vector 0x%lx has no handler (0x%08x there)",
+                       v.sprs.srr0, v.regs.pc, e.instruction);
+        return Next::Stop;
+    }
+    deliver_guest_interrupt(v, 0x700, kSrr1ProgramIllegal);
+    return Next::Resume;
 }
 
 Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {

@@ -1,6 +1,8 @@
 // The virtual ICP of each vCPU (hv/xics.h, docs/xics.md).
 #include "hv/xics.h"
 
+#include "hv/guest_interrupt.h"
+
 #include "arch/arch.h"
 #include "base/papr.h"
 #include "hv/ams.h"
@@ -65,13 +67,6 @@ void notify(Vcpu& t, const Vcpu& sender) {
         if (__atomic_load_n(&h.threads[i]->current, __ATOMIC_RELAXED) == &t) arch::kick_thread(h.threads[i]->pir);
 }
 
-// The MSR an interrupt handler starts with (ISA 3.0 Book III 7.5): 64-bit,
-// ME kept, LE from LPCR[ILE]; translation on only with AIL 2/3 when the
-// interrupted context had it on.
-u64 interrupt_msr(const Partition& p, u64 old_msr, bool relocated) {
-    u64 m = msr::SF | (old_msr & msr::ME) | ((p.lpcr & lpcr::ILE) ? msr::LE : 0);
-    return relocated ? m | msr::IR | msr::DR : m;
-}
 
 }  // namespace
 
@@ -147,15 +142,7 @@ void xics_prepare_entry_slow(Vcpu& v) {
     // An external interrupt (0x500): SRR1 = MSR with its interrupt-specific
     // bits cleared. It stays presented until H_XIRR accepts it.
     i.lpcr_mer = 0;
-    const Partition& p = *v.part;
-    u64 ail = lpcr::ail_of(p.lpcr);
-    bool relocated = ail >= 2 && (v.regs.msr & msr::IR) && (v.regs.msr & msr::DR);
-    v.sprs.srr0 = v.regs.pc;
-    v.sprs.srr1 = v.regs.msr & ~kSrr1InterruptBits;
-    u64 vector = static_cast<u64>(Vector::External);
-    if (relocated) vector += ail == 3 ? 0xc000000000004000 : 0x18000;
-    v.regs.pc = vector;
-    v.regs.msr = interrupt_msr(p, v.regs.msr, relocated);
+    deliver_guest_interrupt(v, static_cast<u64>(Vector::External), 0);
 }
 
 bool xics_mediated_exit(Vcpu& v) {

@@ -6,6 +6,7 @@
 #include <regex>
 #include <thread>
 
+#include "hv/guest_interrupt.h"
 #include "hv/host_event.h"
 #include "tests/unit/host_partition.h"
 
@@ -142,6 +143,31 @@ TEST_F(ExitTest, APartitionsOwnFaultStillStopsIt) {
         << p_->reason;
     EXPECT_TRUE(p_->finished);
     EXPECT_EQ(host_event_counts().unknown, 0u);
+}
+
+// An illegal instruction becomes the partition's Program interrupt (Linux:
+// SIGILL for the process), with the AIL-relocated vector when translation is on.
+TEST_F(ExitTest, AnIllegalInstructionIsTheGuestsProgramInterrupt) {
+    Vcpu& v = dispatch(*v_, cpu_[0]);
+    p_->lpcr |= lpcr::ILE | lpcr::ail(3);
+    v.regs.pc = 0x7fff00001234;
+    v.regs.msr = msr::SF | msr::EE | msr::PR | msr::IR | msr::DR | msr::RI | msr::LE;
+    Exit e = exit_of(ExitKind::EmulationAssist, Vector::HEmulAssist);
+    e.instruction = 0x87c0ffff;  // lwzu r30,-1(0): an invalid form
+    EXPECT_EQ(&handle_exit(cpu_[0], v, e), &v);
+    EXPECT_EQ(static_cast<PartitionState>(p_->state), PartitionState::Running);
+    EXPECT_EQ(v.regs.pc, 0xc000000000004700u);
+    EXPECT_EQ(v.sprs.srr0, 0x7fff00001234u);
+    EXPECT_EQ(v.sprs.srr1, (msr::SF | msr::EE | msr::PR | msr::IR | msr::DR | msr::RI | msr::LE) | kSrr1ProgramIllegal);
+    EXPECT_EQ(v.regs.msr, msr::SF | msr::LE | msr::IR | msr::DR);
+    // Its program vector itself illegal (no handler): stopped, both places named.
+    e.instruction = 0;
+    Vcpu& other = add_bystander();
+    EXPECT_EQ(&handle_exit(cpu_[0], v, e), &other);
+    EXPECT_EQ(static_cast<PartitionState>(p_->state), PartitionState::Killed);
+    EXPECT_NE(std::string(p_->reason).find("illegal instruction at pc 0x7fff00001234; its program vector 0xc000000000004700 has no handler (0x00000000 there)"),
+              std::string::npos)
+        << p_->reason;
 }
 
 TEST_F(ExitTest, StorageFaultsReadTheDecodedRecord) {
