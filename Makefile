@@ -32,7 +32,8 @@ test: build
 # With the Linux guest: linux_boot_ratio (Poolvisor ÷ QEMU pseries, same kernel and initrd).
 bench: build
 	tools/pv-bench $(HOST)/image/poolvisor.elf $(HOST)/bench.bundle \
-	    $(HOST)/linux_bench.bundle $(abspath $(BUILD)/deps/linux/vmlinux) $(HOST)/linux/initrd.gz
+	    $(HOST)/linux_bench.bundle $(abspath $(BUILD)/deps/linux/vmlinux) $(HOST)/linux/initrd.gz \
+	    $(HOST)/linux_bench_shared.bundle
 
 unit: build
 	cd $(HOST) && ctest --output-on-failure -L unit
