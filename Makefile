@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 HOST := $(BUILD)/host
 
-.PHONY: all setup build demo linux test unit bench clean
+.PHONY: all setup build demo linux linux-shared test unit bench clean
 all: build
 
 setup:
@@ -23,6 +23,12 @@ demo: build
 # on hvc0, beside a test partition (partition/linux.cfg, README.md "Linux").
 linux: build
 	PV_STDIO_SIGNAL=off tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/linux.bundle
+
+# The same kernel in shared memory (partition/linux_shared.cfg), paged to a fresh 1 GiB disk.
+linux-shared: build
+	rm -f $(HOST)/linux-shared.img
+	PV_STDIO_SIGNAL=off PV_DISK=$(HOST)/linux-shared.img PV_DISK_SIZE=1G \
+	    tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/linux_shared_demo.bundle
 
 # Unit tests (built with AddressSanitizer, UndefinedBehaviorSanitizer and the
 # lock witness) and boot tests (the *.witness ones boot poolvisor-witness.elf).

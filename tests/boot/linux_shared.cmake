@@ -10,6 +10,7 @@ if(NOT TARGET linux-initrd)
 endif()
 pv_linux_bundle(linux_shared ${CMAKE_CURRENT_SOURCE_DIR}/configs/linux_shared.cfg)
 pv_linux_bundle(linux_bench_shared ${CMAKE_SOURCE_DIR}/partition/linux_bench_shared.cfg)  # make bench
+pv_linux_bundle(linux_shared_demo ${CMAKE_SOURCE_DIR}/partition/linux_shared.cfg)  # make linux-shared
 add_test(NAME linux.shared COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/linux_shared.bundle --timeout 900
     --disk ${CMAKE_BINARY_DIR}/linux.shared.img --disk-size 1G
     --expect "^poolvisor: partition linux: lpid 2, 2 vCPUs, 512 MiB shared "
