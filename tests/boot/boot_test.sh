@@ -11,8 +11,9 @@
 #                 console lines match REGEX; printf %b escapes: '\r' Enter, '\x01' Ctrl-A; the test
 #                 fails if it was never typed)
 #                [--run-when N REGEX CMD]...  (host command CMD, run by sh with PV_LINE set to the
-#                 N-th complete console line matching REGEX, once there is one; the test fails if
-#                 it never ran or exited non-zero; e.g. to arm a failing disk, tests/linux)
+#                 N-th complete console line matching REGEX, once there is one, and PV_LOG to the
+#                 console log so far; the test fails if it never ran or exited non-zero; e.g. to
+#                 arm a failing disk, tests/linux)
 # Fails when QEMU cannot run, the machine does not power off by itself in
 # time, an --expect pattern (grep -E) is missing or a --reject one appears.
 set -uo pipefail
@@ -76,7 +77,7 @@ if [ ${#run_res[@]} -gt 0 ]; then
     for i in "${!run_res[@]}"; do
         (until head -n "$(wc -l <"$log")" "$log" | tr -d '\r' | grep -E -- "${run_res[$i]}" | sed -n "${run_ns[$i]}p" >"$rundir/line.$i" &&
                [ -s "$rundir/line.$i" ]; do sleep 0.02; done
-         PV_LINE=$(cat "$rundir/line.$i") sh -c "${run_cmds[$i]}" >"$rundir/out.$i" 2>&1 && touch "$rundir/ran.$i") &
+         PV_LINE=$(cat "$rundir/line.$i") PV_LOG=$log sh -c "${run_cmds[$i]}" >"$rundir/out.$i" 2>&1 && touch "$rundir/ran.$i") &
         watchers+=($!)
     done
 fi

@@ -5,8 +5,9 @@
 # pvtest= picks the scenario (partition/linux/init); none gives a shell.
 # linux.smp: 2 dedicated vCPUs at work (CPU affinity, tmpfs, md5, fork) beside
 #   a test partition.
-# linux.sigbus: the sigbus scenario's plumbing, no fault yet (issue 9 point 7
-#   injects one): 16 pages' PFNs, all read back intact, the heartbeat alive.
+# linux.sigbus_intact: the sigbus scenario's plumbing, no fault (linux.sigbus,
+#   tests/linux/mce.cmake, injects one): 16 pages' PFNs, all read back intact,
+#   the heartbeat alive.
 # linux.console: what is typed reaches Linux's shell on hvc0 (with job
 #   control), Ctrl-A n moves the input to a test partition and back.
 # Also built: linux.bundle (partition/linux.cfg) for `make linux`,
@@ -92,7 +93,7 @@ add_test(NAME linux.console COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/linux_co
     --reject "^\\[alpha\\] smp-guest: got '(echo|exit)|job control turned off|can't access tty"
     --reject "${LINUX_REJECT}")
 
-add_test(NAME linux.sigbus COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/linux_sigbus.bundle --timeout 300
+add_test(NAME linux.sigbus_intact COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/linux_sigbus.bundle --timeout 300
     --expect "^\\[linux\\] PV-LINUX: pages pid=[0-9]+ pfns=0x[0-9a-f]+(,0x[0-9a-f]+){15} pagesize=65536 count=16$"
     --expect "^\\[linux\\] PV-LINUX: heartbeat n=3$"
     --expect "^\\[linux\\] PV-LINUX: pages touched pid=[0-9]+ intact=16/16 corrupt=0 sigbus=0$"
@@ -100,4 +101,7 @@ add_test(NAME linux.sigbus COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/linux_sig
     --expect "${STAT},\"name\":\"linux\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\""
     --reject "${LINUX_REJECT}")
 
-set_tests_properties(linux.smp linux.console linux.sigbus PROPERTIES LABELS linux)
+set_tests_properties(linux.smp linux.console linux.sigbus_intact PROPERTIES LABELS linux)
+
+# Machine checks to Linux from a failing paging disk: linux.sigbus, linux.kernel_page.
+include(${CMAKE_SOURCE_DIR}/tests/linux/mce.cmake)

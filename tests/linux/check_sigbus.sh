@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# linux.sigbus's verdict, run by boot_test.sh --run-when on Linux's
+# "PV-LINUX: sigbus PASS" line (PV_LOG: the console so far):
+#   check_sigbus.sh COUNT INDEX...
+# INDEXes are the pages (of COUNT) whose blocks were failed. The pool decides
+# which pages are out on the disk when they are touched, so an armed page may
+# still be resident (then it reads back intact). It checks that every failed
+# page-in the hypervisor reports is one of the armed pages, that exactly those
+# pages raised SIGBUS (BUS_MCEERR_AR) and no other, that at least one did, and
+# that every other page came back intact.
+set -euo pipefail
+count=$1
+shift
+armed=" $* "
+log=$(tr -d '\r' <"$PV_LOG")
+line=$(printf '%s\n' "$log" | grep -E 'PV-LINUX: pages pid=[0-9]+ pfns=' | head -n 1)
+pfns=$(printf '%s\n' "$line" | sed -n 's/.* pfns=\([0-9a-fx,]*\) pagesize=.*/\1/p')
+pagesize=$(printf '%s\n' "$line" | sed -n 's/.* pagesize=\([0-9]*\).*/\1/p')
+IFS=, read -r -a pfn <<<"$pfns"
+[ ${#pfn[@]} -eq "$count" ] || { echo "check_sigbus: ${#pfn[@]} PFNs, not $count"; exit 1; }
+# The hypervisor's failed page-ins of linux, as page indexes of the buffer.
+failed=" "
+for la in $(printf '%s\n' "$log" | sed -n 's/^poolvisor: paging: page-in of linux logical page \(0x[0-9a-f]*\) from block [0-9]* failed (status 0x281): machine check.*/\1/p'); do
+    idx=
+    for i in "${!pfn[@]}"; do [ $((pfn[i] * pagesize)) -eq $((la)) ] && idx=$i; done
+    [ -n "$idx" ] || { echo "check_sigbus: failed page-in of $la is not in the buffer"; exit 1; }
+    case $armed in *" $idx "*) ;; *) echo "check_sigbus: page $idx failed but was not armed"; exit 1 ;; esac
+    failed="$failed$idx "
+done
+# The pages that raised SIGBUS (a line may be cut by a kernel message: tails only).
+sigbus=" "
+for idx in $(printf '%s\n' "$log" | sed -n 's/.*sigbus page=\([0-9]*\) addr=0x[0-9a-f]* code=4 (BUS_MCEERR_AR)$/\1/p'); do
+    sigbus="$sigbus$idx "
+done
+n=$(echo $sigbus | wc -w)
+norm() { tr ' ' '\n' <<<"$1" | grep . | sort -n | tr '\n' ' '; }
+[ "$(norm "$failed")" = "$(norm "$sigbus")" ] || { echo "check_sigbus: failed page-ins ($failed) != SIGBUS pages ($sigbus)"; exit 1; }
+[ "$n" -ge 1 ] || { echo "check_sigbus: no armed page was out on the disk: nothing tested"; exit 1; }
+printf '%s\n' "$log" | grep -Eq "touched pid=[0-9]+ intact=$((count - n))/$count corrupt=0 sigbus=$n$" ||
+    { echo "check_sigbus: no 'intact=$((count - n))/$count corrupt=0 sigbus=$n'"; exit 1; }
+echo "check_sigbus: pages$sigbus(of armed$armed) raised SIGBUS BUS_MCEERR_AR, $((count - n)) of $count intact"
