@@ -40,13 +40,15 @@ add_custom_command(OUTPUT ${PV_LINUX_INITRD}
 add_custom_target(linux-initrd ALL DEPENDS ${PV_LINUX_INITRD})
 
 # pv_linux_bundle(NAME CONFIG): a bundle with the kernel (vmlinux), the test
-# initrd (linux-initrd) and the test partition images.
+# initrd (linux-initrd) and the test partition images. The initrd is named as
+# a target too: without that, every bundle target carries its own copy of the
+# initrd's rule, and a parallel build runs them at once (mv of a vanished .tmp).
 function(pv_linux_bundle name config)
     set(out ${CMAKE_BINARY_DIR}/${name}.bundle)
     add_custom_command(OUTPUT ${out}
         COMMAND mkbundle ${out} poolvisor.cfg=${config} vmlinux=${PV_LINUX_DEPS}/vmlinux
             linux-initrd=${PV_LINUX_INITRD} ${PV_GUESTS}
-        DEPENDS mkbundle images ${config} ${PV_LINUX_DEPS}/vmlinux ${PV_LINUX_INITRD}
+        DEPENDS mkbundle images linux-initrd ${config} ${PV_LINUX_DEPS}/vmlinux ${PV_LINUX_INITRD}
         COMMENT "bundle ${name}")
     add_custom_target(bundle-${name} ALL DEPENDS ${out})
 endfunction()

@@ -8,7 +8,7 @@ set(PV_LVS_CFG ${CMAKE_CURRENT_SOURCE_DIR}/configs/linux_vcpu_state.cfg)
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/linux_vcpu_state.bundle
     COMMAND mkbundle ${CMAKE_BINARY_DIR}/linux_vcpu_state.bundle poolvisor.cfg=${PV_LVS_CFG}
         vmlinux=${PV_LINUX_DEPS}/vmlinux linux-initrd=${PV_LINUX_INITRD} fpstate-guest=${PV_IMAGE_DIR}/fpstate-guest.bin
-    DEPENDS mkbundle images ${PV_LVS_CFG} ${PV_LINUX_DEPS}/vmlinux ${PV_LINUX_INITRD}
+    DEPENDS mkbundle images linux-initrd ${PV_LVS_CFG} ${PV_LINUX_DEPS}/vmlinux ${PV_LINUX_INITRD}
     COMMENT "bundle linux_vcpu_state")
 add_custom_target(bundle-linux_vcpu_state ALL DEPENDS ${CMAKE_BINARY_DIR}/linux_vcpu_state.bundle)
 set(PV_FP_PASS "fpstate-guest: PASS FP/VMX/VSX and SPR state kept on")
