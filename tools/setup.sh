@@ -23,37 +23,28 @@ if ((${#missing[@]})); then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# libfdt for the ppc64le image. Fetch the ppc64el .debs with a private apt
-# state so the machine keeps its own architecture list.
+# ppc64el libraries for the image (libfdt; BearSSL for migration record
+# authentication, docs/migration-transport.md): their .debs are fetched with a
+# private apt state so the machine keeps its own architecture list, and
+# unpacked into one root. fetch_ppc64el PACKAGE FILE: only when FILE is missing.
 fdt_root="$deps_dir/ppc64el"
-if [ ! -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libfdt.a" ]; then
+fetch_ppc64el() {
+    local pkg=$1 file=$2 state
+    [ -f "$fdt_root/$file" ] && return 0
     state=$(mktemp -d)
     mkdir -p "$state/lists/partial" "$state/cache/archives/partial" "$fdt_root"
-    opts=(-o APT::Architecture=ppc64el -o APT::Architectures::=ppc64el
-          -o Dir::State::Lists="$state/lists" -o Dir::Cache="$state/cache")
+    local opts=(-o APT::Architecture=ppc64el -o APT::Architectures::=ppc64el
+                -o Dir::State::Lists="$state/lists" -o Dir::Cache="$state/cache")
     # A failing index of another suite (seen with the security suite) is not fatal.
     apt-get "${opts[@]}" update -q >"$state/update.log" 2>&1 || true
-    (cd "$state" && apt-get "${opts[@]}" download libfdt-dev:ppc64el) \
-        || { cat "$state/update.log" >&2; echo "setup: cannot download libfdt-dev:ppc64el" >&2; exit 1; }
-    dpkg -x "$state"/libfdt-dev_*_ppc64el.deb "$fdt_root"
+    (cd "$state" && apt-get "${opts[@]}" download "$pkg:ppc64el") \
+        || { cat "$state/update.log" >&2; echo "setup: cannot download $pkg:ppc64el" >&2; exit 1; }
+    dpkg -x "$state"/"$pkg"_*_ppc64el.deb "$fdt_root"
     rm -rf "$state"
-fi
-test -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libfdt.a"
-
-# BearSSL for the ppc64le image (migration record authentication,
-# docs/migration-transport.md): the same private apt state, the same root.
-if [ ! -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libbearssl.a" ]; then
-    state=$(mktemp -d)
-    mkdir -p "$state/lists/partial" "$state/cache/archives/partial"
-    opts=(-o APT::Architecture=ppc64el -o APT::Architectures::=ppc64el
-          -o Dir::State::Lists="$state/lists" -o Dir::Cache="$state/cache")
-    apt-get "${opts[@]}" update -q >"$state/update.log" 2>&1 || true
-    (cd "$state" && apt-get "${opts[@]}" download libbearssl-dev:ppc64el) \
-        || { cat "$state/update.log" >&2; echo "setup: cannot download libbearssl-dev:ppc64el" >&2; exit 1; }
-    dpkg -x "$state"/libbearssl-dev_*_ppc64el.deb "$fdt_root"
-    rm -rf "$state"
-fi
-test -f "$fdt_root/usr/lib/powerpc64le-linux-gnu/libbearssl.a"
+    test -f "$fdt_root/$file"
+}
+fetch_ppc64el libfdt-dev usr/lib/powerpc64le-linux-gnu/libfdt.a
+fetch_ppc64el libbearssl-dev usr/lib/powerpc64le-linux-gnu/libbearssl.a
 
 # The Linux guest: Debian 12's ppc64el netboot kernel and installer initrd.
 # The package is Architecture: all, so the machine's own lists serve it.
