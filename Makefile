@@ -3,15 +3,18 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 HOST := $(BUILD)/host
+# ON: ctest runs the label-linux tests too (make test-linux; tests/boot/CMakeLists.txt says why not by default).
+LINUX_TESTS ?= OFF
 
-.PHONY: all setup build demo linux linux-shared test unit bench clean
+.PHONY: all setup build demo linux linux-shared test test-linux unit bench clean
 all: build
 
 setup:
 	tools/setup.sh $(BUILD)/deps
 
 build: setup
-	cmake -S . -B $(HOST) -DCMAKE_BUILD_TYPE=Release -DPV_DEPS_DIR=$(abspath $(BUILD)/deps)
+	cmake -S . -B $(HOST) -DCMAKE_BUILD_TYPE=Release -DPV_DEPS_DIR=$(abspath $(BUILD)/deps) \
+	    -DPV_LINUX_TESTS=$(LINUX_TESTS)
 	cmake --build $(HOST) -j$(JOBS)
 
 # The demo's shared partitions page to an NVMe disk backed by a fresh image.
@@ -34,6 +37,11 @@ linux-shared: build
 # lock witness) and boot tests (the *.witness ones boot poolvisor-witness.elf).
 test: build
 	cd $(HOST) && ctest --output-on-failure -j$(JOBS)
+
+# The Debian-kernel tests (label linux), not yet part of make test.
+test-linux:
+	$(MAKE) build LINUX_TESTS=ON
+	cd $(HOST) && ctest --output-on-failure -j$(JOBS) -L linux
 
 # With the Linux guest: linux_boot_ratio (Poolvisor ÷ QEMU pseries, same kernel and initrd).
 bench: build
