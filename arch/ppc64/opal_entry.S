@@ -2,6 +2,10 @@
  * i64 pv_opal_call(u64 token, u64 a0, ..., u64 a6): call OPAL from our
  * little-endian real-mode hypervisor. OPAL runs big-endian with r2 = its base;
  * it returns with blr to our LR, still big-endian, hence the fix-up there.
+ *
+ * PPR and DSCR are kept across the call: they may hold the running vCPU's
+ * values (switched lazily, docs/vcpu_state.md), and skiboot sets the thread
+ * priority itself (HMT_MEDIUM and friends).
  */
 #include "arch/ppc64/asm.h"
 
@@ -14,6 +18,10 @@ pv_opal_call:
 	stdu	%r1, -64(%r1)
 	std	%r2, 32(%r1)
 	std	%r13, 40(%r1)
+	mfspr	%r11, SPRN_PPR
+	std	%r11, 48(%r1)
+	mfspr	%r11, SPRN_DSCR
+	std	%r11, 56(%r1)
 	mr	%r0, %r3
 	mr	%r3, %r4
 	mr	%r4, %r5
@@ -40,6 +48,10 @@ pv_opal_return:
 	FIXUP_ENDIAN_HV
 	ld	%r2, 32(%r1)
 	ld	%r13, 40(%r1)
+	ld	%r11, 48(%r1)
+	mtspr	SPRN_PPR, %r11
+	ld	%r11, 56(%r1)
+	mtspr	SPRN_DSCR, %r11
 	addi	%r1, %r1, 64
 	ld	%r0, 16(%r1)
 	mtlr	%r0
