@@ -4,13 +4,7 @@
 if(NOT TARGET linux-initrd)
     return()
 endif()
-set(PV_LVS_CFG ${CMAKE_CURRENT_SOURCE_DIR}/configs/linux_vcpu_state.cfg)
-add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/linux_vcpu_state.bundle
-    COMMAND mkbundle ${CMAKE_BINARY_DIR}/linux_vcpu_state.bundle poolvisor.cfg=${PV_LVS_CFG}
-        vmlinux=${PV_LINUX_DEPS}/vmlinux linux-initrd=${PV_LINUX_INITRD} fpstate-guest=${PV_IMAGE_DIR}/fpstate-guest.bin
-    DEPENDS mkbundle images linux-initrd ${PV_LVS_CFG} ${PV_LINUX_DEPS}/vmlinux ${PV_LINUX_INITRD}
-    COMMENT "bundle linux_vcpu_state")
-add_custom_target(bundle-linux_vcpu_state ALL DEPENDS ${CMAKE_BINARY_DIR}/linux_vcpu_state.bundle)
+pv_linux_bundle(linux_vcpu_state ${CMAKE_CURRENT_SOURCE_DIR}/configs/linux_vcpu_state.cfg)
 set(PV_FP_PASS "fpstate-guest: PASS FP/VMX/VSX and SPR state kept on")
 add_test(NAME linux.vcpu_state COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/linux_vcpu_state.bundle --smp 2 --timeout 600
     --expect "^\\[linux\\] PV-LINUX: smp PASS nproc=2 mmu=radix tmpfs_mib=64 md5=[0-9a-f]{32} fork_status=7,5 uptime=[0-9.]+$"

@@ -4,13 +4,7 @@
 # keeps its FP/VMX/VSX registers, FPSCR, VSCR, VRSAVE and the SPRs it checks
 # (TAR, DSCR, PPR, AMR, IAMR, UAMOR, FSCR, EBBHR, EBBRR, PSPB, TIDR) across
 # preemptions and moves between threads, and every partition passes.
-set(PV_VSTATE_CFG ${CMAKE_CURRENT_SOURCE_DIR}/configs/vcpu_state.cfg)
-add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/vcpu_state.bundle
-    COMMAND mkbundle ${CMAKE_BINARY_DIR}/vcpu_state.bundle poolvisor.cfg=${PV_VSTATE_CFG}
-        fpstate-guest=${PV_IMAGE_DIR}/fpstate-guest.bin smp-guest=${PV_IMAGE_DIR}/smp-guest.bin
-    DEPENDS mkbundle images ${PV_VSTATE_CFG} ${PV_IMAGE_DIR}/fpstate-guest.bin ${PV_IMAGE_DIR}/smp-guest.bin
-    COMMENT "bundle vcpu_state")
-add_custom_target(bundle-vcpu_state ALL DEPENDS ${CMAKE_BINARY_DIR}/vcpu_state.bundle)
+pv_bundle(vcpu_state ${CMAKE_CURRENT_SOURCE_DIR}/configs/vcpu_state.cfg)
 
 set(PV_FP_PASS "fpstate-guest: PASS FP/VMX/VSX and SPR state kept on")
 add_test(NAME boot.vcpu_state COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/vcpu_state.bundle --smp 2 --timeout 240
