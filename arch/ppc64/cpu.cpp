@@ -297,8 +297,10 @@ namespace {
     if (static_cast<Vector>(vector) != Vector::SystemReset) pv_hv_fault(&tb, vector);
     u64 at = v.regs.pc, reset_srr1 = v.regs.msr;
     if (!arch::is_hsrr_vector(at))
+        // The vector (e.g. 0xc00, sc 1) keeps the partition's resume point in
+        // SRR0/1, which the reset overwrote while MSR[RI]=0: lost by the architecture.
         host_stop_machine("host system reset on thread %u in the hypervisor's partition entry/exit path "
-                          "(pc 0x%lx): not recoverable",
+                          "with MSR[RI]=0 (pc 0x%lx): not recoverable, the partition's state is lost",
                           tb.cpu.index, at);
     v.regs.pc = spr::read<spr::HSRR0>();
     v.regs.msr = spr::read<spr::HSRR1>();
