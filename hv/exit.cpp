@@ -278,7 +278,7 @@ Vcpu& schedule(PhysCpu& cpu) {
                 cpu.resume_completion_instructions = v->resume_instructions;
                 v->resume_instructions = 0;
             }
-            if (tlb_dispatch_needs_flush(*v->part, *v, cpu.index)) arch::tlb_flush_partition(v->part->lpid);
+            if (tlb_dispatch_needs_flush(*v, cpu.index)) arch::tlb_flush_partition(v->part->lpid);
             start_slice(cpu, *v);
             vpa_dispatched(*v, cpu.index);
             // current is published: an H_IPI sender now kicks this thread, or we see its interrupt.

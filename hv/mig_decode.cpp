@@ -94,7 +94,8 @@ MigError check_start(const MigStart& s, MigStagedStart& out) {
 }
 
 MigError check_core(const MigVcpuCore& c, const MigStagedStart& st) {
-    if (c.reserved[0] || c.reserved[1] || c.icp.reserved || c.vpa.reserved.get()) return MigError::BadReserved;
+    if (c.reserved[0] || c.reserved[1] || c.icp.reserved || c.vpa.reserved.get() || c.reserved2.get())
+        return MigError::BadReserved;
     if (c.run_state > kMigRunStateLast) return MigError::BadEnum;
     if (c.flags & ~kMigVcpuFlagsAll) return MigError::BadReserved;
     MigRunState rs = static_cast<MigRunState>(c.run_state);
@@ -116,9 +117,6 @@ MigError check_core(const MigVcpuCore& c, const MigStagedStart& st) {
     if (MigError e = area_ok(mem, sa, sl, vpa::kMinSlbSize); e != MigError::Ok) return e;
     if (dl % vpa::kDtlEntrySize) return MigError::BadCount;
     if ((da || sa) && !va) return MigError::Inconsistent;  // a DTL or SLB shadow needs a VPA
-    bool mc_pending = c.flags & kMigVcpuMcPending;
-    u64 mc_page = c.mc_pending_page.get();
-    if (mc_pending ? mc_page >= st.logical_pages : mc_page != 0) return MigError::BadIndex;
     return MigError::Ok;
 }
 
@@ -128,7 +126,6 @@ void stage_core(const MigVcpuCore& c, MigStagedVcpu& v) {
     bool ipi = c.icp.mfrr < c.icp.cppr;
     u64 va = c.vpa.vpa_addr.get(), da = c.vpa.dtl_addr.get(), sa = c.vpa.slb_addr.get();
     u32 vl = c.vpa.vpa_len.get(), dl = c.vpa.dtl_len.get(), sl = c.vpa.slb_len.get();
-    u64 mc_page = c.mc_pending_page.get();
     v.run_state = rs;
     v.flags = c.flags;
     for (u32 i = 0; i < 32; ++i) v.regs.gpr[i] = c.regs.gpr[i].get();
@@ -157,7 +154,6 @@ void stage_core(const MigVcpuCore& c, MigStagedVcpu& v) {
     v.cmo_faults = c.vpa.cmo_faults.get(), v.cmo_fault_time = c.vpa.cmo_fault_time.get();
     v.enqueue_dispatch_tb = c.vpa.enqueue_dispatch_tb.get(), v.wait_ready_tb = c.vpa.wait_ready_tb.get();
     v.dtl_index = c.vpa.dtl_index.get();
-    v.mc_pending_page = mc_page;
     v.fault_ea = c.fault_ea.get();
     v.have_core = true;
 }

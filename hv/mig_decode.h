@@ -71,7 +71,7 @@ struct MigStagedVcpu {
     MigStagedArea vpa, dtl, slb;
     u32 yield_count, dispersion_count;
     u64 cmo_faults, cmo_fault_time, enqueue_dispatch_tb, wait_ready_tb, dtl_index;
-    u64 mc_pending_page, fault_ea;
+    u64 fault_ea;
 };
 
 struct MigStagedPartition {

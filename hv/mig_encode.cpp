@@ -90,7 +90,6 @@ Result<u32> mig_encode_vcpu_core(const Vcpu& v, u64 now_tb, std::span<u8> out) {
     u8 flags = 0;
     if (v.prodded) flags |= kMigVcpuProdded;
     if (v.mc_in_progress) flags |= kMigVcpuMcInProgress;
-    if (v.fault.machine_check_pending) flags |= kMigVcpuMcPending;
     if (v.vpa.ever_dispatched) flags |= kMigVcpuEverDispatched;
     c.flags = flags;
 
@@ -136,7 +135,6 @@ Result<u32> mig_encode_vcpu_core(const Vcpu& v, u64 now_tb, std::span<u8> out) {
     c.vpa.wait_ready_tb.set(a.wait_ready_tb);
     c.vpa.dtl_index.set(a.dtl_index);
 
-    if (v.fault.machine_check_pending) c.mc_pending_page.set(v.fault.pending_lp);
     c.fault_ea.set(v.fault.fault_ea);
     return write_record(MigRecordType::VcpuCore, c, out);
 }

@@ -30,8 +30,6 @@ void mig_install_vcpu(const MigStagedVcpu& s, Vcpu& v, u64 now_tb) {
     v.wake_tb = s.run_state == MigRunState::Ceded ? now_tb + s.wake_remaining : 0;
     v.prodded = s.flags & kMigVcpuProdded;
     v.mc_in_progress = s.flags & kMigVcpuMcInProgress;
-    v.fault.machine_check_pending = s.flags & kMigVcpuMcPending;
-    v.fault.pending_lp = s.mc_pending_page;
     v.fault.fault_ea = s.fault_ea;
     v.icp.cppr = s.cppr, v.icp.mfrr = s.mfrr, v.icp.xisr = s.xisr, v.icp.presented = s.presented;
     v.icp.pending_pri = s.presented ? s.mfrr : kXicsLeastFavored;  // as hv/xics.cpp update()

@@ -3,7 +3,8 @@
 namespace pv {
 
 MigClass mig_classify(const PageInfo& pg) {
-    if (pg.error) return {MigPageKind::Failed, false};
+    // A failed read-ahead (error without lost) keeps its device copy: PagedOut.
+    if (pg.lost) return {MigPageKind::Failed, false};
     switch (pg.state) {
     case PageState::NotResident:
         return {pg.on_device ? MigPageKind::PagedOut : MigPageKind::Zero, false};

@@ -100,9 +100,8 @@ static_assert(sizeof(MigStart) == 344 && offsetof(MigStart, vcpu_count) == 16 &&
 // vCPU flags (MigVcpuCore::flags).
 inline constexpr u8 kMigVcpuProdded = 0x01;        // an H_PROD arrived while not ceded
 inline constexpr u8 kMigVcpuMcInProgress = 0x02;   // FWNMI machine check delivered, no interlock yet
-inline constexpr u8 kMigVcpuMcPending = 0x04;      // its page-in failed while not parked: mc at its next fault
-inline constexpr u8 kMigVcpuEverDispatched = 0x08;
-inline constexpr u8 kMigVcpuFlagsAll = 0x0f;
+inline constexpr u8 kMigVcpuEverDispatched = 0x04;
+inline constexpr u8 kMigVcpuFlagsAll = 0x07;
 
 struct MigVcpuRegs {  // VcpuRegs
     Be64 gpr[32];
@@ -164,12 +163,12 @@ struct MigVcpuCore {
     MigVcpuLazySprs lazy;
     MigIcp icp;
     MigVpa vpa;
-    Be64 mc_pending_page;  // kMigVcpuMcPending: the logical page whose page-in failed
+    Be64 reserved2;        // 0 (a failed page-in owed to a later access travels as a Failed page)
     Be64 fault_ea;         // its last fault's effective address (machine-check logs)
 };
 static_assert(sizeof(MigVcpuCore) == 752 && offsetof(MigVcpuCore, regs) == 8 && offsetof(MigVcpuCore, sprs) == 320 &&
               offsetof(MigVcpuCore, lazy) == 408 && offsetof(MigVcpuCore, icp) == 640 &&
-              offsetof(MigVcpuCore, vpa) == 648 && offsetof(MigVcpuCore, mc_pending_page) == 736);
+              offsetof(MigVcpuCore, vpa) == 648 && offsetof(MigVcpuCore, reserved2) == 736);
 
 // Type 3. VcpuFp by value: vsr[n][0] and [1] as the exit path stores them.
 struct MigVcpuFp {

@@ -85,13 +85,16 @@ Next Pager::storage_fault(Vcpu& v, u64 addr, u64 ea) {
     Partition& p = *v.part;
     LogicalPage lp = page_of(LogicalAddr{addr});
     Guard lk(lock_);
-    if (v.fault.machine_check_pending) {  // its page-in failed while it ran for an interrupt
-        v.fault.machine_check_pending = false;
-        deliver_machine_check(v, v.fault.fault_ea, v.fault.pending_lp * kPageSize);
-        return p.is_running() ? Next::Resume : Next::Stop;
-    }
     v.fault.fault_ea = ea;
     const PageInfo* info = pool_.page(p.slot, lp);
+    if (info && info->lost) {
+        // Its page-in failed while every vCPU that wanted it ran for an
+        // interrupt: this access, whichever vCPU and process make it, is the
+        // one that learns of it. Then the page is zero-fill.
+        (void)pool_.clear_error(p.slot, lp);
+        deliver_machine_check(v, ea, lp.value * kPageSize);
+        return p.is_running() ? Next::Resume : Next::Stop;
+    }
     if (info && info->state == PageState::Resident) {
         // Mapped meanwhile, or the hardware wants R/C set (POWER9 partition scope).
         (void)p.radix.set_rc(lp, true);
@@ -304,7 +307,6 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
                 r.lp.value * kPageSize, status);
         return;
     }
-    (void)pool_.clear_error(r.partition_slot, r.lp);
     pool_.mark_bad_block(r.partition_slot, r.lp);
     u64 logical = r.lp.value * kPageSize;
     VcpuFaultState* first = r.waiters[0];
@@ -321,6 +323,7 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
         log("paging: page-in of %s logical page 0x%lx from block %lu failed (status 0x%x): machine check to %u "
             "vCPU(s) (%lu lines not logged)",
             p.name, logical, r.device_block, status, r.waiter_count, page_in_log_.take_suppressed());
+    u32 told = 0;
     for (u32 i = 0; i < r.waiter_count; ++i) {
         VcpuFaultState& f = *r.waiters[i];
         Vcpu& v = *f.vcpu;
@@ -329,13 +332,15 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
             Guard pg(p.lock);
             parked = v.state == VcpuState::PageWait;
         }
-        if (!parked) {  // woken for an interrupt meanwhile: it gets it when it faults again
-            f.machine_check_pending = true;
-            f.pending_lp = r.lp.value;
-            continue;
-        }
+        // A waiter woken for an interrupt meanwhile runs elsewhere in the
+        // partition now: not it but the page's next access takes the check
+        // (not its next fault, which may be another page's in another context).
+        if (!parked) continue;
         deliver_machine_check(v, f.fault_ea, logical);
+        ++told;
     }
+    if (told) (void)pool_.clear_error(r.partition_slot, r.lp);
+    else (void)pool_.mark_lost(r.partition_slot, r.lp);
 }
 
 // A page that could not be written out stays resident, dirty and pinned: it

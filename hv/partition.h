@@ -63,7 +63,6 @@ struct Partition {
     u8 pins_released = 0;  // after it ended: 1 being unpinned, 2 unpinned (vpa_release_ended_partitions)
     u64 rtas_base = 0, rtas_size = 0;
     // ibm,nmi-register (FWNMI): handler addresses (logical), valid when fwnmi_registered.
-    u64 tlb_stale_threads = 0;  // threads that may hold translations its tlbiels missed (hv/tlb_stale.h)
     bool fwnmi_registered = false;
     u64 fwnmi_sreset_addr = 0, fwnmi_mc_addr = 0;
 

@@ -83,7 +83,7 @@ struct Vcpu {
     // it may be queued, but no other thread dispatches it (hv/sched.h).
     bool on_thread = false;
     u32 host_mc_streak = 0;       // host machine checks in a row with nothing else between
-    u32 tlb_thread = ~0u;         // the thread it was last dispatched on (hv/tlb_stale.h)
+    u32 tlb_thread = kNoThread;   // the thread it was last dispatched on (hv/tlb_stale.h)
     VcpuStats stats{};
     VcpuFaultState fault{};       // shared-memory partitions: paging state
     VcpuVpa vpa{};                // registered VPA/DTL/SLB shadow and their counters (hv/vpa.h)

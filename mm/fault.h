@@ -43,8 +43,6 @@ struct VcpuFaultState {
     PagingRequest* waiting_on = nullptr;  // FaultWait: the request whose completion resumes it
     u64 wait_start_tb = 0;                // when it parked
     u64 fault_ea = 0;                     // effective address of its last fault (machine-check logs)
-    bool machine_check_pending = false;   // its page-in failed while it was not parked: deliver at its next fault
-    u64 pending_lp = 0;                   // ... for this logical page
     u32 outstanding = 0;                  // requests whose waiter list holds it
 
     // Statistics (cmo_faults / cmo_fault_time in the VPA come from faults / wait_tb_total).

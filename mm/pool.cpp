@@ -339,6 +339,7 @@ Err SharedPool::free_frame(u32 slot, LogicalPage lp) {
     pg->on_device = false;
     pg->on_device_valid = true;
     pg->error = false;
+    pg->lost = false;
     return Err::Ok;
 }
 
@@ -374,11 +375,20 @@ void SharedPool::mark_bad_block(u32 slot, LogicalPage lp) {
     if (PageInfo* pg = page_mut(slot, lp)) pg->bad_block = true;
 }
 
+Err SharedPool::mark_lost(u32 slot, LogicalPage lp) {
+    PageInfo* pg = page_mut(slot, lp);
+    if (!pg) return Err::Invalid;
+    if (pg->state != PageState::NotResident || !pg->error) return Err::Busy;
+    pg->lost = true;
+    return Err::Ok;
+}
+
 Err SharedPool::clear_error(u32 slot, LogicalPage lp) {
     PageInfo* pg = page_mut(slot, lp);
     if (!pg) return Err::Invalid;
     if (pg->state != PageState::NotResident) return Err::Busy;
     pg->error = false;
+    pg->lost = false;
     pg->shadow = false;
     pg->frame = 0;
     pg->on_device = false;
@@ -423,6 +433,7 @@ bool SharedPool::invariants_pages(u32 slot, u64 held) const {
         }
         if (pg.pins && pg.state != PageState::Resident) return false;       // only Resident pages pin
         if (pg.shadow && pg.state != PageState::NotResident) return false;  // a stamp needs no frame
+        if (pg.lost && (pg.state != PageState::NotResident || !pg.error)) return false;  // owed, no frame
         if ((pg.state == PageState::NotResident || pg.state == PageState::PageInPending) && !pg.on_device_valid)
             return false;
         c.resident += pg.state == PageState::Resident;

@@ -36,6 +36,8 @@ struct PageInfo {
                                        // partition's eviction count then (refault distance)
     bool shadow_mark : 1 = false;      // with shadow: the frame's kReplKeep bit at eviction
     bool bad_block : 1 = false;        // a read of its device block failed: keep it off that block
+    bool lost : 1 = false;             // NotResident: a page-in a vCPU waited for failed and no vCPU
+                                       // has taken the machine check for it yet: the next access does
 };
 static_assert(sizeof(PageInfo) == 8);
 
@@ -150,6 +152,9 @@ public:
     // The partition was told of the failed page-in and reinitialised the
     // page: it becomes zero-fill.
     [[nodiscard]] Err clear_error(u32 slot, LogicalPage lp);
+    // NotResident with `error`: the contents are lost and the next access to
+    // the page, from any vCPU, takes the machine check (then clear_error).
+    [[nodiscard]] Err mark_lost(u32 slot, LogicalPage lp);
     // Its device block failed a read: the hypervisor keeps the page resident
     // (pinned) from its next page-in on, so it is never written there again.
     void mark_bad_block(u32 slot, LogicalPage lp);

@@ -39,8 +39,10 @@ TEST(MigClassify, PoolPagesMapToKinds) {
     pg.state = PageState::PageInPending;
     EXPECT_TRUE(mig_classify(pg).busy);
     pg = PageInfo{};
-    pg.error = true;
+    pg.error = true;  // a read-ahead failed: the device copy is still the page
     pg.on_device = true;
+    EXPECT_EQ(mig_classify(pg).kind, K::PagedOut);
+    pg.lost = true;   // a waited-for page-in failed: the next access machine-checks
     EXPECT_EQ(mig_classify(pg).kind, K::Failed);
 }
 
@@ -363,7 +365,7 @@ TEST(MigPrecopy, TargetEndsEqualToTheSource) {
         case 2: pool[i].on_device = true; break;  // paged out
         default: pool[i].state = PageState::Resident, pool[i].on_device = true; break;  // clean
         }
-        if (i % 97 == 0) pool[i] = PageInfo{}, pool[i].error = true;
+        if (i % 97 == 0) pool[i] = PageInfo{}, pool[i].error = true, pool[i].lost = true;
         content[i] = pool[i].state == PageState::Resident || pool[i].on_device ? static_cast<u32>(rng.next()) | 1 : 0;
     }
     auto fill = [](u8* buf, u32 c) {
@@ -448,7 +450,7 @@ TEST(MigPrecopy, TargetEndsEqualToTheSource) {
             if (src.phase() == MigPhase::Precopy && rng.below(8) == 0) {
                 u32 w = static_cast<u32>(rng.below(kPages / 8));  // a hot eighth of its memory
                 PageInfo& pg = pool[w];
-                if (pg.error) continue;
+                if (pg.lost) continue;
                 if (pg.state != PageState::Resident) ++source_page_ins, pg.state = PageState::Resident;
                 pg.on_device_valid = false;
                 content[w] = static_cast<u32>(rng.next()) | 1;
@@ -487,7 +489,7 @@ TEST(MigPrecopy, TargetEndsEqualToTheSource) {
     EXPECT_EQ(sum, kPages);
     for (u32 i = 0; i < kPages; ++i) {
         ASSERT_EQ(target_content[i], content[i]) << "page " << i;
-        T want = pool[i].error ? T::Failed : content[i] ? (tgt.state(lp(i)) == T::InMemory ? T::InMemory : T::Stored) : T::Zero;
+        T want = pool[i].lost ? T::Failed : content[i] ? (tgt.state(lp(i)) == T::InMemory ? T::InMemory : T::Stored) : T::Zero;
         ASSERT_EQ(tgt.state(lp(i)), want) << "page " << i;
     }
     EXPECT_GT(round, 0u);  // it took more than the first pass

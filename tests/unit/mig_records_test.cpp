@@ -96,8 +96,6 @@ protected:
         v.wake_tb = kNow + 5000;
         v.prodded = i == 2;
         v.mc_in_progress = i == 0;
-        v.fault.machine_check_pending = i == 2;
-        v.fault.pending_lp = i == 2 ? 4321 : 0;
         v.fault.fault_ea = rng.next();
         v.icp.cppr = 5, v.icp.mfrr = i == 0 ? 3 : 0xff;
         v.icp.xisr = i == 0 ? kXicsIpi : 0, v.icp.presented = i == 0;
@@ -224,8 +222,7 @@ TEST_F(MigRecordsTest, EveryRecordRoundTrips) {
         EXPECT_EQ(m.wait_ready_tb, v.vpa.wait_ready_tb);
         EXPECT_EQ(m.dtl_index, v.vpa.dtl_index);
         EXPECT_EQ(m.fault_ea, v.fault.fault_ea);
-        EXPECT_EQ(m.mc_pending_page, i == 2 ? 4321u : 0u);
-        u8 flags = (i == 2 ? kMigVcpuProdded | kMigVcpuMcPending : 0) | (i == 0 ? kMigVcpuMcInProgress : 0) |
+        u8 flags = (i == 2 ? kMigVcpuProdded : 0) | (i == 0 ? kMigVcpuMcInProgress : 0) |
                    kMigVcpuEverDispatched;
         EXPECT_EQ(m.flags, flags);
     }
@@ -371,7 +368,7 @@ TEST_F(MigRecordsTest, FieldsNoPartitionCanProduceAreRejected) {
     Rec no_vpa = patched<u32>(patched<u64>(c, kVpa, 0), kVpa + 24, 0);
     EXPECT_EQ(apply(s, no_vpa), MigError::Inconsistent);  // a DTL without its VPA
     Rec c2 = core_rec(2);
-    EXPECT_EQ(apply(s, patched<u64>(c2, 736, kMem / kPageSize)), MigError::BadIndex);  // mc page outside
+    EXPECT_EQ(apply(s, patched<u64>(c2, 736, 1)), MigError::BadReserved);
     c2[16 + kCore + 5] |= 0x80;
     EXPECT_EQ(apply(s, c2), MigError::BadReserved);
     Rec c1 = core_rec(1);

@@ -289,6 +289,51 @@ TEST_F(PagerTest, FailedPageInMachineChecksTheWaiterAndZeroesThePage) {
     EXPECT_TRUE(p->is_running());
 }
 
+// Every waiter was woken to take an interrupt before the page-in failed: the
+// check is owed by the page, to its next access (whichever vCPU makes it,
+// with that access's address), not to the waiter's next fault, which may be
+// another page in another context (Linux: a kernel allocation on that vCPU
+// got a user page's check and the kernel died).
+TEST_F(PagerTest, AFailedPageInNobodyWasParkedForChecksThePagesNextAccess) {
+    set_up();
+    for (u64 k = 0; k < 16; ++k) write_page(k, static_cast<u8>(k));
+    evict_all();
+    psp.bad_read_blocks.insert(block_of(4));
+    Vcpu& a = vcpu(1);
+    a.regs.pc = 0x4000;
+    a.regs.msr = msr::SF | msr::LE | msr::EE;
+    EXPECT_EQ(pager->storage_fault(a, 4 * kPageSize, 0x1234), Next::Block);
+    ASSERT_EQ(a.state, VcpuState::PageWait);
+    a.sprs.dec = 0, a.sprs.dec_tb = 0;  // its decrementer has fired
+    pager->poll_interrupts(1000);
+    ASSERT_EQ(a.state, VcpuState::Runnable) << "woken to take its interrupt";
+    EXPECT_EQ(hv().runq.pop(), &a);
+    RunQueue::release(a);
+    a.state = VcpuState::Running;
+    serve();  // the page-in fails; nobody is parked on it
+    EXPECT_EQ(a.regs.pc, 0x4000u) << "no machine check for a vCPU that runs elsewhere now";
+    EXPECT_TRUE(info(4).lost);
+    EXPECT_EQ(hv().paging_errors.count_for(0), errors_before + 1);
+    // a's next fault is another page: an ordinary page-in.
+    a.regs.pc = 0x8000;
+    EXPECT_EQ(pager->storage_fault(a, 6 * kPageSize, 0x6000), Next::Block);
+    serve();
+    EXPECT_EQ(a.regs.pc, 0x8000u);
+    EXPECT_EQ(info(6).state, PageState::Resident);
+    // The process that wanted page 4 comes back on the other vCPU.
+    Vcpu& b = vcpu(0);
+    b.regs.pc = 0x9000;
+    b.regs.msr = msr::SF | msr::LE;
+    EXPECT_EQ(pager->storage_fault(b, 4 * kPageSize + 8, 0x5008), Next::Resume);
+    EXPECT_EQ(b.regs.pc, 0x200u);
+    EXPECT_EQ(b.sprs.srr0, 0x9000u);
+    EXPECT_EQ(b.sprs.dar, 0x5008u);
+    EXPECT_FALSE(info(4).lost);
+    EXPECT_FALSE(info(4).on_device) << "zero-fill from now on";
+    Guard lk(pager->lock());
+    EXPECT_TRUE(pager->pool().check_invariants());
+}
+
 TEST_F(PagerTest, DeadServiceFailsEveryRequestAndNewOnesAtOnce) {
     set_up();
     for (u64 k = 0; k < 16; ++k) write_page(k, static_cast<u8>(k));
