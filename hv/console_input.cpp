@@ -152,7 +152,9 @@ void ConsoleInput::start_locked() {
 void ConsoleInput::feed_locked(const char* s, u32 n, u32& woken) {
     for (u32 i = 0; i < n; ++i) {
         char c = s[i];
-        if (escaped_) {
+        if (command_) {
+            command_key(c);
+        } else if (escaped_) {
             escaped_ = false;
             if (c == kConsoleEscape) to_focus(c, woken);
             else escape_key(c);
@@ -194,10 +196,44 @@ void ConsoleInput::escape_key(char c) {
     case '?':
         help();
         break;
+    case 'c':
+    case 'C':
+        command_ = true;
+        line_len_ = 0;
+        line_long_ = false;
+        log("console: hypervisor command (Enter runs it, Ctrl-C drops it; 'help' lists them)");
+        break;
     default:
         log("console: Ctrl-A 0x%02x: no such key (Ctrl-A h: help)", static_cast<unsigned>(static_cast<u8>(c)));
         break;
     }
+}
+
+// One byte of a command line. The line is not echoed as it is typed (the
+// partitions' output would tear it); it is shown whole when Enter runs it.
+void ConsoleInput::command_key(char c) {
+    if (c == '\r' || c == '\n') {
+        command_ = false;
+        line_[line_len_] = 0;
+        log("console: poolvisor> %s%s", line_, line_long_ ? "..." : "");
+        HvCommand cmd;
+        if (line_long_) log("command: line longer than %u characters: not run", kHvCommandLineMax);
+        else if (parse_hv_command(line_, cmd) == Err::Ok) run_hv_command(cmd);
+        else log("command: %s", cmd.error);
+        return;
+    }
+    if (c == 0x03) {  // Ctrl-C
+        command_ = false;
+        log("console: command dropped; input to partition %s again", focus_ >= 0 ? hv().partitions[focus_].name : "(none)");
+        return;
+    }
+    if (c == 0x7f || c == 0x08) {  // DEL, BS
+        if (line_len_) --line_len_;
+        return;
+    }
+    if (static_cast<u8>(c) < 0x20) return;  // other controls (arrow-key escapes start with ESC)
+    if (line_len_ < kHvCommandLineMax) line_[line_len_++] = c;
+    else line_long_ = true;
 }
 
 // The next running partition after slot `from` in config order, wrapping;
@@ -247,7 +283,8 @@ void ConsoleInput::announce() {
 
 void ConsoleInput::help() {
     log("console: Ctrl-A n: input to the next running partition; Ctrl-A l: list the partitions; "
-        "Ctrl-A h: this help; Ctrl-A Ctrl-A: send a Ctrl-A");
+        "Ctrl-A c: a hypervisor command (help, lssyscfg, lslparmigr, migrlpar); Ctrl-A h: this help; "
+        "Ctrl-A Ctrl-A: send a Ctrl-A");
 }
 
 void ConsoleInput::list() {

@@ -1,10 +1,12 @@
 // Console input (docs/console.md): what is typed on the machine console
 // (OPAL) goes to one partition at a time, the one with the console focus,
 // which reads it with H_GET_TERM_CHAR. Ctrl-A then a key talks to the
-// hypervisor instead: n next partition, l list, h help, Ctrl-A a literal Ctrl-A.
+// hypervisor instead: n next partition, l list, h help, Ctrl-A a literal Ctrl-A,
+// c one hypervisor command line (hv/hv_command.h) up to Enter (Ctrl-C drops it).
 #pragma once
 #include "base/limits.h"
 #include "base/spinlock.h"
+#include "hv/hv_command.h"
 
 namespace pv {
 
@@ -53,6 +55,7 @@ private:
     void feed_locked(const char* s, u32 n, u32& woken);
     void escape_key(char c);
     void to_focus(char c, u32& woken);
+    void command_key(char c);
     bool move_focus(u32 from);
     void check_focus_locked();
     void show_partial_locked();
@@ -65,6 +68,10 @@ private:
     u64 next_poll_tb_ = 0;
     bool started_ = false;
     bool escaped_ = false;    // Ctrl-A seen: the next key is the hypervisor's
+    bool command_ = false;    // Ctrl-A c seen: a command line is being typed
+    u32 line_len_ = 0;
+    bool line_long_ = false;  // more was typed than the line holds
+    char line_[kHvCommandLineMax + 1]{};
     i32 focus_ = -1;          // slot of the partition with the focus, -1 none
     u32 partial_seen_ = 0;    // the focus's unfinished line length at the last poll
     u64 unrouted_ = 0;        // bytes typed while no partition had the focus

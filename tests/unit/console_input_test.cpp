@@ -122,6 +122,23 @@ TEST_F(ConsoleInputTest, CtrlAListsThePartitionsWithTheirState) {
     EXPECT_EQ(take(0), "hi");  // keys are not input
 }
 
+TEST_F(ConsoleInputTest, CtrlACRunsOneHypervisorCommandAndInputReturns) {
+    part(1).mem_mode = MemMode::Shared;
+    part(1).mem_bytes = 64ull << 20;
+    type("\x01" "clssyscfg -r lparx\x7f\r" "ok");
+    EXPECT_TRUE(printed("poolvisor: console: poolvisor> lssyscfg -r lpar\n"));
+    EXPECT_TRUE(printed("poolvisor: command: name=b,lpar_id=2,state=Running,mem_mode=shared,curr_mem=64,curr_procs=2\n"));
+    EXPECT_EQ(take(0), "ok") << "the command line is not the partition's input; what follows is";
+    type("\x01" "cmigrlpar -o v -p b -t sysb\r");
+    EXPECT_TRUE(printed("poolvisor: command: migrlpar: b cannot move to sysb; nothing changed:\n"));
+    EXPECT_TRUE(printed("poolvisor: command:   no migration link to system sysb (this system's config names no peer)\n"));
+    type("\x01" "cbogus\r");
+    EXPECT_TRUE(printed("poolvisor: command: unknown command 'bogus' (help: the commands)\n"));
+    type("\x01" "cmigr\x03" "z");
+    EXPECT_TRUE(printed("poolvisor: console: command dropped; input to partition a again\n"));
+    EXPECT_EQ(take(0), "z");
+}
+
 TEST_F(ConsoleInputTest, CtrlAHHelpsAndAnUnknownKeyIsSaid) {
     type("\x01h");
     EXPECT_TRUE(printed("poolvisor: console: Ctrl-A n: input to the next running partition; Ctrl-A l:"));
