@@ -119,7 +119,8 @@ public:
     using FrameFn = void (*)(void* ctx, const u8* frame, u32 len);
     // Hand up to budget received frames to fn (the bytes live in the RX
     // buffer until fn returns), give their descriptors back to the device.
-    // Returns the number of frames handed over.
+    // Returns the number of frames handed over. fn may call send() (an ARP
+    // reply, a transport ack): the rings are independent.
     u32 poll(FrameFn fn, void* ctx, u32 budget = ~u32{0});
     // One received frame copied into buf: its length, or 0 when none is
     // waiting. A frame longer than cap is dropped (rx_oversize), and the
