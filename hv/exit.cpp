@@ -262,6 +262,7 @@ Vcpu& schedule(PhysCpu& cpu) {
         // Areas of ended partitions are unpinned here, where no lock is held
         // (maybe_finish runs under the partition lock, sometimes the pool's).
         vpa_release_ended_partitions();
+        restart_shared_partitions();  // a shared partition's system-reboot (its pager work takes no partition lock)
         if (hv().all_done) finish_machine();
         u64 now = arch::timebase();
         u64 next_wake = wake_ceded(now);

@@ -15,6 +15,7 @@
 #include "hv/guest_fdt.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
+#include "hv/vpa.h"
 #include "mm/host_translation.h"
 
 namespace pv {
@@ -360,20 +361,26 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
     return true;
 }
 
-bool restart_partition(Partition& p) {
-    if (p.mem_mode != MemMode::Dedicated || ams_is_psp(p)) return false;
-    const PartitionConfig& pc = g_hv.config.partitions[p.slot];
+namespace {
+
+// Every vCPU and the partition's MMU, LPCR and FWNMI state as at boot (the
+// statistics stay). Caller holds p.lock; p's vCPUs are stopped, off their threads.
+void reset_for_restart(Partition& p) {
     partition_console_flush(p);
     p.panel.len = 0;
-    std::memset(arch::host_ptr(p.mem_base), 0, p.mem_bytes);  // nothing of the last boot is seen
     for (u32 i = 0; i < p.vcpu_count; ++i) {
         Vcpu& v = p.vcpus[i];
         VcpuStats stats = v.stats;
+        VcpuFaultState fault = v.fault;  // its owner, slot, threshold and counters (detached already)
         v.~Vcpu();
         new (&v) Vcpu{};
         v.part = &p;
         v.id = VcpuId{i};
         v.stats = stats;
+        v.fault = fault;
+        v.fault.phase = FaultPhase::Running;
+        v.fault.waiting_on = nullptr;
+        v.fault.outstanding = 0;
     }
     p.lpcr = lpcr::kGuestBase;
     p.process_table = 0;
@@ -382,17 +389,130 @@ bool restart_partition(Partition& p) {
     PartitionTableEntry& e = g_hv.partition_table[p.lpid.value];
     e.dw1.set(make_prte_dw1_guest_radix(HostReal{0}, 0));
     arch::tlb_flush_partition(p.lpid);
+}
+
+// Caller holds p.lock.
+void run_again(Partition& p) {
+    p.reason[0] = 0;
+    p.restart_requested = false;
+    p.state = PartitionState::Running;
+    make_runnable(p.vcpus[0]);
+}
+
+// Pool frames for what load_partition places: image, initrd, RTAS area, device tree.
+u64 boot_pages(const BootImage& b) {
+    u64 pages = (kRtasSize + kFdtMax) / kPageSize + 2;
+    if (!b.elf) pages += align_up(b.image.size, kPageSize) / kPageSize;
+    for (u32 i = 0; b.elf && i < b.plan.count; ++i)
+        pages += align_up(b.plan.segment[i].file_size, kPageSize) / kPageSize + 1;
+    if (b.initrd.size) pages += align_up(b.initrd.size, kPageSize) / kPageSize + 1;
+    return pages;
+}
+
+// A shared partition's restart waits this long at most for pool frames.
+constexpr u64 kRestartRoomMs = 10000;
+
+// One step of a shared partition's restart (restart_stage held by this
+// thread, no lock held): false while it must wait (paging I/O in flight,
+// no room in the pool yet).
+bool shared_restart_step(Partition& p) {
+    Pager& pager = g_hv.ams.pager;
+    if (!p.restart_unpinned) {
+        vpa_partition_stopped(p);  // VPA, DTL, process table: the hypervisor writes none of them any more
+        p.restart_unpinned = true;
+    }
+    if (!pager.reset_partition(p, &p.restart_dropped)) return false;  // pages with I/O in flight: their completions free them
+    if (!p.restart_room_tb)
+        log("partition %s: paging state cleared for its restart (%lu paging-device copies dropped)", p.name,
+            p.restart_dropped);
+    const BootImage& b = g_boot[p.slot];
+    u64 now = arch::timebase();
+    if (!p.restart_room_tb) p.restart_room_tb = now;
+    bool late = now - p.restart_room_tb > kRestartRoomMs * (arch::timebase_hz() / 1000);
+    if (!pager.make_room(boot_pages(b)) && !late) return false;
+    arch::tlb_flush_partition(p.lpid);  // the emptied partition-scoped table: no translation survives
+    bool ok;
+    {
+        Guard g(p.lock);
+        reset_for_restart(p);
+        ++p.restarts;
+        log("partition %s: restarting (system-reboot, boot %u)", p.name, p.restarts + 1);
+    }
+    // The pool lock ranks above the partition's: loading (populate) runs without it.
+    ok = load_partition(p, g_hv.config.partitions[p.slot], b);
+    if (!ok) {
+        --p.restarts;
+        if (!late) {
+            (void)pager.reset_partition(p);  // others took the frames meanwhile: again, from scratch
+            return false;
+        }
+    }
+    p.restart_unpinned = false;
+    p.restart_room_tb = 0;
+    p.restart_dropped = 0;
+    if (!ok) (void)pager.reset_partition(p);
+    {
+        // Under p.lock: a system-reboot of its new boot (maybe_finish, under
+        // the lock too) must find the restart over, or it would be lost.
+        Guard g(p.lock);
+        if (ok) {
+            run_again(p);
+        } else {
+            p.restart_requested = false;  // it ends now (vcpu_stopped below finishes it)
+            format(p.reason, sizeof p.reason, "system-reboot requested; the restart failed");
+        }
+        __atomic_store_n(&p.restart_stage, u8{0}, __ATOMIC_RELEASE);
+        __atomic_sub_fetch(&g_hv.restarts_pending, 1, __ATOMIC_ACQ_REL);
+    }
+    if (!ok) vcpu_stopped(p.vcpus[0]);
+    return true;
+}
+
+}  // namespace
+
+bool restart_partition(Partition& p) {
+    if (ams_is_psp(p)) return false;
+    if (p.mem_mode == MemMode::Shared) {
+        // Its frames and paging I/O are the pager's (the pool lock ranks above
+        // p.lock): restart_shared_partitions does the rest, from the scheduler.
+        if (p.restart_stage) return true;
+        g_hv.ams.pager.partition_ended(p);  // its vCPUs leave every request
+        __atomic_store_n(&p.restart_stage, u8{1}, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&g_hv.restarts_pending, 1, __ATOMIC_ACQ_REL);
+        return true;
+    }
+    const PartitionConfig& pc = g_hv.config.partitions[p.slot];
+    std::memset(arch::host_ptr(p.mem_base), 0, p.mem_bytes);  // nothing of the last boot is seen
+    reset_for_restart(p);
     ++p.restarts;
     log("partition %s: restarting (system-reboot, boot %u)", p.name, p.restarts + 1);
     if (!load_partition(p, pc, g_boot[p.slot])) {
         --p.restarts;
         return false;
     }
-    p.reason[0] = 0;
-    p.restart_requested = false;
-    p.state = PartitionState::Running;
-    make_runnable(p.vcpus[0]);
+    run_again(p);
     return true;
+}
+
+void restart_shared_partitions() {
+    if (!__atomic_load_n(&g_hv.restarts_pending, __ATOMIC_ACQUIRE)) return;
+    for (u32 i = 0; i < g_hv.partition_count; ++i) {
+        Partition& p = g_hv.partitions[i];
+        // Stage 1: waiting; 2: a thread is at it (one at a time: the device
+        // tree is built in g_fdt_buffer).
+        u8 expected = 1;
+        if (!__atomic_compare_exchange_n(&p.restart_stage, &expected, u8{2}, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        static u32 busy = 0;
+        u32 free_ = 0;
+        if (!__atomic_compare_exchange_n(&busy, &free_, 1u, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&p.restart_stage, u8{1}, __ATOMIC_RELEASE);
+            return;
+        }
+        if (!shared_restart_step(p)) __atomic_store_n(&p.restart_stage, u8{1}, __ATOMIC_RELEASE);
+        __atomic_store_n(&busy, 0u, __ATOMIC_RELEASE);
+    }
 }
 
 void launch_partitions() {

@@ -28,6 +28,7 @@ struct Hypervisor {
     u32 thread_count = 0;
     PhysCpu* threads[kMaxThreads]{};
     u32 live_partitions = 0;  // atomically decremented as partitions finish
+    u32 restarts_pending = 0;  // shared partitions queued for restart_shared_partitions
     volatile bool all_done = false;
     SpinLock finish_lock{LockRank::Finish};
     PagingErrorLog paging_errors;  // failed page-ins of shared partitions
@@ -41,13 +42,18 @@ Hypervisor& hv();
 [[nodiscard]] bool start_partitions(const u8* bundle, u64 bundle_size);
 // Make every partition's boot vCPU runnable (after all threads are up).
 void launch_partitions();
-// RTAS system-reboot of a dedicated-memory partition whose vCPUs are all
-// stopped and off their threads: its memory is cleared, image, initrd, RTAS
-// and device tree are loaded again, every vCPU and the partition's MMU, LPCR
-// and FWNMI state start afresh, and vCPU 0 is made runnable at the entry.
-// False (and a log line) if it cannot be loaded again: it stays stopped.
+// RTAS system-reboot of a partition whose vCPUs are all stopped and off
+// their threads: its memory is cleared, image, initrd, RTAS and device tree
+// are loaded again, every vCPU and the partition's MMU, LPCR and FWNMI state
+// start afresh, and vCPU 0 is made runnable at the entry. A dedicated
+// partition restarts here; a shared one is only queued (true) and
+// restart_shared_partitions restarts it. False (and a log line) if it cannot
+// be loaded again, or for the paging service partition: it stays stopped.
 // Caller holds p.lock.
 [[nodiscard]] bool restart_partition(Partition& p);
+// From the scheduler loop (no lock held): the shared partitions queued by
+// restart_partition restart once their paging I/O has completed (docs/hcalls.md).
+void restart_shared_partitions();
 
 // Pick the next vCPU for this thread; idles until one is runnable. Never
 // returns when every partition has ended (prints PV-STAT, powers off).

@@ -144,6 +144,10 @@ bool Pager::ensure_resident(Vcpu& v, u64 addr, u64 len) {
 // that was never written out is zero-filled here, without I/O.
 void Pager::start_page_in(PagingRequest& r) {
     Partition& p = part(r.partition_slot);
+    if (!p.is_running()) {  // it stopped (or is restarting) meanwhile: nothing to read for it
+        finish(on_completion(requests_, r.id, r.tag, kStatusNoService, arch::timebase()), false);
+        return;
+    }
     auto frame = pool_.alloc_frame(r.partition_slot, r.lp);
     if (!frame.ok()) {
         if (frame_wait_len_ < kMaxRequests) frame_wait_[frame_wait_len_++] = &r;
@@ -219,19 +223,21 @@ void Pager::complete_locked(u32 id, u16 tag, u16 status) {
     PagingRequest r;
     if (!lookup_request(requests_, id, tag, r)) return;  // stale or forged
     Partition& p = part(r.partition_slot);
+    bool running = p.is_running();
     if (r.kind == PagingRequest::Kind::PageIn) {
         if (status == 0) {
             (void)pool_.mark_resident(r.partition_slot, r.lp, r.frame);
-            if (p.is_running()) map_resident(p, r.lp, r.frame, true);
-            else (void)pool_.free_frame(r.partition_slot, r.lp);  // it ended meanwhile: the frame goes back
+            if (running) map_resident(p, r.lp, r.frame, true);
         } else {
             page_in_failed(p, r, status);
         }
     } else {
         (void)pool_.finish_page_out(r.partition_slot, r.lp, status == 0);
-        if (status != 0 && !p.is_running()) (void)pool_.free_frame(r.partition_slot, r.lp);  // nothing to keep
-        else if (status != 0) page_out_failed(p, r, status);
+        if (status != 0 && running) page_out_failed(p, r, status);
     }
+    // It ended or is restarting meanwhile: the frame goes back, and whatever
+    // the I/O left on the device is dead (a restart must find the page zero).
+    if (!running) (void)pool_.free_frame(r.partition_slot, r.lp);
     finish(on_completion(requests_, id, tag, status, arch::timebase()), true);
     serve_frame_waiters();
     if (pool_.needs_reclaim()) reclaim();
@@ -410,6 +416,61 @@ void Pager::release_partition(Partition& p) {
         (void)pool_.free_frame(p.slot, lp);
     }
     serve_frame_waiters();
+}
+
+// Page-ins of slot that wait for a frame have no I/O yet: they end now.
+void Pager::forget_frame_waiters(u32 slot) {
+    for (u32 i = 0; i < frame_wait_len_;) {
+        PagingRequest* r = frame_wait_[i];
+        if (r->partition_slot != slot) {
+            ++i;
+            continue;
+        }
+        for (u32 j = i + 1; j < frame_wait_len_; ++j) frame_wait_[j - 1] = frame_wait_[j];
+        --frame_wait_len_;
+        finish(on_completion(requests_, r->id, r->tag, kStatusNoService, arch::timebase()), false);
+        i = 0;  // finish may have started (and queued) others
+    }
+}
+
+bool Pager::has_active_requests(u32 slot) {
+    Guard rl(requests_.lock());
+    for (u32 id = 0; id < requests_.capacity(); ++id) {
+        const PagingRequest* r = requests_.by_id(id);
+        if (r->active() && r->partition_slot == slot) return true;
+    }
+    return false;
+}
+
+// No frame is freed while the paging service may still DMA into or out of
+// it: pending pages keep theirs until complete_locked (p is not running, so
+// it frees them there). The PTEs of freed pages go now; the caller flushes.
+bool Pager::reset_partition(Partition& p, u64* device_copies) {
+    if (p.mem_mode != MemMode::Shared) return true;
+    Guard lk(lock_);
+    forget_frame_waiters(p.slot);
+    for (u64 i = 0, n = p.mem_bytes / kPageSize; i < n; ++i) {
+        LogicalPage lp{i};
+        const PageInfo* info = pool_.page(p.slot, lp);
+        if (!info) break;
+        if (info->state == PageState::Resident) {
+            while (info->pins) (void)pool_.unpin(p.slot, lp);
+            (void)p.radix.unmap_rc(lp);
+        }
+        bool copy = info->on_device && (info->state == PageState::Resident || info->state == PageState::NotResident);
+        if (pool_.free_frame(p.slot, lp) == Err::Ok && copy && device_copies) ++*device_copies;  // Busy (kept) while its I/O is in flight
+    }
+    write_pins_[p.slot] = 0;
+    serve_frame_waiters();
+    return !has_active_requests(p.slot);
+}
+
+bool Pager::make_room(u64 pages) {
+    Guard lk(lock_);
+    u64 want = pages + kPoolPagingReserve;
+    if (pool_.free_frames() >= want) return true;
+    reclaim(want - pool_.free_frames());
+    return pool_.free_frames() >= want;
 }
 
 void Pager::note_resume_path(u64 instructions) {

@@ -92,6 +92,18 @@ public:
     void partition_ended(Partition& p);
     // After it ended: its frames go back to the pool.
     void release_partition(Partition& p);
+    // RTAS system-reboot of shared p (stopped, its vCPUs detached, its
+    // registered areas unpinned): every page it holds without I/O goes back
+    // to the pool now, unpinned and unmapped, and reads as zero from now on
+    // (device copies dead); page-ins waiting for a frame are forgotten; a page
+    // with I/O in flight keeps its frame until the completion frees it. True
+    // once none of its requests is active: every page is never-touched then.
+    // Call again until true (the caller flushes the TLB before it runs again).
+    // device_copies: += the paging-device copies it dropped.
+    [[nodiscard]] bool reset_partition(Partition& p, u64* device_copies = nullptr);
+    // Restart: true when `pages` frames are free beyond the low watermark;
+    // otherwise starts evicting toward that and returns false (ask again).
+    [[nodiscard]] bool make_room(u64 pages);
 
     // Transparent pinning (hv/pinning.cpp, docs/pinning.md).
     enum class PinOutcome : u8 { Pinned, Blocked, OverLimit };
@@ -127,13 +139,15 @@ private:
     void finish(const CompletionOutcome& out, bool from_service);
     void page_in_failed(Partition& p, const PagingRequest& r, u16 status);
     void page_out_failed(Partition& p, const PagingRequest& r, u16 status);
+    void forget_frame_waiters(u32 slot);
+    bool has_active_requests(u32 slot);
     void deliver_machine_check(Vcpu& v, u64 ea, u64 logical);
     void serve_frame_waiters();
     void fault_and_reexecute(Vcpu& v, u64 addr);
 
     // Page-out ahead of need and read-ahead (hv/reclaim.cpp).
-    void reclaim();
-    void reclaim_batch();
+    void reclaim(u64 at_least = 0);
+    void reclaim_batch(u64 at_least);
     void read_ahead(Partition& p, LogicalPage lp);
 
     // Pinning (hv/pinning.cpp).

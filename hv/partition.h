@@ -44,6 +44,12 @@ struct Partition {
     bool finished = false;  // stopped and no vCPU left on a thread (reported once)
     bool restart_requested = false;  // RTAS system-reboot: boot again once every vCPU is off its thread
     u32 restarts = 0;
+    // A shared partition's restart (hv/hv.cpp restart_shared_partitions): 0 none,
+    // 1 waiting for its paging I/O or pool frames, 2 a thread is at it.
+    u8 restart_stage = 0;
+    bool restart_unpinned = false;  // its registered areas are unpinned (this restart)
+    u64 restart_room_tb = 0;        // when it began waiting for pool frames
+    u64 restart_dropped = 0;        // paging-device copies its restart dropped (logged)
     u32 vcpu_count = 0;
     Vcpu vcpus[kMaxVcpusPerPartition];
     u64 watchdog_tb = 0;  // 0: off

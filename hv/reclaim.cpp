@@ -26,20 +26,21 @@ bool rc_sample(void* ctx, u32 slot, LogicalPage lp, bool& referenced, bool& chan
 // at once, dirty ones written out through the paging service. Victims are
 // unmapped in a batch and the TLB flushed once for all of them (a tlbie is a
 // global, synchronising flush); no frame is reused or written before it.
-void Pager::reclaim() {
+void Pager::reclaim(u64 at_least) {
     if (reclaiming_) return;
     reclaiming_ = true;
-    reclaim_batch();
+    reclaim_batch(at_least);
     reclaiming_ = false;
 }
 
-void Pager::reclaim_batch() {
+void Pager::reclaim_batch(u64 at_least) {
     constexpr u32 kBatch = 64, kMinBatch = 32;
     Victim batch[kBatch];
     u32 n = 0;
     // At least a batch's worth: each reclaim costs one TLB flush of the
     // partitions involved, so evicting a frame or two at a time is dear.
     u64 target = pool_.reclaim_target();
+    if (at_least > target) target = at_least;
     if (target || frame_wait_len_) target = target > kMinBatch ? target : kMinBatch;
     bool flush[kMaxPartitions]{};
     while (n < kBatch && n < target) {

@@ -59,23 +59,23 @@ Next rtas_power_off(Call& c) {
     return Next::Stop;
 }
 
-// A dedicated-memory partition boots again once all its vCPUs have stopped
-// (restart_partition). A shared-memory partition or the paging service
-// partition stops instead, and says so: their pages and the paging channel
-// would have to be reset with them.
+// A partition boots again once all its vCPUs have stopped (restart_partition;
+// a shared-memory one once its paging I/O is over, too). The paging service
+// partition stops instead, and says so: every shared partition's paging
+// depends on its channel and device.
 Next rtas_system_reboot(Call& c) {
     if (!c.shape(0, 1)) return Next::Resume;
     c.status(kRtasSuccess);
     Partition& p = c.part();
-    if (p.mem_mode == MemMode::Dedicated && !ams_is_psp(p)) {
+    if (!ams_is_psp(p)) {
         {
             Guard g(p.lock);
             if (p.is_running()) p.restart_requested = true;
         }
         stop_partition(p, PartitionState::Stopped, "system-reboot requested");
     } else {
-        stop_partition(p, PartitionState::Stopped, "system-reboot requested (restart of %s is not supported)",
-                       ams_is_psp(p) ? "the paging service partition" : "a shared-memory partition");
+        stop_partition(p, PartitionState::Stopped,
+                       "system-reboot requested (restart of the paging service partition is not supported)");
     }
     return Next::Stop;
 }

@@ -5,6 +5,7 @@
 // reclaim under pressure, failed reads and writes, a dead or silent service.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -433,6 +434,104 @@ TEST_F(PagerTest, PageInitOnANonResidentPageParksAndRetries) {
     EXPECT_EQ(v.regs.pc, 0x1000u);  // the sc 1 runs again once the page is in
     drain();
     EXPECT_EQ(v.state, VcpuState::Runnable);
+}
+
+// RTAS system-reboot of a shared partition (hv/hv.cpp shared_restart_step):
+// frames with paging I/O in flight stay held until the I/O completes (the
+// PSP may still DMA into them); everything else goes back at once; at the
+// end every page is never-touched (zero-fill, no device copy, no PTE).
+TEST_F(PagerTest, RestartWithRequestsInFlightFreesNothingUntilTheyComplete) {
+    set_up();
+    for (u64 k = 0; k < 16; ++k) write_page(k, static_cast<u8>(k + 1));
+    evict_all();
+    ASSERT_TRUE(touch(vcpu(0), 1));
+    write_page(2, 0x22);  // resident and dirty
+    ASSERT_TRUE(info(9).on_device);
+    // A page-in in flight (page 6), and a page-out of page 2 in flight.
+    ASSERT_EQ(pager->storage_fault(vcpu(1), 6 * kPageSize, 0), Next::Block);
+    {
+        Guard lk(pager->lock());
+        LogicalPage lp{2};
+        auto rc = p->radix.unmap_rc(lp);
+        if (rc && rc->changed) pager->pool().note_changed(0, lp);
+        ASSERT_EQ(pager->pool().begin_page_out(0, lp), Err::Ok);
+        PagingRequest* r = start_page_out(pager->requests(), 0, lp, arch::timebase());
+        ASSERT_NE(r, nullptr);
+        start_io(pager->requests(), *r, frame_of(pager->frame_base(info(2))), block_of(2));
+        PagingTransport t = psp.transport();
+        ASSERT_TRUE(t.send(t.ctx, *r, *p));
+    }
+    ASSERT_EQ(info(6).state, PageState::PageInPending);
+    ASSERT_EQ(info(2).state, PageState::PageOutPending);
+    ASSERT_FALSE(psp.queue.empty());
+
+    // The partition stops for its restart.
+    p->state = PartitionState::Stopped;
+    for (u32 i = 0; i < p->vcpu_count; ++i) vcpu(i).state = VcpuState::Stopped;
+    pager->partition_ended(*p);
+    u64 copies = 0;
+    EXPECT_FALSE(pager->reset_partition(*p, &copies)) << "requests are in flight";
+    EXPECT_GT(copies, 0u);
+    {
+        Guard lk(pager->lock());
+        PoolPartitionStats st = pager->pool().stats(0);
+        EXPECT_EQ(st.resident, 0u);
+        EXPECT_EQ(st.held, st.in_pending + st.out_pending) << "only frames with I/O in flight are held";
+        EXPECT_GE(st.held, 2u);
+        EXPECT_TRUE(pager->pool().check_invariants());
+    }
+    EXPECT_EQ(info(6).state, PageState::PageInPending) << "its frame is the PSP's until the read completes";
+    EXPECT_EQ(info(2).state, PageState::PageOutPending) << "its frame is the PSP's until the write completes";
+    EXPECT_EQ(info(1).state, PageState::NotResident);
+    EXPECT_FALSE(p->radix.lookup(LogicalPage{1}));
+    EXPECT_FALSE(info(9).on_device) << "the device copy of the last boot is dead";
+
+    serve();  // the PSP completes both (and any read-ahead)
+    EXPECT_TRUE(pager->reset_partition(*p, &copies));
+    for (u64 k = 0; k < kPages; ++k) {
+        EXPECT_EQ(info(k).state, PageState::NotResident) << "page " << k;
+        EXPECT_FALSE(info(k).on_device) << "page " << k;
+        EXPECT_FALSE(info(k).error || info(k).lost) << "page " << k;
+        EXPECT_FALSE(p->radix.lookup(LogicalPage{k})) << "page " << k;
+    }
+    {
+        Guard lk(pager->lock());
+        EXPECT_EQ(pager->pool().free_frames(), pager->pool().frames());
+        EXPECT_TRUE(pager->pool().check_invariants());
+    }
+
+    // Its next boot: the pages it wrote read as zero, without a read.
+    p->state = PartitionState::Running;
+    u64 sent = psp.sent;
+    for (u64 k : {1, 2, 6, 9}) {
+        ASSERT_TRUE(touch(vcpu(0), k));
+        std::vector<u8> buf(kPageSize, 0xff);
+        ASSERT_TRUE(p->copy_from(k * kPageSize, buf.data(), kPageSize));
+        EXPECT_EQ(std::count(buf.begin(), buf.end(), 0), static_cast<long>(kPageSize)) << "page " << k;
+    }
+    EXPECT_EQ(psp.sent, sent) << "zero-fill: nothing read from the device";
+}
+
+// A failed page-in that completes while the partition restarts leaves no
+// error behind: its next boot takes no machine check for it.
+TEST_F(PagerTest, RestartLeavesNoErrorOfAFailedPageIn) {
+    set_up(8, 8, 2);
+    for (u64 k = 0; k < 16; ++k) write_page(k, static_cast<u8>(k + 1));
+    evict_all();
+    psp.bad_read_blocks.insert(block_of(4));
+    ASSERT_EQ(pager->storage_fault(vcpu(0), 4 * kPageSize, 0), Next::Block);
+    p->state = PartitionState::Stopped;
+    for (u32 i = 0; i < p->vcpu_count; ++i) vcpu(i).state = VcpuState::Stopped;
+    pager->partition_ended(*p);
+    EXPECT_FALSE(pager->reset_partition(*p));
+    serve();
+    EXPECT_TRUE(pager->reset_partition(*p));
+    EXPECT_FALSE(info(4).error || info(4).lost);
+    EXPECT_EQ(pager->requests_allocated(), 0u);
+    p->state = PartitionState::Running;
+    vcpu(0).regs.pc = 0x4000;
+    ASSERT_TRUE(touch(vcpu(0), 4));
+    EXPECT_EQ(vcpu(0).regs.pc, 0x4000u) << "no machine check on the new boot";
 }
 
 }  // namespace pv

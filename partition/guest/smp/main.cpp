@@ -333,9 +333,12 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     }
     log("decrementer interrupts taken: %lu", dec);
 
-    if (mismatches == 0 && finished_count == p.cpus)
+    if (mismatches == 0 && finished_count == p.cpus && p.boot_count == 0)
         log("PASS verified %lu MiB on %u vCPUs, %u rounds, 0 mismatches", (g_plan.slice >> 20) * p.cpus, p.cpus,
             g_plan.rounds);
+    else if (mismatches == 0 && finished_count == p.cpus)  // after a system-reboot: which boot passed
+        log("PASS verified %lu MiB on %u vCPUs, %u rounds, 0 mismatches (boot %u)", (g_plan.slice >> 20) * p.cpus,
+            p.cpus, g_plan.rounds, p.boot_count + 1);
     else if (finished_count == p.cpus)
         log("FAIL %lu mismatches", mismatches);
     else
