@@ -46,6 +46,19 @@ bool PagingErrorLog::nth_newest_for(u32 slot, u32 n, PagingError& out) const {
     return false;
 }
 
+Err PagingErrorLog::adopt(u32 slot, const PagingError* oldest_first, u32 n, u64 count) {
+    Guard g(lock_);
+    if (slot >= kMaxPartitions || count < n || (n && !oldest_first) || per_slot_[slot]) return Err::Invalid;
+    for (u32 i = 0; i < n; ++i) {
+        PagingError e = oldest_first[i];
+        e.partition_slot = slot;
+        ring_[total_ % kCapacity] = e;
+        ++total_;
+    }
+    per_slot_[slot] = count;
+    return Err::Ok;
+}
+
 void PagingErrorLog::clear() {
     Guard g(lock_);
     total_ = 0;

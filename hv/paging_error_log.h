@@ -4,6 +4,7 @@
 // that never wrap. See docs/machine-check.md.
 #pragma once
 #include "hv/config.h"
+#include "base/result.h"
 #include "base/spinlock.h"
 #include "base/types.h"
 
@@ -37,6 +38,11 @@ public:
     bool get(u32 i, PagingError& out) const;
     // Entries the ring holds now (≤ kCapacity).
     u32 retained() const;
+    // A partition that arrived by migration: its retained errors (oldest
+    // first) are recorded for its slot here, and its count becomes `count`,
+    // what the source had ever recorded (≥ n). Invalid (nothing changed) for
+    // a bad slot, a count below n, or a slot that has errors already.
+    [[nodiscard]] Err adopt(u32 slot, const PagingError* oldest_first, u32 n, u64 count);
     void clear();
 
 private:

@@ -86,3 +86,30 @@ TEST(PagingErrorLog, ClearForgetsEverything) {
 }
 
 }  // namespace
+
+namespace {
+
+// The migration target re-records a partition's retained errors for the
+// slot it got there and keeps the source's count (H_PV_GET_ERROR_LOG and
+// PV-STAT "errors" go on as at the source).
+TEST(PagingErrorLog, AdoptedErrorsKeepTheirOrderAndTheSourcesCount) {
+    PagingErrorLog log;
+    log.record(err(0, 1, 10));
+    PagingError moved[2] = {err(5, 7, 100), err(5, 8, 200)};  // the source's slot 5, oldest first
+    EXPECT_EQ(log.adopt(2, moved, 2, 40), Err::Ok);
+    EXPECT_EQ(log.count_for(2), 40u);
+    PagingError e;
+    ASSERT_TRUE(log.newest_for(2, e));
+    EXPECT_EQ(e.lp.value, 8u);
+    EXPECT_EQ(e.partition_slot, 2u);
+    ASSERT_TRUE(log.nth_newest_for(2, 1, e));
+    EXPECT_EQ(e.lp.value, 7u);
+    EXPECT_EQ(log.count_for(0), 1u);
+    EXPECT_EQ(log.adopt(2, moved, 2, 40), Err::Invalid) << "the slot has errors already";
+    EXPECT_EQ(log.adopt(3, moved, 2, 1), Err::Invalid) << "a count below the entries";
+    EXPECT_EQ(log.adopt(kMaxPartitions, moved, 0, 0), Err::Invalid);
+    EXPECT_EQ(log.adopt(3, nullptr, 0, 9), Err::Ok) << "none retained, some ever";
+    EXPECT_EQ(log.count_for(3), 9u);
+}
+
+}  // namespace
