@@ -5,6 +5,7 @@
 #include "hv/config.h"
 
 #include "hv/config_parser.h"
+#include "hv/facilities.h"
 
 namespace pv {
 
@@ -91,6 +92,7 @@ bool Parser::open_partition(sv name) {
     copy_to(p.name, sizeof p.name, name);
     p.line = line_;
     p.mem_weight = kDefaultPoolMemWeight;
+    p.hfscr = kGuestHfscr;
     section_ = Section::Partition;
     return true;
 }

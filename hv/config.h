@@ -29,6 +29,7 @@ struct PartitionConfig {
     char initrd[32];     // bundle entry placed above the image and named in /chosen; "" if none
     char bootargs[256];  // "" if none
     u64 watchdog_us;     // 0: off
+    u64 hfscr;           // the facilities it is given: kGuestHfscr less deny_facilities (hv/facilities.h)
     u32 line;            // line of the [partition NAME] header
     // Active Memory Sharing (meaningful for mem_mode = shared only):
     u32 mem_weight;          // 0..255, default 128

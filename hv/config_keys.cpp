@@ -1,6 +1,7 @@
 // `key = value` lines: which key, and each key's value form and range
 // (docs/config.md, the key tables).
 #include "hv/config_parser.h"
+#include "hv/facilities.h"
 
 namespace pv::config_detail {
 namespace {
@@ -52,6 +53,7 @@ bool Parser::set_value(Key k, sv v) {
     case kPagingDevice: return set_paging_device(v);
     case kPagingOffset:
         return set_size(k, v, 0, ~u64{0}, "too large for 64 bits", kPagingAlign, "4K", cur().paging_offset);
+    case kDenyFacilities: return set_deny_facilities(v);
     case kPoolMem: return set_size(k, v, 4 * kMiB, kMaxPoolBytes, "4M..32G", kMiB, "1M", out_.pool.pool_bytes);
     case kPagingVios: return set_paging_vios(v);
     case kPagingRequests: return set_uint(k, v, 2, 256, out_.pool.paging_requests);
@@ -107,6 +109,32 @@ bool Parser::set_paging_vios(sv v) {
         return fail(line_, "paging_vios", Quoted{v},
                     " is not a valid partition name (1..15 characters of a-z, 0-9, '_', '-')");
     copy_to(out_.pool.paging_vios, sizeof out_.pool.paging_vios, v);
+    return true;
+}
+
+// "tar, ebb": facilities taken from the partition's HFSCR. Denying one it
+// never gets (tm, msgp) is allowed and changes nothing.
+bool Parser::set_deny_facilities(sv v) {
+    u64 denied = 0;
+    while (!v.empty()) {
+        size_t comma = v.find(',');
+        sv name = trim(comma == sv::npos ? v : head(v, comma));
+        v = comma == sv::npos ? sv{} : tail(v, comma + 1);
+        if (name.empty())
+            return fail(line_, "deny_facilities", "empty facility name in the list (names are separated by ',')");
+        bool known = false;
+        for (const facility::Name& f : facility::kNames) {
+            if (f.name != name) continue;
+            denied |= facility::bit(f.bit);
+            known = true;
+        }
+        if (!known)
+            return fail(line_, "deny_facilities", Quoted{name}, " is not a facility (known: ", facility::kNameList,
+                        ")");
+        if (comma != sv::npos && v.empty())
+            return fail(line_, "deny_facilities", "empty facility name in the list (names are separated by ',')");
+    }
+    cur().hfscr = kGuestHfscr & ~denied;
     return true;
 }
 

@@ -22,6 +22,7 @@ enum Key : u8 {
     kIoEntitledMem,
     kPagingDevice,
     kPagingOffset,
+    kDenyFacilities,
     kPoolMem,
     kPagingVios,
     kPagingRequests,
@@ -49,6 +50,7 @@ inline constexpr KeyInfo kKeys[kKeyCount] = {
     {"io_entitled_mem", Section::Partition, false},
     {"paging_device", Section::Partition, false},  // required when mem_mode = shared (close_partition)
     {"paging_offset", Section::Partition, false},
+    {"deny_facilities", Section::Partition, false},
     {"pool_mem", Section::SharedPool, true},
     {"paging_vios", Section::SharedPool, true},
     {"paging_requests", Section::SharedPool, false},
@@ -59,7 +61,7 @@ inline constexpr KeyInfo kKeys[kKeyCount] = {
 inline constexpr sv kSystemKeys = "hdec_slice";
 inline constexpr sv kPartitionKeys =
     "lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, initrd, watchdog, mem_weight, "
-    "io_entitled_mem, paging_device, paging_offset";
+    "io_entitled_mem, paging_device, paging_offset, deny_facilities";
 inline constexpr sv kPoolKeys = "pool_mem, paging_vios, paging_requests, fault_threshold";
 
 }  // namespace pv::config_detail

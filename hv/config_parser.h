@@ -47,6 +47,7 @@ private:
     bool set_size(Key k, sv v, u64 lo, u64 hi, sv range, u64 align, sv align_text, u64& dst);
     bool set_paging_device(sv v);
     bool set_paging_vios(sv v);
+    bool set_deny_facilities(sv v);
 
     // hv/config_check.cpp
     bool check_paging_region(const PartitionConfig& p);

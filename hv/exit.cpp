@@ -148,6 +148,41 @@ Next handle_emulation_assist(Vcpu& v, const Exit& e) {
     return Next::Resume;
 }
 
+// FSCR[IC], the interruption cause of a Facility Unavailable interrupt (bits 0:7).
+constexpr unsigned kFscrIcShift = 56;
+constexpr u64 kFscrIcMask = u64{0xff} << kFscrIcShift;
+
+// A facility its HFSCR does not give it (denied by deny_facilities, or one no
+// partition gets). Used in problem state, one with an FSCR enable bit is the
+// partition's own Facility Unavailable interrupt (0xF60, FSCR[IC] = it), as
+// if its FSCR had it off: Linux sends the process SIGILL, as on a machine
+// without it. The ISA gives privileged state no such interrupt, and FP and
+// VMX/VSX have no FSCR bit: those stop the partition, naming the facility.
+Next handle_facility_unavailable(Vcpu& v, const Exit& e) {
+    Partition& p = *v.part;
+    u32 f = e.cause < 64 ? static_cast<u32>(e.cause) : 64;
+    bool withheld = f < 64 && !(p.hfscr & facility::bit(f));
+    if (withheld && (v.regs.msr & msr::PR) && facility::has_fscr_bit(f)) {
+        // FSCR is lazily switched and live in this thread's registers: saved,
+        // set here, loaded again with the cause at the vCPU's next entry.
+        arch::vcpu_leaves_thread(v);
+        v.lazy_sprs.fscr = (v.lazy_sprs.fscr & ~kFscrIcMask) | (u64{f} << kFscrIcShift);
+        lazy_saved(v.lazy, false);
+        deliver_guest_interrupt(v, 0xf60, 0);
+        return Next::Resume;
+    }
+    if (withheld && (kGuestHfscr & facility::bit(f)))
+        stop_partition(p, PartitionState::Killed,
+                       "use of a facility its configuration denies (HFSCR cause %u: %s, deny_facilities) in %s "
+                       "state at pc 0x%lx",
+                       f, facility::display_name(f), (v.regs.msr & msr::PR) ? "problem" : "privileged", v.regs.pc);
+    else
+        stop_partition(p, PartitionState::Killed,
+                       "use of a facility the hypervisor does not provide (HFSCR cause %lu) at pc 0x%lx", e.cause,
+                       v.regs.pc);
+    return Next::Stop;
+}
+
 Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
     switch (e.kind) {
     case ExitKind::Hcall:
@@ -168,10 +203,7 @@ Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
     case ExitKind::EmulationAssist:
         return handle_emulation_assist(v, e);
     case ExitKind::FacilityUnavailable:
-        stop_partition(*v.part, PartitionState::Killed,
-                       "use of a facility the hypervisor does not provide (HFSCR cause %lu) at pc 0x%lx", e.cause,
-                       v.regs.pc);
-        return Next::Stop;
+        return handle_facility_unavailable(v, e);
     case ExitKind::Doorbell:
         return Next::Resume;  // a kick: the checks below decide
     case ExitKind::External:

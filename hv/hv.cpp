@@ -260,6 +260,17 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     return true;
 }
 
+// "partition x: facilities denied: TAR, EBB (HFSCR 0x...)".
+void log_denied_facilities(const Partition& p) {
+    char names[96] = "";
+    u32 n = 0;
+    for (u32 f = 0; f < 64; ++f) {
+        if (!(kGuestHfscr & facility::bit(f)) || (p.hfscr & facility::bit(f))) continue;
+        n += format(names + n, sizeof names - n, "%s%s", n ? ", " : "", facility::display_name(f));
+    }
+    log("partition %s: facilities denied: %s (HFSCR 0x%lx)", p.name, names, p.hfscr);
+}
+
 [[nodiscard]] bool create_partition(Partition& p, const PartitionConfig& pc, u32 slot, const BootImage& b) {
     const BundleEntry& image = b.image;
     format(p.name, sizeof p.name, "%s", pc.name);
@@ -268,10 +279,13 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
     p.vcpu_count = pc.vcpus;
     p.watchdog_tb = pc.watchdog_us * (arch::timebase_hz() / 1000000);
     p.lpcr = lpcr::kGuestBase;
+    p.hfscr = pc.hfscr;
     for (u32 i = 0; i < p.vcpu_count; ++i) {
         p.vcpus[i].part = &p;
         p.vcpus[i].id = VcpuId{i};
+        p.vcpus[i].lazy_sprs.hfscr = p.hfscr;
     }
+    if (p.hfscr != kGuestHfscr) log_denied_facilities(p);
     p.slot = slot;
     bool shared = pc.mem_mode == MemMode::Shared;
     if (!(shared ? ams_create_partition(p, pc, slot) : map_memory(p, pc)) || !load_partition(p, pc, b)) return false;
@@ -376,6 +390,7 @@ void reset_for_restart(Partition& p) {
         new (&v) Vcpu{};
         v.part = &p;
         v.id = VcpuId{i};
+        v.lazy_sprs.hfscr = p.hfscr;
         v.stats = stats;
         v.fault = fault;
         v.fault.phase = FaultPhase::Running;

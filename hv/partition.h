@@ -64,6 +64,7 @@ struct Partition {
     u64 paging_block = 0;       // shared: first 512-byte block of its paging region
 
     u64 lpcr = 0;           // per-partition LPCR (ILE changes with H_SET_MODE)
+    u64 hfscr = kGuestHfscr;  // the facilities its vCPUs get (config deny_facilities, hv/facilities.h)
     u64 process_table = 0;  // partition-table dw1 (H_REGISTER_PROC_TBL)
     u64 prtb_pin_base = 0, prtb_pin_len = 0;  // the process table, pinned for the MMU (hv/vpa.h)
     u8 pins_released = 0;  // after it ended: 1 being unpinned, 2 unpinned (vpa_release_ended_partitions)

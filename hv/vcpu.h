@@ -3,6 +3,7 @@
 #include <cstddef>
 
 #include "base/types.h"
+#include "hv/facilities.h"
 #include "mm/fault.h"
 #include "hv/lazy_state.h"
 #include "hv/vcpu_regs.h"
@@ -25,11 +26,6 @@ struct VcpuSprs {
     u64 hdar, hdsisr, asdr, heir;
 };
 
-// HFSCR of every partition, as KVM gives its guests (Power ISA 3.0 FSCR/HFSCR
-// bit 63 - n): FP(0), VECVSX(1), DSCR(2), PM(3), BHRB(4), EBB(7), TAR(8).
-// Not MSGP (msgsndp: no doorbells between a partition's threads) nor TM.
-inline constexpr u64 kGuestHfscr = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 7) | (1u << 8);
-static_assert(kGuestHfscr == 0x19f);
 
 // Partition-visible SPRs the hypervisor never uses itself: switched only when
 // a thread changes vCPU (hv/lazy_state.h, docs/vcpu_state.md), with fp.
@@ -46,7 +42,7 @@ struct VcpuLazySprs {
     // H_SET_MODE only (the partition cannot write them): never saved, loaded
     // with the rest and after H_SET_MODE (lazy_recheck).
     u64 dawr0, dawrx0, ciabr;
-    u64 hfscr = kGuestHfscr;  // the hypervisor's for this partition: loaded, never saved
+    u64 hfscr = kGuestHfscr;  // its partition's (Partition::hfscr): loaded, never saved
 };
 
 enum class VcpuState : u8 {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hv/config.h"
+#include "hv/facilities.h"
 
 using namespace pv;
 
@@ -746,7 +747,7 @@ TEST(ConfigAmsError, UnknownAndMisplacedKeys) {
     expect_error(part("a", "pool_mem = 64M\n"), 6, "pool_mem", "in [partition]");
     expect_error(part("a", "fault_threshold = 2\n"), 6, "fault_threshold",
                  "(known: lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, initrd, watchdog, "
-                 "mem_weight, io_entitled_mem, paging_device, paging_offset)");
+                 "mem_weight, io_entitled_mem, paging_device, paging_offset, deny_facilities)");
     expect_error("[system]\npaging_vios = psp\n", 2, "paging_vios", "in [system]");
 }
 
@@ -912,4 +913,50 @@ TEST(ConfigAmsError, Formatted) {
     ASSERT_FALSE(p.ok);
     EXPECT_EQ(formatted(p.err),
               "config:2: pool_mem: pool_mem 64M is smaller than the 80M of I/O entitlement it must guarantee");
+}
+
+// ---- deny_facilities ----
+
+TEST(ConfigFacilities, DefaultIsTheHypervisorsSet) {
+    Parsed p = parse(part("a"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_EQ(p.cfg.partitions[0].hfscr, kGuestHfscr);
+    EXPECT_EQ(p.cfg.partitions[0].hfscr, 0x19fu);
+}
+
+TEST(ConfigFacilities, DeniedFacilitiesLeaveTheHfscr) {
+    Parsed p = parse(part("a", "deny_facilities = tar, ebb\n") + part("b", "deny_facilities=vmx,pm ,bhrb\n") +
+                     part("c", "deny_facilities = tm, msgp\n"));
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    EXPECT_EQ(p.cfg.partitions[0].hfscr, kGuestHfscr & ~(u64{1} << 8) & ~(u64{1} << 7));
+    EXPECT_EQ(p.cfg.partitions[1].hfscr, kGuestHfscr & ~(u64{1} << 1) & ~(u64{1} << 3) & ~(u64{1} << 4));
+    EXPECT_EQ(p.cfg.partitions[2].hfscr, kGuestHfscr) << "never given anyway";
+}
+
+TEST(ConfigFacilities, VmxAndVsxAreOneBit) {
+    Parsed a = parse(part("a", "deny_facilities = vsx\n"));
+    Parsed b = parse(part("a", "deny_facilities = vmx\n"));
+    ASSERT_TRUE(a.ok && b.ok);
+    EXPECT_EQ(a.cfg.partitions[0].hfscr, b.cfg.partitions[0].hfscr);
+    EXPECT_EQ(a.cfg.partitions[0].hfscr, kGuestHfscr & ~u64{2});
+}
+
+TEST(ConfigFacilities, AnUnknownNameIsAnErrorListingTheKnownOnes) {
+    expect_value_error("deny_facilities", "tar, altivec",
+                       "'altivec' is not a facility (known: fp, vmx, vsx, dscr, pm, bhrb, tm, ebb, tar, msgp)");
+    expect_value_error("deny_facilities", "TAR", "'TAR' is not a facility");
+}
+
+TEST(ConfigFacilities, EmptyNamesAndDuplicatesOfTheKey) {
+    expect_value_error("deny_facilities", "tar,,ebb", "empty facility name");
+    expect_value_error("deny_facilities", "tar,", "empty facility name");
+    expect_value_error("deny_facilities", ", tar", "empty facility name");
+    expect_error(part("a", "deny_facilities = tar\ndeny_facilities = ebb\n"), 7, "deny_facilities",
+                 "duplicate key 'deny_facilities'");
+    expect_error(part("a", "deny_facilities =\n"), 6, "deny_facilities", "missing value");
+}
+
+TEST(ConfigFacilities, OnlyAPartitionKey) {
+    expect_error("[system]\ndeny_facilities = tar\n" + part("a"), 2, "deny_facilities", "unknown key");
+    expect_error(part("a", "deny_facility = tar\n"), 6, "deny_facility", "deny_facilities");
 }

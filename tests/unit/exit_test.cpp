@@ -170,6 +170,52 @@ TEST_F(ExitTest, AnIllegalInstructionIsTheGuestsProgramInterrupt) {
         << p_->reason;
 }
 
+// A facility its configuration denies (deny_facilities): used in problem
+// state, the partition's own Facility Unavailable interrupt with FSCR[IC] =
+// the facility (Linux: SIGILL for the process); in privileged state, or FP
+// and VMX/VSX (no FSCR bit), the partition stops and the reason names it.
+TEST_F(ExitTest, ADeniedFacilityInProblemStateIsTheGuestsFacilityUnavailableInterrupt) {
+    Vcpu& v = dispatch(*v_, cpu_[0]);
+    p_->hfscr = kGuestHfscr & ~facility::bit(facility::kTar) & ~facility::bit(facility::kFp);
+    p_->lpcr |= lpcr::ILE | lpcr::ail(3);
+    v.regs.pc = 0x7fff00002000;
+    v.regs.msr = msr::SF | msr::EE | msr::PR | msr::IR | msr::DR | msr::RI | msr::LE;
+    v.lazy_sprs.fscr = 0x184;  // TAR, EBB, DSCR enabled by the partition
+    v.lazy.key = 7;
+    Exit e = exit_of(ExitKind::FacilityUnavailable, Vector::HFacility);
+    e.cause = facility::kTar;
+    EXPECT_EQ(&handle_exit(cpu_[0], v, e), &v);
+    EXPECT_EQ(static_cast<PartitionState>(p_->state), PartitionState::Running);
+    EXPECT_EQ(v.regs.pc, 0xc000000000004f60u);
+    EXPECT_EQ(v.sprs.srr0, 0x7fff00002000u);
+    EXPECT_EQ(v.sprs.srr1, msr::SF | msr::EE | msr::PR | msr::IR | msr::DR | msr::RI | msr::LE);
+    EXPECT_EQ(v.lazy_sprs.fscr, (u64{facility::kTar} << 56) | 0x184);
+    EXPECT_EQ(v.lazy.key, 0u) << "its FSCR is loaded again at its next entry";
+    // The same in privileged state: stopped, with the facility named.
+    v.regs.msr = msr::SF | msr::IR | msr::DR | msr::RI | msr::LE;
+    Vcpu& other = add_bystander();
+    EXPECT_EQ(&handle_exit(cpu_[0], v, e), &other);
+    EXPECT_EQ(static_cast<PartitionState>(p_->state), PartitionState::Killed);
+    EXPECT_NE(std::string(p_->reason).find("use of a facility its configuration denies (HFSCR cause 8: TAR, "
+                                           "deny_facilities) in privileged state"),
+              std::string::npos)
+        << p_->reason;
+}
+
+TEST_F(ExitTest, ADeniedFpStopsThePartitionEvenInProblemState) {
+    Vcpu& v = dispatch(*v_, cpu_[0]);
+    p_->hfscr = kGuestHfscr & ~facility::bit(facility::kFp);
+    v.regs.msr = msr::SF | msr::PR;
+    Vcpu& other = add_bystander();
+    Exit e = exit_of(ExitKind::FacilityUnavailable, Vector::HFacility);
+    e.cause = facility::kFp;
+    EXPECT_EQ(&handle_exit(cpu_[0], v, e), &other);
+    EXPECT_EQ(static_cast<PartitionState>(p_->state), PartitionState::Killed);
+    EXPECT_NE(std::string(p_->reason).find("(HFSCR cause 0: FP, deny_facilities) in problem state"),
+              std::string::npos)
+        << p_->reason;
+}
+
 TEST_F(ExitTest, StorageFaultsReadTheDecodedRecord) {
     Vcpu& v = dispatch(*v_, cpu_[0]);
     Vcpu& other = add_bystander();
