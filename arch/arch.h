@@ -68,6 +68,25 @@ void dma_unmap(u64 index, u64 npages = 1);
 void dma_unmap_deferred(u64 index);
 void dma_revoke_all();
 
+// The network device (an Intel 82574 NIC, PCI 8086:10d3, class 020000)
+// handed to one partition: on a PHB other than the paging device's, alone in
+// its own PE, memory decoding and bus mastering on, reset and quiet (no ring
+// enabled, interrupts masked) before hand-over, its DMA restricted to a TCE
+// window of dma_pages pages with none mapped yet.
+struct NetDevice {
+    u64 regs_phys = 0, regs_size = 0;
+    u64 dma_pages = 0;
+    const char* name = "";  // its network_device name in the config ("eth0")
+    u16 vendor = 0, device = 0, bdfn = 0;
+    u64 phb = 0;  // firmware's PHB id
+};
+[[nodiscard]] bool net_device_attach(u64 dma_pages, NetDevice& out, char* err, u32 errlen);
+// Bus address index*4096 → host frames [phys, +npages), read and write.
+[[nodiscard]] bool net_dma_map(u64 index, HostReal phys, u64 npages);
+// If the NIC's PE is frozen (EEH: on real hardware a DMA outside its window
+// freezes it; QEMU drops such a DMA silently), clear the freeze and say so.
+bool net_device_thaw();
+
 // Instruction counts for path lengths (make bench): PMC5 of this thread
 // (32 bits, wraps), its value when the current exit began (the vector counted
 // in), and the instructions the entry path runs after the last C++.

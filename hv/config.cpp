@@ -165,7 +165,7 @@ bool Parser::finish() {
         return fail(0, "partition", "the configuration is empty (at least one [partition NAME] section is required)");
     if (out_.partition_count == 0)
         return fail(0, "partition", "no partition defined (at least one [partition NAME] section is required)");
-    if (!check_pool()) return false;
+    if (!check_pool() || !check_network()) return false;
     assign_lpids();
     return true;
 }

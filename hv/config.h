@@ -38,6 +38,9 @@ struct PartitionConfig {
     u64 paging_offset;       // byte offset of the paging region (mem_bytes long), multiple of 4 KiB
     u32 paging_device_line;  // lines of those keys, for errors found at boot (0 for dedicated);
     u32 paging_offset_line;  // without a paging_offset key, the paging_device line
+    // The NIC it owns (docs/network-link.md): 1..15 chars of [a-z0-9], "" if none.
+    char network_device[16];
+    u32 network_device_line;
 };
 
 struct SystemConfig {
@@ -59,7 +62,7 @@ struct SystemConfig {
 struct ConfigError {
     u32 line;  // 1-based; 0 = the whole file
     char field[24];
-    char message[224];
+    char message[256];
 };
 
 // Returns true on success. On failure `out` is unspecified and `err` says

@@ -65,6 +65,31 @@ bool Parser::check_pool() {
     return true;
 }
 
+// A NIC is handed whole to one partition, whose memory is its DMA window
+// 1:1: dedicated, so that window never changes under the device.
+bool Parser::check_network() {
+    const PartitionConfig* owner = nullptr;
+    for (u32 i = 0; i < out_.partition_count; ++i) {
+        const PartitionConfig& p = out_.partitions[i];
+        if (!p.network_device[0]) continue;
+        if (p.mem_mode != MemMode::Dedicated)
+            return fail(p.network_device_line, "network_device", "partition ", Quoted{p.name},
+                        " has mem_mode = shared (line ", mem_mode_line_[i],
+                        "); a network device's owner must use dedicated memory");
+        if (owner && sv(owner->network_device) == sv(p.network_device))
+            return fail(p.network_device_line, "network_device", "network device ", Quoted{p.network_device},
+                        " is already owned by partition ", Quoted{owner->name}, " (line ", owner->network_device_line,
+                        "); a device has one owner");
+        if (owner)
+            return fail(p.network_device_line, "network_device", "partition ", Quoted{p.name}, " names ",
+                        Quoted{p.network_device}, " but partition ", Quoted{owner->name}, " (line ",
+                        owner->network_device_line, ") already owns ", Quoted{owner->network_device},
+                        "; this machine has one network device");
+        owner = &p;
+    }
+    return true;
+}
+
 }  // namespace config_detail
 
 bool check_paging_device(const SystemConfig& cfg, std::string_view device, u64 blocks, u32 block_bytes,

@@ -46,6 +46,7 @@ bool Parser::set_value(Key k, sv v) {
     case kImage: return set_image(v);
     case kBootargs: return set_bootargs(v);
     case kInitrd: return set_initrd(v);
+    case kNetworkDevice: return set_network_device(v);
     case kWatchdog: return set_time(k, v, 0, kMaxWatchdogUs, "0..600s", cur().watchdog_us);
     case kMemWeight: return set_uint(k, v, 0, 255, cur().mem_weight);
     case kIoEntitledMem:
@@ -100,6 +101,17 @@ bool Parser::set_paging_device(sv v) {
         return fail(line_, "paging_device", Quoted{v},
                     " is not a valid device name (1..15 characters of a-z, 0-9)");
     copy_to(cur().paging_device, sizeof cur().paging_device, v);
+    return true;
+}
+
+// One owner and dedicated memory are checked when the whole file is read
+// (check_network); that the machine has the device, at boot (hv/net_attach.cpp).
+bool Parser::set_network_device(sv v) {
+    if (!valid_device_name(v))
+        return fail(line_, "network_device", Quoted{v},
+                    " is not a valid device name (1..15 characters of a-z, 0-9)");
+    copy_to(cur().network_device, sizeof cur().network_device, v);
+    cur().network_device_line = line_;
     return true;
 }
 

@@ -17,6 +17,7 @@ enum Key : u8 {
     kImage,
     kBootargs,
     kInitrd,
+    kNetworkDevice,
     kWatchdog,
     kMemWeight,
     kIoEntitledMem,
@@ -45,6 +46,7 @@ inline constexpr KeyInfo kKeys[kKeyCount] = {
     {"image", Section::Partition, true},
     {"bootargs", Section::Partition, false},
     {"initrd", Section::Partition, false},
+    {"network_device", Section::Partition, false},  // at most one owner, dedicated memory (check_network)
     {"watchdog", Section::Partition, false},
     {"mem_weight", Section::Partition, false},
     {"io_entitled_mem", Section::Partition, false},
@@ -61,7 +63,7 @@ inline constexpr KeyInfo kKeys[kKeyCount] = {
 inline constexpr sv kSystemKeys = "hdec_slice";
 inline constexpr sv kPartitionKeys =
     "lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, initrd, watchdog, mem_weight, "
-    "io_entitled_mem, paging_device, paging_offset, deny_facilities";
+    "io_entitled_mem, paging_device, paging_offset, deny_facilities, network_device";
 inline constexpr sv kPoolKeys = "pool_mem, paging_vios, paging_requests, fault_threshold";
 
 }  // namespace pv::config_detail

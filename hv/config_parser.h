@@ -47,11 +47,13 @@ private:
     bool set_size(Key k, sv v, u64 lo, u64 hi, sv range, u64 align, sv align_text, u64& dst);
     bool set_paging_device(sv v);
     bool set_paging_vios(sv v);
+    bool set_network_device(sv v);
     bool set_deny_facilities(sv v);
 
     // hv/config_check.cpp
     bool check_paging_region(const PartitionConfig& p);
     bool check_pool();
+    bool check_network();
 
     PartitionConfig& cur() { return out_.partitions[out_.partition_count - 1]; }
 

@@ -13,6 +13,7 @@
 #include "hv/elf_loader.h"
 #include "base/format.h"
 #include "hv/guest_fdt.h"
+#include "hv/net_attach.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
 #include "hv/vpa.h"
@@ -235,6 +236,10 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
         log("partition %s: cannot attach the paging device to it", p.name);
         return false;
     }
+    if (net_is_owner(p) && !net_attach(p, fdt, kFdtMax)) {
+        log("partition %s: cannot attach the network device to it", p.name);
+        return false;
+    }
     if (!in_place && !place(p, fdt_addr, g_fdt_buffer, fdt_totalsize(g_fdt_buffer))) {
         log("partition %s: the shared memory pool is too small for its boot pages", p.name);
         return false;
@@ -354,7 +359,7 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
         return false;
     }
     g_hv.slice_tb = cfg.hdec_slice_us * (arch::timebase_hz() / 1000000);
-    if (!setup_partition_table() || !ams_init(cfg)) {
+    if (!setup_partition_table() || !ams_init(cfg) || !net_init(cfg)) {
         log("no partition started");
         return false;
     }

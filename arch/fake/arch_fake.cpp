@@ -74,6 +74,22 @@ bool paging_device_attach(u64 dma_pages, PagingDevice& out, char* err, u32 errle
 bool dma_map(u64, HostReal, bool, bool, u64) { return true; }
 void dma_unmap(u64, u64) {}
 
+// No network device unless a test sets one.
+NetDevice g_fake_net_device;
+bool g_fake_net_device_present = false;
+
+bool net_device_attach(u64 dma_pages, NetDevice& out, char* err, u32 errlen) {
+    if (!g_fake_net_device_present) {
+        std::snprintf(err, errlen, "no network device on the host");
+        return false;
+    }
+    out = g_fake_net_device;
+    out.dma_pages = dma_pages;
+    return true;
+}
+bool net_dma_map(u64, HostReal, u64) { return true; }
+bool net_device_thaw() { return false; }
+
 // What the machine said, for death tests that expect it to power off.
 [[noreturn]] void power_off() {
     std::fputs(g_fake_console.c_str(), stderr);

@@ -747,7 +747,7 @@ TEST(ConfigAmsError, UnknownAndMisplacedKeys) {
     expect_error(part("a", "pool_mem = 64M\n"), 6, "pool_mem", "in [partition]");
     expect_error(part("a", "fault_threshold = 2\n"), 6, "fault_threshold",
                  "(known: lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, initrd, watchdog, "
-                 "mem_weight, io_entitled_mem, paging_device, paging_offset, deny_facilities)");
+                 "mem_weight, io_entitled_mem, paging_device, paging_offset, deny_facilities, network_device)");
     expect_error("[system]\npaging_vios = psp\n", 2, "paging_vios", "in [system]");
 }
 
