@@ -1,0 +1,27 @@
+# boot.pair: two machines (tools/pv-pair), each with an e1000e on a second
+# PHB handed to partition `mover` (network_device = eth0), joined by QEMU
+# -netdev socket over loopback UDP. A's net-guest sends datagrams of varying
+# sizes and checks each echo byte for byte; B's echoes them (checking each
+# against its pattern) beside an smp-guest that has no device.
+foreach(cfg pair_ping pair_echo)
+    pv_bundle(${cfg} ${CMAKE_CURRENT_SOURCE_DIR}/configs/${cfg}.cfg)
+endforeach()
+set(PAIR ${CMAKE_SOURCE_DIR}/tools/pv-pair --elf ${PV_ELF})
+add_test(NAME boot.pair COMMAND ${PAIR} --a ${CMAKE_BINARY_DIR}/pair_ping.bundle
+    --b ${CMAKE_BINARY_DIR}/pair_echo.bundle --timeout 240
+    --expect "^A\\| poolvisor: network device eth0: 8086:10d3 at PHB [0-9]+ [0-9a-f]+, registers at 0x[0-9a-f]+ \\(128 KiB\\), for partition mover$"
+    --expect "^B\\| poolvisor: network device eth0: 8086:10d3 at PHB [0-9]+ [0-9a-f]+, registers at 0x[0-9a-f]+ \\(128 KiB\\), for partition mover$"
+    --expect "^A\\| \\[mover\\] net-guest: eth0: MAC 52:54:00:12:34:56, link up"
+    --expect "^B\\| \\[mover\\] net-guest: eth0: MAC 52:54:00:12:34:57, link up"
+    --expect "^A\\| \\[mover\\] net-guest: PASS role=ping sent 300, echoed 300, 0 mismatches, peer echoed 300$"
+    --expect "^B\\| \\[mover\\] net-guest: PASS role=echo echoed 300, 0 mismatches$"
+    --expect "^B\\| \\[alpha\\] smp-guest: PASS verified [0-9]+ MiB on 1 vCPU"
+    --expect "^A\\| poolvisor: all partitions have ended; powering off"
+    --expect "^B\\| poolvisor: all partitions have ended; powering off"
+    --reject "FAIL|MISMATCH|HYPERVISOR FAULT|killed")
+# A machine without the NIC: the owner cannot get its device, nothing starts.
+add_test(NAME boot.net_missing COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/pair_ping.bundle --timeout 60
+    --expect "poolvisor: config:7: network_device: partition mover names 'eth0', which this machine cannot give it: no Ethernet controller"
+    --expect "no partition started"
+    --reject "^\\[mover\\]|PV-STAT")
+set_tests_properties(boot.pair boot.net_missing PROPERTIES LABELS boot)
