@@ -441,6 +441,10 @@ bool shared_restart_step(Partition& p) {
         vpa_partition_stopped(p);  // VPA, DTL, process table: the hypervisor writes none of them any more
         p.restart_unpinned = true;
     }
+    // Its pages are scanned once; while its I/O drains only the requests are
+    // looked at (a Linux partition has 100k pages and more), then a last sweep.
+    if (p.restart_scanned && pager.io_pending(p)) return false;
+    p.restart_scanned = true;
     if (!pager.reset_partition(p, &p.restart_dropped)) return false;  // pages with I/O in flight: their completions free them
     if (!p.restart_room_tb)
         log("partition %s: paging state cleared for its restart (%lu paging-device copies dropped)", p.name,
@@ -468,6 +472,7 @@ bool shared_restart_step(Partition& p) {
         }
     }
     p.restart_unpinned = false;
+    p.restart_scanned = false;
     p.restart_room_tb = 0;
     p.restart_dropped = 0;
     if (!ok) (void)pager.reset_partition(p);

@@ -465,6 +465,8 @@ bool Pager::reset_partition(Partition& p, u64* device_copies) {
     return !has_active_requests(p.slot);
 }
 
+bool Pager::io_pending(const Partition& p) { return has_active_requests(p.slot); }
+
 bool Pager::make_room(u64 pages) {
     Guard lk(lock_);
     u64 want = pages + kPoolPagingReserve;

@@ -101,6 +101,8 @@ public:
     // Call again until true (the caller flushes the TLB before it runs again).
     // device_copies: += the paging-device copies it dropped.
     [[nodiscard]] bool reset_partition(Partition& p, u64* device_copies = nullptr);
+    // One of p's paging requests is active (cheap: the requests, not the pages).
+    bool io_pending(const Partition& p);
     // Restart: true when `pages` frames are free beyond the low watermark;
     // otherwise starts evicting toward that and returns false (ask again).
     [[nodiscard]] bool make_room(u64 pages);

@@ -48,6 +48,7 @@ struct Partition {
     // 1 waiting for its paging I/O or pool frames, 2 a thread is at it.
     u8 restart_stage = 0;
     bool restart_unpinned = false;  // its registered areas are unpinned (this restart)
+    bool restart_scanned = false;   // Pager::reset_partition ran once (this restart)
     u64 restart_room_tb = 0;        // when it began waiting for pool frames
     u64 restart_dropped = 0;        // paging-device copies its restart dropped (logged)
     u32 vcpu_count = 0;
