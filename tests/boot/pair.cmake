@@ -19,9 +19,24 @@ add_test(NAME boot.pair COMMAND ${PAIR} --a ${CMAKE_BINARY_DIR}/pair_ping.bundle
     --expect "^A\\| poolvisor: all partitions have ended; powering off"
     --expect "^B\\| poolvisor: all partitions have ended; powering off"
     --reject "FAIL|MISMATCH|HYPERVISOR FAULT|killed")
+# boot.pair_lossy: the same through tools/pv-udp-relay, which drops 10%,
+# duplicates 5%, holds back 5% and flips one bit in 5% of the frames (after the
+# Ethernet header of IPv4 frames): the guests still see every datagram exactly
+# once in order, damage is caught by the IP/UDP checksums (counted), never a
+# mismatch.
+add_test(NAME boot.pair_lossy COMMAND ${PAIR} --a ${CMAKE_BINARY_DIR}/pair_ping.bundle
+    --b ${CMAKE_BINARY_DIR}/pair_echo.bundle --timeout 300
+    --relay "--drop 0.1 --dup 0.05 --reorder 0.05 --corrupt 0.05 --seed 7"
+    --expect "^R\\| relay: [0-9]+ frames in, [1-9][0-9]* dropped, [1-9][0-9]* duplicated, [1-9][0-9]* reordered, [1-9][0-9]* corrupted$"
+    --expect "^[AB]\\| \\[mover\\] net-guest: link: .*(, [1-9][0-9]* malformed|, [1-9][0-9]* bad IP|/ [1-9][0-9]* bad UDP)"
+    --expect "^A\\| \\[mover\\] net-guest: PASS role=ping sent 300, echoed 300, 0 mismatches, peer echoed 300$"
+    --expect "^B\\| \\[mover\\] net-guest: PASS role=echo echoed 300, 0 mismatches$"
+    --expect "^A\\| poolvisor: all partitions have ended; powering off"
+    --expect "^B\\| poolvisor: all partitions have ended; powering off"
+    --reject "FAIL|MISMATCH|HYPERVISOR FAULT|killed")
 # A machine without the NIC: the owner cannot get its device, nothing starts.
 add_test(NAME boot.net_missing COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/pair_ping.bundle --timeout 60
     --expect "poolvisor: config:7: network_device: partition mover names 'eth0', which this machine cannot give it: no Ethernet controller"
     --expect "no partition started"
     --reject "^\\[mover\\]|PV-STAT")
-set_tests_properties(boot.pair boot.net_missing PROPERTIES LABELS boot)
+set_tests_properties(boot.pair boot.pair_lossy boot.net_missing PROPERTIES LABELS boot)
