@@ -2,20 +2,22 @@
 # PHB handed to partition `mover` (network_device = eth0), joined by QEMU
 # -netdev socket over loopback UDP. A's net-guest sends datagrams of varying
 # sizes and checks each echo byte for byte; B's echoes them (checking each
-# against its pattern) beside an smp-guest that has no device.
+# against its pattern) on a machine that also has an NVMe disk on PHB 0, a
+# PSP and a shared smp-guest paging through it.
 foreach(cfg pair_ping pair_echo)
     pv_bundle(${cfg} ${CMAKE_CURRENT_SOURCE_DIR}/configs/${cfg}.cfg)
 endforeach()
 set(PAIR ${CMAKE_SOURCE_DIR}/tools/pv-pair --elf ${PV_ELF})
 add_test(NAME boot.pair COMMAND ${PAIR} --a ${CMAKE_BINARY_DIR}/pair_ping.bundle
-    --b ${CMAKE_BINARY_DIR}/pair_echo.bundle --timeout 240
+    --b ${CMAKE_BINARY_DIR}/pair_echo.bundle --disk-b ${CMAKE_BINARY_DIR}/boot.pair.b.img --timeout 240
     --expect "^A\\| poolvisor: network device eth0: 8086:10d3 at PHB [0-9]+ [0-9a-f]+, registers at 0x[0-9a-f]+ \\(128 KiB\\), for partition mover$"
     --expect "^B\\| poolvisor: network device eth0: 8086:10d3 at PHB [0-9]+ [0-9a-f]+, registers at 0x[0-9a-f]+ \\(128 KiB\\), for partition mover$"
     --expect "^A\\| \\[mover\\] net-guest: eth0: MAC 52:54:00:12:34:56, link up"
     --expect "^B\\| \\[mover\\] net-guest: eth0: MAC 52:54:00:12:34:57, link up"
     --expect "^A\\| \\[mover\\] net-guest: PASS role=ping sent 300, echoed 300, 0 mismatches, peer echoed 300$"
     --expect "^B\\| \\[mover\\] net-guest: PASS role=echo echoed 300, 0 mismatches$"
-    --expect "^B\\| \\[alpha\\] smp-guest: PASS verified [0-9]+ MiB on 1 vCPU"
+    --expect "^B\\| poolvisor: paging device nvme0: "
+    --expect "^B\\| \\[s1\\] smp-guest: PASS verified [0-9]+ MiB on 1 vCPU"
     --expect "^A\\| poolvisor: all partitions have ended; powering off"
     --expect "^B\\| poolvisor: all partitions have ended; powering off"
     --reject "FAIL|MISMATCH|HYPERVISOR FAULT|killed")
@@ -25,7 +27,7 @@ add_test(NAME boot.pair COMMAND ${PAIR} --a ${CMAKE_BINARY_DIR}/pair_ping.bundle
 # once in order, damage is caught by the IP/UDP checksums (counted), never a
 # mismatch.
 add_test(NAME boot.pair_lossy COMMAND ${PAIR} --a ${CMAKE_BINARY_DIR}/pair_ping.bundle
-    --b ${CMAKE_BINARY_DIR}/pair_echo.bundle --timeout 300
+    --b ${CMAKE_BINARY_DIR}/pair_echo.bundle --disk-b ${CMAKE_BINARY_DIR}/boot.pair_lossy.b.img --timeout 300
     --relay "--drop 0.1 --dup 0.05 --reorder 0.05 --corrupt 0.05 --seed 7"
     --expect "^R\\| relay: [0-9]+ frames in, [1-9][0-9]* dropped, [1-9][0-9]* duplicated, [1-9][0-9]* reordered, [1-9][0-9]* corrupted$"
     --expect "^[AB]\\| \\[mover\\] net-guest: link: .*(, [1-9][0-9]* malformed|, [1-9][0-9]* bad IP|/ [1-9][0-9]* bad UDP)"
