@@ -75,6 +75,11 @@ bool dma_map(u64, HostReal, bool, bool, u64) { return true; }
 void dma_unmap(u64, u64) {}
 
 // No network device unless a test sets one.
+struct FakeNetDma {
+    u64 index;
+    HostReal phys;
+    u64 npages;
+};
 NetDevice g_fake_net_device;
 bool g_fake_net_device_present = false;
 
@@ -87,7 +92,11 @@ bool net_device_attach(u64 dma_pages, NetDevice& out, char* err, u32 errlen) {
     out.dma_pages = dma_pages;
     return true;
 }
-bool net_dma_map(u64, HostReal, u64) { return true; }
+FakeNetDma g_fake_net_dma;  // the last net_dma_map
+bool net_dma_map(u64 index, HostReal phys, u64 npages) {
+    g_fake_net_dma = FakeNetDma{index, phys, npages};
+    return true;
+}
 bool net_device_thaw() { return false; }
 
 // What the machine said, for death tests that expect it to power off.
