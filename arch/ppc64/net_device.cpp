@@ -98,6 +98,12 @@ bool net_device_attach(u64 dma_pages, NetDevice& out, char* err, u32 errlen) {
         format(err, errlen, "NIC %04x: %s failed (%ld)", g_fn.bdfn, step, rc);
         return false;
     }
+    // Quiet before it may master the bus: firmware (a netboot loader on a
+    // real machine) may have left its rings running, and any DMA it tried
+    // through the still empty window would freeze the PE.
+    (void)pci::set_bus_master(g_fn, false);
+    if (!quiesce(err, errlen)) return false;
+    (void)pci::freeze_clear(g_fn);
     u64 bytes = table_bytes_for(dma_pages);
     auto table = hv().frames.alloc(bytes, bytes);  // never returned: the device is the partition's for good
     if (!table.ok()) {
@@ -110,12 +116,14 @@ bool net_device_attach(u64 dma_pages, NetDevice& out, char* err, u32 errlen) {
         format(err, errlen, "NIC %04x: DMA window setup failed (%ld)", g_fn.bdfn, rc);
         return false;
     }
-    if (!quiesce(err, errlen)) {
-        (void)pci::set_bus_master(g_fn, false);
+    // QEMU stores no received frame without bus mastering (docs/network-link.md).
+    if (i64 rc = pci::set_bus_master(g_fn, true); rc != 0) {
+        format(err, errlen, "NIC %04x: bus master enable failed (%ld)", g_fn.bdfn, rc);
         return false;
     }
     u8 frozen = 0;
     if (pci::freeze_status(g_fn, frozen) == 0 && frozen) {
+        (void)pci::set_bus_master(g_fn, false);
         format(err, errlen, "NIC %04x: its PE is frozen after the reset", g_fn.bdfn);
         return false;
     }
