@@ -14,7 +14,7 @@ void mig_install_vcpu(const MigStagedVcpu& s, Vcpu& v, u64 now_tb) {
     v.sprs.dec_tb = now_tb;
     v.fp = s.fp;
     v.lazy_sprs = s.lazy;
-    v.lazy_sprs.hfscr = kGuestHfscr;  // the target's, never the source's
+    v.lazy_sprs.hfscr = v.part ? v.part->hfscr : kGuestHfscr;  // the target partition's, never the source's
     v.lazy = LazyOwner{};             // no thread holds it: the first entry loads everything
     switch (s.run_state) {
     case MigRunState::Stopped:

@@ -291,6 +291,14 @@ TEST_F(MigRecordsTest, InstalledStateEncodesToTheSameRecords) {
         EXPECT_EQ(t.lazy.thread, kNoThread);
         EXPECT_EQ(t.lazy.key, 0u);
         EXPECT_EQ(t.lazy_sprs.hfscr, kGuestHfscr);
+        {
+            Partition denied{};  // the target partition withholds TAR (deny_facilities)
+            denied.hfscr = kGuestHfscr & ~facility::bit(facility::kTar);
+            Vcpu u{};
+            u.part = &denied;
+            mig_install_vcpu(s.vcpus[i], u, kLater);
+            EXPECT_EQ(u.lazy_sprs.hfscr, denied.hfscr) << "the target partition's facilities";
+        }
         EXPECT_EQ(t.icp.pending_pri, p_->vcpus[i].icp.pending_pri);
         EXPECT_EQ(t.vpa.vpa.addr, 0u);  // registered by the hypervisor, which pins it
         t.vpa.vpa = {s.vcpus[i].vpa.addr, s.vcpus[i].vpa.len, nullptr};
