@@ -86,6 +86,10 @@ struct NetDevice {
 // If the NIC's PE is frozen (EEH: on real hardware a DMA outside its window
 // freezes it; QEMU drops such a DMA silently), clear the freeze and say so.
 bool net_device_thaw();
+// Rings off, interrupts masked, CTRL.RST: the NIC stops all DMA (before its
+// owner's memory is cleared for a restart: no armed ring may write into the
+// new boot). false if it did not come out of reset.
+bool net_device_reset();
 
 // Instruction counts for path lengths (make bench): PMC5 of this thread
 // (32 bits, wraps), its value when the current exit began (the vector counted

@@ -507,6 +507,9 @@ bool restart_partition(Partition& p) {
         return true;
     }
     const PartitionConfig& pc = g_hv.config.partitions[p.slot];
+    // The NIC it owns may still have rings armed in that memory: stopped first.
+    if (net_is_owner(p) && !arch::net_device_reset())
+        log("partition %s: its network device did not reset; it restarts without it being quiet", p.name);
     std::memset(arch::host_ptr(p.mem_base), 0, p.mem_bytes);  // nothing of the last boot is seen
     reset_for_restart(p);
     ++p.restarts;

@@ -98,6 +98,7 @@ bool net_dma_map(u64 index, HostReal phys, u64 npages) {
     return true;
 }
 bool net_device_thaw() { return false; }
+bool net_device_reset() { return true; }
 
 // What the machine said, for death tests that expect it to power off.
 [[noreturn]] void power_off() {

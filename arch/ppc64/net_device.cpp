@@ -9,6 +9,7 @@
 #include "arch/arch.h"
 #include "arch/ppc64/pci.h"
 #include "base/format.h"
+#include "hv/console.h"
 #include "hv/hv.h"
 
 extern "C" pv::u64 pv_boot_args[3];
@@ -141,6 +142,14 @@ bool net_device_attach(u64 dma_pages, NetDevice& out, char* err, u32 errlen) {
 
 bool net_dma_map(u64 index, HostReal phys, u64 npages) {
     return g_attached && index + npages <= g_tces.count && pci::tce_map(g_tces, index, phys, true, true, npages) == 0;
+}
+
+bool net_device_reset() {
+    if (!g_attached) return true;
+    char err[96];
+    if (quiesce(err, sizeof err)) return true;
+    log("network device: %s", err);
+    return false;
 }
 
 bool net_device_thaw() {
