@@ -7,6 +7,10 @@
 //              every echo byte for byte, then tells the peer it is done;
 //   role=echo  sends back every datagram it receives, checking each against
 //              the pattern its sequence number gives, until the peer is done.
+//   role=mig-client / role=mig-server  the migration transport instead
+//              (partition/guest/net/mig.h): an authenticated session, count=N
+//              messages client to server, checked in order; key=<64 hex
+//              digits> is the pre-shared key (test-only provisioning).
 // Both print "PASS ..." with their counts, or "FAIL ...", and power off.
 // Bootargs: role=, count=N, peer_mac=52:54:00:12:34:57 (its link-local
 // address is derived from it; ARP finds its MAC), port=P, peer_port=P,
@@ -17,6 +21,7 @@
 #include <libfdt.h>
 #include <string.h>
 
+#include "partition/guest/net/mig.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/platform.h"
@@ -361,11 +366,23 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     (void)bootarg("role", &role, &role_len);
     bool ping = role_len == 4 && memcmp(role, "ping", 4) == 0;
     bool echo = role_len == 4 && memcmp(role, "echo", 4) == 0;
+    bool mig_client = role_len == 10 && memcmp(role, "mig-client", 10) == 0;
+    bool mig_server = role_len == 10 && memcmp(role, "mig-server", 10) == 0;
+    pv::mig::Psk psk{};
+    if (mig_client || mig_server) {
+        const char* key = "";
+        size_t key_len = 0;
+        if (!bootarg("key", &key, &key_len) || !netguest::parse_psk(key, key_len, psk)) {
+            log("FAIL bootargs: role=mig-* wants key=<64 hex digits> (the pre-shared key)");
+            power_off();
+        }
+    }
     const char* mac_s = "";
     size_t mac_len = 0;
     net::MacAddress peer_mac{};
-    if (!(ping || echo) || !bootarg("peer_mac", &mac_s, &mac_len) || !parse_mac(mac_s, mac_len, peer_mac)) {
-        log("FAIL bootargs: want role=ping|echo and peer_mac=xx:xx:xx:xx:xx:xx");
+    if (!(ping || echo || mig_client || mig_server) || !bootarg("peer_mac", &mac_s, &mac_len) ||
+        !parse_mac(mac_s, mac_len, peer_mac)) {
+        log("FAIL bootargs: want role=ping|echo|mig-client|mig-server and peer_mac=xx:xx:xx:xx:xx:xx");
         power_off();
     }
 
@@ -405,6 +422,13 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     print_mac("us:  ", cfg.mac, cfg.ip, cfg.port);
     print_mac("peer:", peer_mac, cfg.peer_ip, cfg.peer_port);
     u64 wait_s = bootarg_u64("wait_s", kDefaultWaitS);
+    if (mig_client || mig_server) {
+        u64 count = bootarg_u64("count", kDefaultCount);
+        if (count == 0 || count > kMaxCount) count = kDefaultCount;
+        log("role=%s: %lu messages", mig_client ? "mig-client" : "mig-server", count);
+        netguest::run_mig(nic, link, mig_client, psk, count, wait_s);
+        finish(nic, link);
+    }
     if (ping) {
         u64 count = bootarg_u64("count", kDefaultCount);
         if (count == 0 || count > kMaxCount) count = kDefaultCount;
