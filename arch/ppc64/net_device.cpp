@@ -33,12 +33,6 @@ pci::Function g_fn;
 pci::TceTable g_tces;
 bool g_attached = false;
 
-u64 table_bytes_for(u64 pages) {
-    u64 bytes = 4096;
-    while (bytes < pages * 8) bytes <<= 1;
-    return bytes;
-}
-
 u32 rd(u32 off) { return pci::mmio_read32(g_fn.bar0_cpu + off); }
 void wr(u32 off, u32 v) { pci::mmio_write32(g_fn.bar0_cpu + off, v); }
 
@@ -105,7 +99,7 @@ bool net_device_attach(u64 dma_pages, NetDevice& out, char* err, u32 errlen) {
     (void)pci::set_bus_master(g_fn, false);
     if (!quiesce(err, errlen)) return false;
     (void)pci::freeze_clear(g_fn);
-    u64 bytes = table_bytes_for(dma_pages);
+    u64 bytes = pci::tce_table_bytes(dma_pages);
     auto table = hv().frames.alloc(bytes, bytes);  // never returned: the device is the partition's for good
     if (!table.ok()) {
         format(err, errlen, "no memory for a %lu KiB TCE table", bytes >> 10);

@@ -40,12 +40,6 @@ pci::Function g_fn;
 pci::TceTable g_tces;
 bool g_attached = false;
 
-u64 table_bytes_for(u64 pages) {
-    u64 bytes = 4096;
-    while (bytes < pages * 8) bytes <<= 1;
-    return bytes;
-}
-
 struct Identify {
     u8* area = nullptr;
     HostReal area_phys{};
@@ -160,7 +154,7 @@ bool paging_device_attach(u64 dma_pages, PagingDevice& out, char* err, u32 errle
         format(err, errlen, "NVMe %04x: %s failed (%ld)", g_fn.bdfn, step, rc);
         return false;
     }
-    u64 bytes = table_bytes_for(dma_pages);
+    u64 bytes = pci::tce_table_bytes(dma_pages);
     auto table = hv().frames.alloc(bytes, bytes);
     // Never returned (the boot allocator keeps no free list); the pages hold
     // nothing else of ours, as a TCE exposes a whole page.

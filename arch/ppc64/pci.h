@@ -64,6 +64,13 @@ inline constexpr u64 kTcePage = 4096;
 constexpr u64 tce_dma_addr(u64 index) { return index * kTcePage; }
 
 i64 dma_window_setup(const Function& f, TceTable& t, void* table, u64 table_bytes);
+// The TCE table for a window of `pages` 4 KiB pages: 8 bytes each, a power of
+// two and at least 4 KiB (firmware's table-size rule).
+constexpr u64 tce_table_bytes(u64 pages) {
+    u64 bytes = 4096;
+    while (bytes < pages * 8) bytes <<= 1;
+    return bytes;
+}
 i64 dma_window_disable(TceTable& t);  // closes the window (TVE cleared)
 // Map npages frames from phys (page aligned) at index.., device read (from
 // memory) and/or write (into memory) permission; then kill cached TCEs.

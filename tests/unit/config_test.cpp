@@ -5,23 +5,15 @@
 #include <string>
 
 #include "hv/config.h"
+#include "tests/unit/config_parse.h"
 #include "hv/facilities.h"
 
 using namespace pv;
 
 namespace {
 
-struct Parsed {
-    bool ok;
-    SystemConfig cfg;
-    ConfigError err;
-};
-
-Parsed parse(const std::string& text) {
-    Parsed p{};
-    p.ok = parse_config(text, p.cfg, p.err);
-    return p;
-}
+using test::Parsed;
+using test::parse;
 
 // A minimal valid partition section, for tests that vary one thing.
 std::string part(const std::string& name, const std::string& extra = "") {

@@ -5,22 +5,14 @@
 #include <string>
 
 #include "hv/config.h"
+#include "tests/unit/config_parse.h"
 
 using namespace pv;
 
 namespace {
 
-struct Parsed {
-    bool ok;
-    SystemConfig cfg;
-    ConfigError err;
-};
-
-Parsed parse(const std::string& text) {
-    Parsed p{};
-    p.ok = parse_config(text, p.cfg, p.err);
-    return p;
-}
+using test::Parsed;
+using test::parse;
 
 std::string part(const std::string& name, const std::string& extra = "", const std::string& mode = "ded") {
     return "[partition " + name + "]\ndesired_procs = 1\ndesired_mem = 64M\nmem_mode = " + mode + "\nimage = img\n" +
