@@ -37,16 +37,28 @@ gtest_discover_tests(psp_service_test PROPERTIES LABELS unit)
 
 add_subdirectory(tools)
 
-# The ppc64le images: a nested build with the cross toolchain.
+# The ppc64le images: a nested build with the cross toolchain. The guest
+# images a bundle packs are its byproducts, so that a bundle that depends on
+# them is packed again when one changes (the target alone says only "built").
+set(PV_IMAGE_DIR ${CMAKE_BINARY_DIR}/image)
+set(PV_GUESTS smp-guest=${PV_IMAGE_DIR}/smp-guest.bin bad-guest=${PV_IMAGE_DIR}/bad-guest.bin
+    bench-guest=${PV_IMAGE_DIR}/bench-guest.bin psp=${PV_IMAGE_DIR}/psp.bin mce-guest=${PV_IMAGE_DIR}/mce-guest.bin
+    smp-guest-elf=${PV_IMAGE_DIR}/smp-guest.elf psp-elf=${PV_IMAGE_DIR}/psp.elf
+    fpstate-guest=${PV_IMAGE_DIR}/fpstate-guest.bin net-guest=${PV_IMAGE_DIR}/net-guest.bin)
+set(PV_GUEST_FILES)
+foreach(g ${PV_GUESTS})
+    string(REGEX REPLACE "^[^=]*=" "" f "${g}")
+    list(APPEND PV_GUEST_FILES ${f})
+endforeach()
 include(ExternalProject)
 ExternalProject_Add(images
     SOURCE_DIR ${CMAKE_SOURCE_DIR}
-    BINARY_DIR ${CMAKE_BINARY_DIR}/image
+    BINARY_DIR ${PV_IMAGE_DIR}
     CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/ppc64le-toolchain.cmake
                -DPV_DEPS_DIR=${PV_DEPS_DIR} -DCMAKE_BUILD_TYPE=Release
     BUILD_ALWAYS ON
+    BUILD_BYPRODUCTS ${PV_GUEST_FILES}
     INSTALL_COMMAND "")
-set(PV_IMAGE_DIR ${CMAKE_BINARY_DIR}/image)
 
 # The migration core and Debian's ppc64el BearSSL, run on ppc64le as a Linux
 # user process (tests/link/mig_link_check.cpp; qemu-user from tools/setup.sh).

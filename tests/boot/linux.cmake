@@ -48,7 +48,7 @@ function(pv_linux_bundle name config)
     add_custom_command(OUTPUT ${out}
         COMMAND mkbundle ${out} poolvisor.cfg=${config} vmlinux=${PV_LINUX_DEPS}/vmlinux
             linux-initrd=${PV_LINUX_INITRD} ${PV_GUESTS}
-        DEPENDS mkbundle images linux-initrd ${config} ${PV_LINUX_DEPS}/vmlinux ${PV_LINUX_INITRD}
+        DEPENDS mkbundle images ${PV_GUEST_FILES} linux-initrd ${config} ${PV_LINUX_DEPS}/vmlinux ${PV_LINUX_INITRD}
         COMMENT "bundle ${name}")
     add_custom_target(bundle-${name} ALL DEPENDS ${out})
 endfunction()
