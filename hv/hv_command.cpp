@@ -4,12 +4,17 @@
 
 #include "base/format.h"
 #include "hv/ams.h"
+#include "hv/config_lex.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/mig_validate.h"
 
 namespace pv {
 namespace {
+
+using config_detail::copy_to;
+using config_detail::sv;
+using config_detail::valid_partition_name;
 
 constexpr u32 kMaxWords = 12;
 
@@ -53,21 +58,18 @@ bool split(const char* line, Words& out, HvCommand& c) {
 
 bool eq(const char* a, const char* b) { return std::strcmp(a, b) == 0; }
 
-// A partition or system name: 1..15 of [a-z0-9_-], as the config has them.
+// A partition or system name, as the config has them (valid_partition_name).
 bool take_name(const char* opt, const char* v, char (&out)[16], HvCommand& c) {
-    u32 len = 0;
-    for (; v[len]; ++len) {
-        char ch = v[len];
-        if (len == 15 || !((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) {
-            format(c.error, sizeof c.error, "%s '%s': a name is 1 to 15 of a-z 0-9 _ -", opt, v);
-            return false;
-        }
-    }
-    if (len == 0) {
+    sv name(v);
+    if (name.empty()) {
         format(c.error, sizeof c.error, "%s needs a name", opt);
         return false;
     }
-    std::memcpy(out, v, len + 1);
+    if (!valid_partition_name(name)) {
+        format(c.error, sizeof c.error, "%s '%s': a name is 1 to 15 of a-z 0-9 _ -", opt, v);
+        return false;
+    }
+    copy_to(out, sizeof out, name);
     return true;
 }
 

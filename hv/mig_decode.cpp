@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "hv/config_lex.h"
 #include "hv/ppc_defs.h"
 #include "hv/vpa.h"
 #include "hv/xics.h"
@@ -40,14 +41,6 @@ bool canonical_text(const char* s, u32 cap, u32& len) {
     return true;
 }
 
-bool name_ok(const char* s, u32 len) {
-    if (len == 0) return false;
-    for (u32 i = 0; i < len; ++i) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
-    }
-    return true;
-}
 
 bool range_ok(u64 mem, u64 addr, u64 len) { return addr < mem && len <= mem - addr; }
 
@@ -63,7 +56,7 @@ MigError area_ok(u64 mem, u64 addr, u32 len, u32 min_len) {
 MigError check_start(const MigStart& s, MigStagedStart& out) {
     if (s.reserved0[0] || s.reserved0[1] || s.reserved1.get()) return MigError::BadReserved;
     u32 name_len = 0, args_len = 0;
-    if (!canonical_text(s.name, sizeof s.name, name_len) || !name_ok(s.name, name_len)) return MigError::BadValue;
+    if (!canonical_text(s.name, sizeof s.name, name_len) || !config_detail::valid_partition_name(config_detail::sv(s.name, name_len))) return MigError::BadValue;
     if (!canonical_text(s.bootargs, sizeof s.bootargs, args_len)) return MigError::BadValue;
     u32 vcpus = s.vcpu_count.get();
     if (vcpus == 0 || vcpus > kMaxConfigVcpus) return MigError::BadCount;

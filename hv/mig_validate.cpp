@@ -5,10 +5,14 @@
 
 #include "base/endian.h"
 #include "hv/ams.h"
+#include "hv/config_lex.h"
 #include "hv/partition.h"
 
 namespace pv {
 namespace {
+
+using config_detail::sv;
+using config_detail::valid_partition_name;
 
 struct MigOfferWire {
     Be32 magic;    // kMigOfferMagic
@@ -30,17 +34,13 @@ static_assert(sizeof(MigOfferWire) == kMigOfferBytes && offsetof(MigOfferWire, s
 
 constexpr u32 kOfferPool = 1, kOfferPsp = 2;
 
-// A system is named like a partition: 1..15 of [a-z0-9_-], NUL-padded.
+// A system is named like a partition (valid_partition_name), NUL-padded.
 bool name_ok(const char (&n)[16]) {
     u32 len = 0;
     while (len < sizeof n && n[len]) ++len;
-    if (len == 0 || len == sizeof n) return false;
-    for (u32 i = 0; i < sizeof n; ++i) {
-        char c = n[i];
-        bool ok = i < len ? (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' : c == 0;
-        if (!ok) return false;
-    }
-    return true;
+    for (u32 i = len; i < sizeof n; ++i)
+        if (n[i]) return false;
+    return valid_partition_name(sv(n, len));
 }
 
 }  // namespace
