@@ -57,6 +57,19 @@ struct SystemConfig {
         u32 fault_threshold;   // 1..64, default 2
         u32 line;              // line of the [shared_pool] header
     } pool;
+    // [migration] (docs/migration.md, "Configuration"): this system's name,
+    // its one peer and the pair's shared key. Needs a [shared_pool] whose
+    // paging_vios owns a network_device (the PSP is the mover). When
+    // !present everything is zero and no partition can move in or out.
+    struct MigrationConfig {
+        bool present;
+        char system[16];    // this system's name (as migrlpar -t names it), [a-z0-9_-]{1,15}
+        char peer[16];      // the peer system's name, different from system
+        u8 peer_mac[6];     // the peer NIC's MAC (its link-local IPv4 is derived from it)
+        char key_file[32];  // bundle entry holding the pair's key: 64 hex digits (docs/migration.md)
+        u32 line;           // line of the [migration] header
+        u32 key_file_line;
+    } migration;
 };
 
 struct ConfigError {
