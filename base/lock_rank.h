@@ -8,6 +8,7 @@ namespace pv {
 enum class LockRank : unsigned char {
     Finish,          // Hypervisor::finish_lock: the one thread that ends the machine
     ConsoleInput,    // hv/console_input.cpp: the machine console's reader, the escape state, the focus
+    Migration,       // hv/mig_control.cpp: the migration jobs (then the pager's lock for the mover)
     AmsPool,         // Pager's lock (hv/pager.h): shared pool, replacement, shared partitions' PTEs, the PSP link
     Partition,       // Partition::lock: state, console line, vCPU states
     PspPartition,    // the paging service partition's Partition::lock: taken under a shared partition's

@@ -11,7 +11,7 @@ namespace pv {
 namespace {
 
 constexpr const char* kRankNames[] = {
-    "finish", "console-input", "ams-pool", "partition", "psp-partition", "request-pool", "run-queue",
+    "finish", "console-input", "migration", "ams-pool", "partition", "psp-partition", "request-pool", "run-queue",
     "vpa", "crq", "paging-error-log", "icp", "host-events", "console-ring", "console", "opal-console", "unranked",
 };
 static_assert(sizeof kRankNames / sizeof kRankNames[0] == static_cast<unsigned>(LockRank::Unranked) + 1,

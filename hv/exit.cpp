@@ -6,6 +6,7 @@
 #include "arch/arch.h"
 #include "hv/console.h"
 #include "hv/console_input.h"
+#include "hv/mig_control.h"
 #include "base/format.h"
 #include "hv/exit.h"
 #include "hv/firmware_heartbeat.h"
@@ -48,6 +49,7 @@ void maybe_finish(Partition& p) {
 // vCPUs parked on paging with wake-ups enabled may run to take it).
 u64 wake_ceded(u64 now) {
     ams_poll_interrupts(now);
+    mig_poll(now);
     u64 next = console_input().poll(now);  // typed input may wake a ceded vCPU too
     Hypervisor& h = hv();
     for (u32 i = 0; i < h.partition_count; ++i) {

@@ -13,6 +13,7 @@
 #include "hv/elf_loader.h"
 #include "base/format.h"
 #include "hv/guest_fdt.h"
+#include "hv/mig_control.h"
 #include "hv/net_attach.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
@@ -240,6 +241,7 @@ alignas(8) u8 g_fdt_buffer[kFdtMax];  // boot is single-threaded
         log("partition %s: cannot attach the network device to it", p.name);
         return false;
     }
+    if (ams_is_psp(p) && !mig_attach_mover(p, fdt, kFdtMax)) return false;
     if (!in_place && !place(p, fdt_addr, g_fdt_buffer, fdt_totalsize(g_fdt_buffer))) {
         log("partition %s: the shared memory pool is too small for its boot pages", p.name);
         return false;
@@ -331,6 +333,12 @@ void log_denied_facilities(const Partition& p) {
 
 Hypervisor& hv() { return g_hv; }
 
+Partition* find_partition(const char* name) {
+    for (u32 i = 0; i < g_hv.partition_count; ++i)
+        if (std::strcmp(g_hv.partitions[i].name, name) == 0) return &g_hv.partitions[i];
+    return nullptr;
+}
+
 bool start_partitions(const u8* bundle_data, u64 bundle_size) {
     BundleDiag diag{};
     auto bundle = Bundle::parse(bundle_data, bundle_size, &diag);
@@ -359,6 +367,8 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
         return false;
     }
     g_hv.slice_tb = cfg.hdec_slice_us * (arch::timebase_hz() / 1000000);
+    static u8 key[32];  // the pair's key file is read here once [migration] is parsed
+    mig_control_init(cfg, key);
     if (!setup_partition_table() || !ams_init(cfg) || !net_init(cfg)) {
         log("no partition started");
         return false;

@@ -36,6 +36,8 @@ struct Hypervisor {
 };
 
 Hypervisor& hv();
+// The partition of that name, or nullptr.
+Partition* find_partition(const char* name);
 
 // Boot: parse the bundle's config and create every partition, or print why
 // not (nothing starts then). Returns false if no partition could start.

@@ -7,7 +7,7 @@
 #include "hv/config_lex.h"
 #include "hv/console.h"
 #include "hv/hv.h"
-#include "hv/mig_validate.h"
+#include "hv/mig_control.h"
 
 namespace pv {
 namespace {
@@ -115,13 +115,6 @@ Err parse_migrlpar(const Words& w, HvCommand& c) {
     return Err::Ok;
 }
 
-Partition* partition_named(const char* name) {
-    Hypervisor& h = hv();
-    for (u32 i = 0; i < h.partition_count; ++i)
-        if (eq(h.partitions[i].name, name)) return &h.partitions[i];
-    return nullptr;
-}
-
 const char* state_name(const Partition& p) {
     switch (p.state) {
     case PartitionState::Running: return "Running";
@@ -129,38 +122,6 @@ const char* state_name(const Partition& p) {
     case PartitionState::Killed: return "Error";
     }
     return "?";
-}
-
-// The target's offer comes over the migration link (the mover partition,
-// vio/mig_transport + vio/mig_auth). This system has none configured yet:
-// no session, so no offer; validation says so and changes nothing.
-bool request_offer(const char* system, MigOffer& out, bool& authenticated) {
-    (void)system;
-    (void)out;
-    authenticated = false;
-    return false;
-}
-
-void validate(const HvCommand& c, bool then_migrate) {
-    Partition* p = partition_named(c.partition);
-    MigCandidate cand = mig_candidate(p, c.partition, false);
-    MigOffer offer;
-    bool authenticated = false;
-    bool answered = cand.exists && request_offer(c.system, offer, authenticated);
-    u32 refused = mig_validate(cand, answered ? &offer : nullptr, authenticated);
-    if (!refused) {
-        log("command: migrlpar: %s can move to %s", c.partition, c.system);
-        if (then_migrate) log("command: migrlpar: %s: the migration itself is not built yet; nothing moved", c.partition);
-        return;
-    }
-    log("command: migrlpar: %s cannot move to %s; nothing changed:", c.partition, c.system);
-    for (u32 b = 0; b < kMigRefusalCount; ++b)
-        if (refused & (1u << b)) {
-            if ((1u << b) == kMigNotAuthenticated && !answered)
-                log("command:   no migration link to system %s (this system's config names no peer)", c.system);
-            else
-                log("command:   %s", mig_refusal_text(static_cast<MigRefusal>(1u << b)));
-        }
 }
 
 }  // namespace
@@ -205,15 +166,13 @@ void run_hv_command(const HvCommand& c) {
         return;
     case HvCommandKind::ListMigrations:
         for (u32 i = 0; i < h.partition_count; ++i)
-            log("command: name=%s,lpar_id=%u,migration_state=Not Migrating", h.partitions[i].name,
-                h.partitions[i].lpid.value);
+            log("command: name=%s,lpar_id=%u,migration_state=%s", h.partitions[i].name, h.partitions[i].lpid.value,
+                mig_state_name(h.partitions[i]));
         return;
-    case HvCommandKind::Validate: validate(c, false); return;
-    case HvCommandKind::Migrate: validate(c, true); return;
-    case HvCommandKind::StopMigration:
-        if (!partition_named(c.partition)) log("command: migrlpar: no partition %s", c.partition);
-        else log("command: migrlpar: %s is not migrating", c.partition);
-        return;
+    // Queued: the answers come from mig_poll (hv/mig_control.h).
+    case HvCommandKind::Validate: mig_command_validate(c.partition, c.system, false); return;
+    case HvCommandKind::Migrate: mig_command_validate(c.partition, c.system, true); return;
+    case HvCommandKind::StopMigration: mig_command_stop(c.partition); return;
     }
 }
 

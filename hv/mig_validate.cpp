@@ -87,6 +87,47 @@ Err mig_decode_offer(const u8* buf, u32 len, MigOffer& out) {
     return Err::Ok;
 }
 
+namespace {
+struct MigOfferRequestWire {
+    Be32 magic;
+    Be16 version, length;
+    char system[16];
+    char partition[16];
+};
+static_assert(sizeof(MigOfferRequestWire) == kMigOfferRequestBytes);
+}  // namespace
+
+u32 mig_encode_offer_request(const MigOfferRequest& q, u8 (&out)[kMigOfferRequestBytes]) {
+    MigOfferRequestWire w{};
+    w.magic.set(kMigOfferRequestMagic);
+    w.version.set(1);
+    w.length.set(kMigOfferRequestBytes);
+    std::memcpy(w.system, q.system, sizeof w.system);
+    std::memcpy(w.partition, q.partition, sizeof w.partition);
+    w.system[sizeof w.system - 1] = w.partition[sizeof w.partition - 1] = 0;
+    std::memcpy(out, &w, sizeof w);
+    return sizeof w;
+}
+
+Err mig_decode_offer_request(const u8* buf, u32 len, MigOfferRequest& out) {
+    if (!buf || len != kMigOfferRequestBytes) return Err::Invalid;
+    MigOfferRequestWire w;
+    std::memcpy(&w, buf, sizeof w);
+    if (w.magic.get() != kMigOfferRequestMagic || w.version.get() != 1 || w.length.get() != kMigOfferRequestBytes)
+        return Err::Invalid;
+    if (!name_ok(w.system) || !name_ok(w.partition)) return Err::Invalid;
+    MigOfferRequest q;
+    std::memcpy(q.system, w.system, sizeof q.system);
+    std::memcpy(q.partition, w.partition, sizeof q.partition);
+    out = q;
+    return Err::Ok;
+}
+
+u32 mig_message_magic(const u8* buf, u32 len) {
+    if (!buf || len < 4) return 0;
+    return u32{buf[0]} << 24 | u32{buf[1]} << 16 | u32{buf[2]} << 8 | buf[3];
+}
+
 MigCandidate mig_candidate(const Partition* p, const char* name, bool migrating) {
     MigCandidate c;
     c.name = name;

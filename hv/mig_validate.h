@@ -34,6 +34,20 @@ inline constexpr u32 kMigOfferMagic = 0x50564d4f;
 // [a-z0-9_-], page size 4096; Invalid otherwise (the offer is not used).
 [[nodiscard]] Err mig_decode_offer(const u8* buf, u32 len, MigOffer& out);
 
+// The source's question (docs/migration.md, "The offer request"): 40 bytes,
+// magic "PVMQ", version 1, the asking system's name and the partition it
+// would send. The target answers with its MigOffer.
+struct MigOfferRequest {
+    char system[16]{};     // the source system
+    char partition[16]{};  // the partition that would move
+};
+inline constexpr u32 kMigOfferRequestBytes = 40;
+inline constexpr u32 kMigOfferRequestMagic = 0x50564d51;
+[[nodiscard]] u32 mig_encode_offer_request(const MigOfferRequest& q, u8 (&out)[kMigOfferRequestBytes]);
+[[nodiscard]] Err mig_decode_offer_request(const u8* buf, u32 len, MigOfferRequest& out);
+// The first four bytes of a control message or record, big-endian (0 if shorter).
+u32 mig_message_magic(const u8* buf, u32 len);
+
 // What the source knows of the partition itself.
 struct MigCandidate {
     const char* name = "";

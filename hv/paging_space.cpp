@@ -21,4 +21,27 @@ bool check_paging_space(const SystemConfig& cfg, const arch::PagingDevice& dev) 
     return false;
 }
 
+u64 largest_free_paging_region(const SystemConfig& cfg, u64 device_bytes, u64* offset) {
+    // Walk the gaps in address order: the next region is the lowest one
+    // starting at or after the cursor (few partitions: quadratic is fine).
+    u64 best = 0, best_at = 0, cursor = 0;
+    while (cursor < device_bytes) {
+        u64 next_start = device_bytes, next_end = device_bytes;
+        for (u32 i = 0; i < cfg.partition_count; ++i) {
+            const PartitionConfig& p = cfg.partitions[i];
+            if (p.mem_mode != MemMode::Shared) continue;
+            u64 start = p.paging_offset, end = p.paging_offset + p.mem_bytes;
+            if (end <= cursor) continue;
+            if (start < cursor) start = cursor;  // overlaps the cursor: the gap is empty
+            if (start < next_start) next_start = start, next_end = end;
+        }
+        if (next_start > device_bytes) next_start = device_bytes;
+        if (next_start - cursor > best) best = next_start - cursor, best_at = cursor;
+        if (next_start >= device_bytes) break;
+        cursor = next_end;
+    }
+    if (offset) *offset = best_at;
+    return best;
+}
+
 }  // namespace pv

@@ -14,4 +14,9 @@ namespace pv {
 // partition may start.
 [[nodiscard]] bool check_paging_space(const SystemConfig& cfg, const arch::PagingDevice& dev);
 
+// The largest stretch of the paging device no shared partition's paging
+// region uses (regions as configured, any order): what an incoming
+// partition's paging space could be. *offset: where it starts.
+u64 largest_free_paging_region(const SystemConfig& cfg, u64 device_bytes, u64* offset = nullptr);
+
 }  // namespace pv

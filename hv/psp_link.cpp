@@ -12,6 +12,7 @@
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/pager.h"
+#include "vio/mover_protocol.h"
 #include "vio/paging_protocol.h"
 
 namespace pv {
@@ -44,6 +45,11 @@ PagingTransport PspLink::transport() {
 }
 
 PartitionMemory PspLink::psp_memory() { return PartitionMemory{psp_ptr, psp_}; }
+
+void PspLink::set_psp(Partition& p) {
+    psp_ = &p;
+    mover_.init([](void* ctx, const CrqEntry& e) { static_cast<PspLink*>(ctx)->deliver(e); }, this, psp_memory());
+}
 
 bool PspLink::attach(Partition& psp, void* fdt, u32 fdt_size) {
     for (u64 off = 0; off < device_.regs_size; off += kPageSize) {
@@ -168,6 +174,10 @@ void PspLink::handle_message(const CrqEntry& e) {
         deliver(crq_init_complete());
         return;
     }
+    if (mover::is_mover_message(e)) {
+        mover_.handle(e);
+        return;
+    }
     if (!paging::is_paging_message(e)) return;
     switch (paging::opcode_of(e)) {
     case paging::Opcode::SetDescTable:
@@ -255,6 +265,7 @@ void PspLink::close_when_drained() {
 // waiters; page-outs: the page stays resident).
 void PspLink::fail_everything(u16 status) {
     __atomic_store_n(&dead_, true, __ATOMIC_RELEASE);
+    mover_.reset();
     unsent_len_ = 0;
     deferred_len_ = 0;
     outbox_len_ = 0;

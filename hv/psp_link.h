@@ -9,6 +9,7 @@
 #include "arch/arch.h"
 #include "hv/hcall.h"
 #include "hv/pager.h"
+#include "hv/mover_link.h"
 #include "hv/paging_transport.h"
 #include "vio/crq.h"
 
@@ -27,7 +28,10 @@ public:
     const char* psp_name() const { return psp_name_; }
     bool is_psp(const Partition& p) const { return psp_ && psp_ == &p; }
     const Partition* psp() const { return psp_; }
-    void set_psp(Partition& p) { psp_ = &p; }
+    const arch::PagingDevice& device() const { return device_; }
+    void set_psp(Partition& p);
+    // The PSP as the migration mover (its messages share the CRQ).
+    MoverLink& mover() { return mover_; }
     // Boot: the PSP gets the device registers, its DMA window and the
     // /poolvisor-paging node in its device tree (fdt of fdt_size bytes, grown in place).
     [[nodiscard]] bool attach(Partition& psp, void* fdt, u32 fdt_size);
@@ -67,6 +71,7 @@ private:
     Partition* psp_ = nullptr;
     char psp_name_[16]{};
     CrqChannel channel_;
+    MoverLink mover_;
     arch::PagingDevice device_{};
     u64 dma_request_index_ = 0;  // TCE index of request 0's page
     u64 desc_table_ = 0;         // PSP logical address of its descriptor table

@@ -1,0 +1,321 @@
+// The migration jobs: validation through the mover, and the target's answers.
+#include "hv/mig_control.h"
+
+#include <cstring>
+
+#include <libfdt.h>
+
+#include "arch/arch.h"
+#include "base/format.h"
+#include "base/spinlock.h"
+#include "hv/ams.h"
+#include "hv/console.h"
+#include "hv/hv.h"
+#include "hv/mig_validate.h"
+#include "hv/paging_space.h"
+
+namespace pv {
+namespace {
+
+constexpr u64 kConnectTimeoutMs = 15000;  // ARP and the handshake's retries fit in this
+constexpr u64 kAnswerTimeoutMs = 10000;
+constexpr u64 kCloseTimeoutMs = 5000;
+constexpr u32 kDefaultUdpPort = 7391;
+
+enum class Phase : u8 { Idle, Queued, Connecting, AwaitOffer, Closing };
+
+struct Job {
+    Phase phase = Phase::Idle;
+    bool then_migrate = false;
+    char partition[16]{};
+    char system[16]{};
+    u64 deadline_tb = 0;
+};
+
+struct Control {
+    SpinLock lock{LockRank::Migration};
+    const SystemConfig* cfg = nullptr;
+    bool configured = false;
+    u8 key[32]{};
+    Job job;
+    bool serving_peer = false;  // a session the peer opened is up: we are its target
+};
+constinit Control g_mig;
+
+u64 ms_to_tb(u64 ms) { return ms * (arch::timebase_hz() / 1000); }
+
+bool eq(const char* a, const char* b) { return std::strcmp(a, b) == 0; }
+
+MoverLink& mover() { return hv().ams.link.mover(); }
+
+// Prints the decision; every refusal reason on its own line.
+void report(const Job& j, const MigOffer* offer, bool authenticated, const char* why_unanswered) {
+    MigCandidate cand = mig_candidate(find_partition(j.partition), j.partition, false);
+    u32 refused = mig_validate(cand, offer, authenticated);
+    if (!refused) {
+        log("command: migrlpar: %s can move to %s", j.partition, j.system);
+        if (j.then_migrate)
+            log("command: migrlpar: %s: the migration itself is not built yet; nothing moved", j.partition);
+        return;
+    }
+    log("command: migrlpar: %s cannot move to %s; nothing changed:", j.partition, j.system);
+    for (u32 b = 0; b < kMigRefusalCount; ++b) {
+        auto r = static_cast<MigRefusal>(1u << b);
+        if (!(refused & r)) continue;
+        if (r == kMigNotAuthenticated && why_unanswered)
+            log("command:   not authenticated: %s", why_unanswered);
+        else
+            log("command:   %s", mig_refusal_text(r));
+    }
+}
+
+// The source's own reasons, and the ones it knows without asking; true
+// when the target must be asked.
+bool needs_target(const Job& j) {
+    const SystemConfig& cfg = *g_mig.cfg;
+    char why[96];
+    if (!g_mig.configured) {
+        format(why, sizeof why, "no migration link to system %s (this system's config names no peer)", j.system);
+    } else if (!eq(j.system, cfg.migration.peer)) {
+        format(why, sizeof why, "no migration link to system %s (this system's peer is %s)", j.system,
+               cfg.migration.peer);
+    } else if (!mover().active()) {
+        format(why, sizeof why, "the mover (paging service partition %s) is not ready", cfg.pool.paging_vios);
+    } else {
+        return true;
+    }
+    // Same lines as before a link existed: the local reasons, then why no offer.
+    MigCandidate cand = mig_candidate(find_partition(j.partition), j.partition, false);
+    u32 refused = mig_validate(cand, nullptr, false);
+    log("command: migrlpar: %s cannot move to %s; nothing changed:", j.partition, j.system);
+    for (u32 b = 0; b < kMigRefusalCount; ++b) {
+        auto r = static_cast<MigRefusal>(1u << b);
+        if (!(refused & r)) continue;
+        if (r == kMigNotAuthenticated) log("command:   %s", why);
+        else log("command:   %s", mig_refusal_text(r));
+    }
+    return false;
+}
+
+// What this system can take in, as the target.
+MigOffer local_offer() {
+    const SystemConfig& cfg = *g_mig.cfg;
+    Hypervisor& h = hv();
+    MigOffer o;
+    format(o.system, sizeof o.system, "%s", cfg.migration.system);
+    o.has_pool = ams_enabled();
+    const Partition* psp = hv().ams.link.psp();
+    o.psp_running = o.has_pool && psp && psp->is_running() && !hv().ams.link.failed();
+    o.pool_bytes = cfg.pool.pool_bytes;
+    const arch::PagingDevice& dev = hv().ams.link.device();
+    o.paging_free_bytes = o.has_pool ? largest_free_paging_region(cfg, dev.blocks * dev.block_bytes) : 0;
+    o.free_partitions = kMaxPartitions - h.partition_count;
+    o.free_lpids = kMaxLpid - h.partition_count;  // LPIDs 1..kMaxLpid, one per partition
+    o.free_vcpus = o.free_partitions * kMaxConfigVcpus;
+    o.max_vcpus_per_partition = kMaxConfigVcpus;
+    o.page_bytes = static_cast<u32>(kPageSize);
+    return o;
+}
+
+// A message into a slot of ours and to the peer; false if no slot is free.
+bool send_message(const u8* bytes, u32 len) {
+    MoverLink& m = mover();
+    auto s = m.alloc_slot();
+    if (!s) return false;
+    u8* p = m.slot(*s);
+    if (!p) return false;
+    std::memcpy(p, bytes, len);
+    if (m.send(*s, static_cast<u16>(len))) return true;
+    m.free_slot(*s);
+    return false;
+}
+
+void end_job(Job& j, bool close_session) {
+    if (close_session) {
+        (void)mover().close();
+        j.phase = Phase::Closing;
+        j.deadline_tb = arch::timebase() + ms_to_tb(kCloseTimeoutMs);
+        return;
+    }
+    j = Job{};
+}
+
+void start_job(Job& j, u64 now) {
+    if (!needs_target(j)) return end_job(j, false);
+    if (mover().session() == mover::SessionState::Open) {  // the peer is migrating to us right now
+        report(j, nullptr, false, "a session with the peer is open already (it is sending to us)");
+        return end_job(j, false);
+    }
+    log("command: migrlpar: asking %s about %s", j.system, j.partition);
+    (void)mover().connect();
+    j.phase = Phase::Connecting;
+    j.deadline_tb = now + ms_to_tb(kConnectTimeoutMs);
+}
+
+// mig::AbortReason (vio/mig_transport.h, not linked into the hypervisor),
+// which the mover passes on.
+const char* abort_reason_text(u8 r) {
+    switch (r) {
+    case 1: return "the peer did not answer";
+    case 2: return "the handshake did not verify (the systems hold different keys?)";
+    case 3: return "the peer aborted";
+    case 4: return "aborted here";
+    case 5: return "the peer broke the protocol";
+    default: return "the session failed";
+    }
+}
+
+void on_session(Job& j, const mover::SessionMsg& s, u64 now) {
+    using mover::SessionState;
+    if (s.state == SessionState::Open) {
+        if (s.peer_initiated) {
+            g_mig.serving_peer = true;
+            log("migration: %s opened session %016lx: answering as the target", g_mig.cfg->migration.peer, s.session);
+            return;
+        }
+        if (j.phase != Phase::Connecting) return;
+        MigOfferRequest q;
+        format(q.system, sizeof q.system, "%s", g_mig.cfg->migration.system);
+        format(q.partition, sizeof q.partition, "%s", j.partition);
+        u8 buf[kMigOfferRequestBytes];
+        u32 n = mig_encode_offer_request(q, buf);
+        if (!send_message(buf, n)) {
+            report(j, nullptr, true, nullptr);
+            return end_job(j, true);
+        }
+        j.phase = Phase::AwaitOffer;
+        j.deadline_tb = now + ms_to_tb(kAnswerTimeoutMs);
+        return;
+    }
+    g_mig.serving_peer = false;  // Closed, Aborted, Refused: the session is gone
+    if (j.phase == Phase::Connecting || j.phase == Phase::AwaitOffer) {
+        char why[112];
+        if (s.state == SessionState::Refused)
+            format(why, sizeof why, "the mover refused to open a session");
+        else if (j.phase == Phase::Connecting)
+            format(why, sizeof why, "no session with %s: %s", j.system, abort_reason_text(s.reason));
+        else
+            format(why, sizeof why, "the session with %s ended before its offer", j.system);
+        report(j, nullptr, false, why);
+        return end_job(j, false);
+    }
+    if (j.phase == Phase::Closing) end_job(j, false);
+}
+
+void on_message(Job& j, const u8* p, u32 len) {
+    u32 magic = mig_message_magic(p, len);
+    if (magic == kMigOfferRequestMagic && g_mig.serving_peer) {
+        MigOfferRequest q;
+        if (mig_decode_offer_request(p, len, q) != Err::Ok) {
+            log("migration: a malformed offer request from %s: ignored", g_mig.cfg->migration.peer);
+            return;
+        }
+        MigOffer o = local_offer();
+        u8 buf[kMigOfferBytes];
+        u32 n = mig_encode_offer(o, buf);
+        log("migration: %s asks about its partition %s: offering %u partition slots, %lu MiB of paging space",
+            q.system, q.partition, o.free_partitions, o.paging_free_bytes >> 20);
+        if (!send_message(buf, n)) log("migration: no mover slot for the offer to %s", q.system);
+        return;
+    }
+    if (magic == kMigOfferMagic && j.phase == Phase::AwaitOffer) {
+        MigOffer o;
+        if (mig_decode_offer(p, len, o) != Err::Ok) {
+            report(j, nullptr, true, nullptr);
+        } else if (!eq(o.system, j.system)) {
+            char why[112];
+            format(why, sizeof why, "the peer says it is %s, not %s", o.system, j.system);
+            report(j, nullptr, false, why);
+        } else {
+            report(j, &o, true, nullptr);
+        }
+        return end_job(j, true);
+    }
+    log("migration: an unexpected message (magic %08x, %u bytes) from %s: ignored", magic, len,
+        g_mig.cfg->migration.peer);
+}
+
+void poll_locked(u64 now) {
+    Job& j = g_mig.job;
+    if (j.phase == Phase::Queued) start_job(j, now);
+    MoverLink& m = mover();
+    mover::SessionMsg s;
+    while (m.take_session_event(s)) on_session(j, s, now);
+    MoverLink::Message msg;
+    while (m.take_received(msg)) {
+        if (const u8* p = m.slot(msg.slot)) on_message(j, p, msg.len);
+        m.rx_free(msg.slot);
+    }
+    if (j.phase == Phase::Connecting || j.phase == Phase::AwaitOffer || j.phase == Phase::Closing) {
+        if (now < j.deadline_tb) return;
+        if (j.phase == Phase::Closing) return end_job(j, false);
+        char why[112];
+        format(why, sizeof why, "no %s from %s in %lu s", j.phase == Phase::Connecting ? "session" : "offer",
+               j.system, (j.phase == Phase::Connecting ? kConnectTimeoutMs : kAnswerTimeoutMs) / 1000);
+        report(j, nullptr, false, why);
+        (void)m.abort();
+        end_job(j, false);
+    }
+}
+
+}  // namespace
+
+void mig_control_init(const SystemConfig& cfg, const u8 (&key)[32]) {
+    g_mig.cfg = &cfg;
+    g_mig.configured = cfg.migration.present;
+    std::memcpy(g_mig.key, key, sizeof g_mig.key);
+}
+
+bool mig_configured() { return g_mig.configured; }
+
+bool mig_attach_mover(Partition& psp, void* fdt, u32 fdt_size) {
+    if (!g_mig.configured) return true;
+    const SystemConfig::MigrationConfig& mc = g_mig.cfg->migration;
+    int rc = fdt_open_into(fdt, fdt, static_cast<int>(fdt_size));
+    int node = rc ? rc : fdt_add_subnode(fdt, 0, "poolvisor-mover");
+    if (node < 0) {
+        log("migration: cannot add the mover node to %s's device tree: %s", psp.name, fdt_strerror(node));
+        return false;
+    }
+    bool ok = fdt_setprop_string(fdt, node, "compatible", "poolvisor,mover-v1") == 0 &&
+              fdt_setprop_string(fdt, node, "system", mc.system) == 0 &&
+              fdt_setprop_string(fdt, node, "peer-system", mc.peer) == 0 &&
+              fdt_setprop(fdt, node, "peer-mac", mc.peer_mac, sizeof mc.peer_mac) == 0 &&
+              fdt_setprop(fdt, node, "psk", g_mig.key, sizeof g_mig.key) == 0 &&
+              fdt_setprop_u32(fdt, node, "udp-port", kDefaultUdpPort) == 0 && fdt_pack(fdt) == 0;
+    if (!ok) log("migration: %s's device tree has no room for the mover node", psp.name);
+    return ok;
+}
+
+void mig_command_validate(const char* partition, const char* system, bool then_migrate) {
+    Guard g(g_mig.lock);
+    Job& j = g_mig.job;
+    if (j.phase != Phase::Idle) {
+        log("command: migrlpar: %s: busy with %s (one migration command at a time)", partition, j.partition);
+        return;
+    }
+    j = Job{};
+    j.phase = Phase::Queued;
+    j.then_migrate = then_migrate;
+    format(j.partition, sizeof j.partition, "%s", partition);
+    format(j.system, sizeof j.system, "%s", system);
+}
+
+void mig_command_stop(const char* partition) {
+    if (!find_partition(partition)) log("command: migrlpar: no partition %s", partition);
+    else log("command: migrlpar: %s is not migrating", partition);
+}
+
+const char* mig_state_name(const Partition&) { return "Not Migrating"; }
+
+void mig_poll(u64 now_tb) {
+    if (!g_mig.cfg) return;
+    if (!g_mig.lock.try_lock()) return;  // another thread is at it
+    {
+        Guard pager(hv().ams.pager.lock());
+        poll_locked(now_tb);
+    }
+    g_mig.lock.unlock();
+}
+
+}  // namespace pv
