@@ -69,8 +69,9 @@ bool Parser::header(sv inside) {
         (inside.size() == kPartition.size() || is_space(inside[kPartition.size()])))
         return open_partition(trim(tail(inside, kPartition.size())));
     if (inside == "shared_pool") return open_pool();
+    if (inside == "migration") return open_migration();
     return fail(line_, "section", "unknown section ", Quoted{inside},
-                " (use [system], [shared_pool] or [partition NAME])");
+                " (use [system], [shared_pool], [migration] or [partition NAME])");
 }
 
 bool Parser::open_partition(sv name) {
@@ -107,9 +108,19 @@ bool Parser::open_pool() {
     return true;
 }
 
+bool Parser::open_migration() {
+    SystemConfig::MigrationConfig& m = out_.migration;
+    if (m.present) return fail(line_, "section", "duplicate [migration] section (first on line ", m.line, ")");
+    m.present = true;
+    m.line = line_;
+    section_ = Section::Migration;
+    return true;
+}
+
 bool Parser::close_section() {
     switch (section_) {
     case Section::Partition: return close_partition();
+    case Section::Migration: return close_migration();
     case Section::SharedPool:
         if (!check_required()) return false;
         for (u32 k = 0; k < kKeyCount; ++k) pool_key_line_[k] = key_line_[k];
@@ -126,6 +137,8 @@ bool Parser::check_required() {
         if (kKeys[k].section != section_ || !kKeys[k].required || key_line_[k]) continue;
         if (section_ == Section::SharedPool)
             return fail(section_line_, kKeys[k].name, "[shared_pool] has no ", kKeys[k].name, " (required)");
+        if (section_ == Section::Migration)
+            return fail(section_line_, kKeys[k].name, "[migration] has no ", kKeys[k].name, " (required)");
         return fail(section_line_, kKeys[k].name, "partition ", Quoted{cur().name}, " has no ", kKeys[k].name,
                     " (required)");
     }
@@ -159,13 +172,23 @@ bool Parser::close_partition() {
     return check_paging_region(p);
 }
 
+// A system that names itself as its peer would offer its partitions to itself.
+bool Parser::close_migration() {
+    if (!check_required()) return false;
+    const SystemConfig::MigrationConfig& m = out_.migration;
+    if (sv(m.system) == sv(m.peer))
+        return fail(key_line_[kMigPeer], "peer", "peer ", Quoted{m.peer}, " is this system's own name (system, line ",
+                    key_line_[kMigSystem], "); the peer must be another system");
+    return true;
+}
+
 bool Parser::finish() {
     if (!close_section()) return false;
     if (!any_content_)
         return fail(0, "partition", "the configuration is empty (at least one [partition NAME] section is required)");
     if (out_.partition_count == 0)
         return fail(0, "partition", "no partition defined (at least one [partition NAME] section is required)");
-    if (!check_pool() || !check_network()) return false;
+    if (!check_pool() || !check_network() || !check_migration()) return false;
     assign_lpids();
     return true;
 }

@@ -1,5 +1,5 @@
-// Rules across partitions (docs/config.md, Active Memory Sharing): paging
-// regions, the shared memory pool, and, at boot, the paging device's size.
+// Rules across sections (docs/config.md): paging regions, the shared memory
+// pool, the network device and the mover, and, at boot, the paging device's size.
 #include "hv/config_parser.h"
 
 namespace pv {
@@ -25,6 +25,12 @@ bool Parser::check_paging_region(const PartitionConfig& p) {
     return true;
 }
 
+const PartitionConfig* Parser::partition_named(sv name) const {
+    for (u32 i = 0; i < out_.partition_count; ++i)
+        if (sv(out_.partitions[i].name) == name) return &out_.partitions[i];
+    return nullptr;
+}
+
 // Whole-file Active Memory Sharing rules: shared partitions need the pool; the
 // pool needs a dedicated-memory paging VIOS partition, room for every I/O
 // entitlement, and at most kMaxPoolOvercommit times its size in shared
@@ -43,9 +49,7 @@ bool Parser::check_pool() {
     }
     if (!pool.present) return true;
     u32 vios_line = pool_key_line_[kPagingVios];
-    const PartitionConfig* vios = nullptr;
-    for (u32 i = 0; i < out_.partition_count; ++i)
-        if (sv(out_.partitions[i].name) == sv(pool.paging_vios)) vios = &out_.partitions[i];
+    const PartitionConfig* vios = partition_named(pool.paging_vios);
     if (!vios)
         return fail(vios_line, "paging_vios", "no partition named ", Quoted{pool.paging_vios},
                     " (the paging VIOS partition must be a [partition NAME] of this file)");
@@ -86,6 +90,30 @@ bool Parser::check_network() {
                         owner->network_device_line, ") already owns ", Quoted{owner->network_device},
                         "; this machine has one network device");
         owner = &p;
+    }
+    return true;
+}
+
+// The paging service partition is the mover (docs/migration.md): it needs
+// the pool and the NIC. The key goes to the hypervisor and, through its
+// device tree, the mover only: no partition may boot it as an image or initrd.
+bool Parser::check_migration() {
+    const SystemConfig::MigrationConfig& m = out_.migration;
+    if (!m.present) return true;
+    if (!out_.pool.present)
+        return fail(m.line, "migration", "[migration] needs a [shared_pool] section: its paging service partition "
+                                         "(paging_vios) is the mover");
+    const PartitionConfig* vios = partition_named(out_.pool.paging_vios);  // check_pool found it
+    if (vios && !vios->network_device[0])
+        return fail(m.line, "migration", "the paging service partition ", Quoted{vios->name}, " (line ", vios->line,
+                    ") must own a network_device to be the mover");
+    for (u32 i = 0; i < out_.partition_count; ++i) {
+        const PartitionConfig& p = out_.partitions[i];
+        sv use = sv(p.image) == sv(m.key_file) ? "image" : sv(p.initrd) == sv(m.key_file) ? "initrd" : "";
+        if (!use.empty())
+            return fail(m.key_file_line, "key_file", "key_file ", Quoted{m.key_file}, " is also the ", use,
+                        " of partition ", Quoted{p.name}, " (line ", p.line, ");"
+                        " the pair's key is never loaded into a partition as an image or initrd");
     }
     return true;
 }

@@ -33,6 +33,8 @@ bool Parser::assignment(sv text) {
         return fail(line_, key, "unknown key ", Quoted{key}, " in [system] (known: ", kSystemKeys, ")");
     if (section_ == Section::SharedPool)
         return fail(line_, key, "unknown key ", Quoted{key}, " in [shared_pool] (known: ", kPoolKeys, ")");
+    if (section_ == Section::Migration)
+        return fail(line_, key, "unknown key ", Quoted{key}, " in [migration] (known: ", kMigrationKeys, ")");
     return fail(line_, key, "unknown key ", Quoted{key}, " in [partition] (known: ", kPartitionKeys, ")");
 }
 
@@ -59,6 +61,10 @@ bool Parser::set_value(Key k, sv v) {
     case kPagingVios: return set_paging_vios(v);
     case kPagingRequests: return set_uint(k, v, 2, 256, out_.pool.paging_requests);
     case kFaultThreshold: return set_uint(k, v, 1, 64, out_.pool.fault_threshold);
+    case kMigSystem: return set_system_name(k, v, out_.migration.system);
+    case kMigPeer: return set_system_name(k, v, out_.migration.peer);
+    case kMigPeerMac: return set_peer_mac(v);
+    case kMigKeyFile: return set_key_file(v);
     case kKeyCount: break;
     }
     return false;
@@ -147,6 +153,41 @@ bool Parser::set_deny_facilities(sv v) {
             return fail(line_, "deny_facilities", "empty facility name in the list (names are separated by ',')");
     }
     cur().hfscr = kGuestHfscr & ~denied;
+    return true;
+}
+
+// System names follow the partition name rule (migrlpar -t names one).
+bool Parser::set_system_name(Key k, sv v, char (&dst)[16]) {
+    if (!valid_partition_name(v))
+        return fail(line_, kKeys[k].name, Quoted{v},
+                    " is not a valid system name (1..15 characters of a-z, 0-9, '_', '-')");
+    copy_to(dst, sizeof dst, v);
+    return true;
+}
+
+// "52:54:00:12:34:57": the peer's NIC, so a unicast address and not zero.
+bool Parser::set_peer_mac(sv v) {
+    u8 mac[6]{};
+    if (!parse_mac(v, mac))
+        return fail(line_, "peer_mac", Quoted{v},
+                    " is not a MAC address (six bytes of two hex digits separated by ':', e.g. 52:54:00:12:34:57)");
+    if (mac[0] & 1)
+        return fail(line_, "peer_mac", Quoted{v},
+                    " is a multicast address (bit 0 of the first byte is set); a NIC's own address is unicast");
+    u8 any = 0;
+    for (u8 b : mac) any |= b;
+    if (!any) return fail(line_, "peer_mac", Quoted{v}, " is all zeros, which is no NIC's address");
+    for (u32 i = 0; i < 6; ++i) out_.migration.peer_mac[i] = mac[i];
+    return true;
+}
+
+// That the bundle has it and that it is a key is checked at boot (hv/mig_key.cpp).
+bool Parser::set_key_file(sv v) {
+    if (!valid_image_name(v))
+        return fail(line_, "key_file", Quoted{v},
+                    " is not a valid bundle entry name (1..31 characters of A-Z, a-z, 0-9, '.', '_', '-')");
+    copy_to(out_.migration.key_file, sizeof out_.migration.key_file, v);
+    out_.migration.key_file_line = line_;
     return true;
 }
 

@@ -5,7 +5,7 @@
 
 namespace pv::config_detail {
 
-enum class Section : u8 { None, System, Partition, SharedPool };
+enum class Section : u8 { None, System, Partition, SharedPool, Migration };
 
 // Indexes into kKeys.
 enum Key : u8 {
@@ -28,6 +28,10 @@ enum Key : u8 {
     kPagingVios,
     kPagingRequests,
     kFaultThreshold,
+    kMigSystem,
+    kMigPeer,
+    kMigPeerMac,
+    kMigKeyFile,
     kKeyCount
 };
 
@@ -57,6 +61,10 @@ inline constexpr KeyInfo kKeys[kKeyCount] = {
     {"paging_vios", Section::SharedPool, true},
     {"paging_requests", Section::SharedPool, false},
     {"fault_threshold", Section::SharedPool, false},
+    {"system", Section::Migration, true},
+    {"peer", Section::Migration, true},  // differs from system (close_section)
+    {"peer_mac", Section::Migration, true},
+    {"key_file", Section::Migration, true},  // in the bundle: checked at boot (hv/mig_key.cpp)
 };
 
 // For "unknown key" messages.
@@ -65,5 +73,6 @@ inline constexpr sv kPartitionKeys =
     "lpar_id, desired_procs, desired_mem, mem_mode, image, bootargs, initrd, watchdog, mem_weight, "
     "io_entitled_mem, paging_device, paging_offset, deny_facilities, network_device";
 inline constexpr sv kPoolKeys = "pool_mem, paging_vios, paging_requests, fault_threshold";
+inline constexpr sv kMigrationKeys = "system, peer, peer_mac, key_file";
 
 }  // namespace pv::config_detail

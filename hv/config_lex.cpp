@@ -65,6 +65,17 @@ Num parse_time(sv s, u64& us) {
     return s.empty() && us == 0 ? Num::Ok : Num::Bad;
 }
 
+bool parse_mac(sv s, u8 (&mac)[6]) {
+    constexpr size_t kLen = 6 * 3 - 1;
+    if (s.size() != kLen) return false;
+    for (size_t i = 0; i < 6; ++i) {
+        int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+        if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':')) return false;
+        mac[i] = static_cast<u8>(hi << 4 | lo);
+    }
+    return true;
+}
+
 bool valid_partition_name(sv s) {
     if (s.empty() || s.size() >= sizeof(PartitionConfig::name)) return false;
     for (char c : s)

@@ -21,6 +21,13 @@ inline bool is_space(char c) { return c == ' ' || c == '\t'; }
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_lower_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z'); }
 inline bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+// 0..15, or -1 for anything but 0-9, a-f, A-F.
+inline int hex_digit(char c) {
+    if (is_digit(c)) return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
 
 sv trim(sv s);
 
@@ -40,6 +47,7 @@ enum class Num : u8 { Ok, Bad, Overflow };
 Num parse_int(sv s, u64& v);        // decimal digits only
 Num parse_size(sv s, u64& bytes);   // "64M": binary K/M/G suffix, none means bytes
 Num parse_time(sv s, u64& us);      // "10ms" or "3s"; a bare 0 needs no unit
+bool parse_mac(sv s, u8 (&mac)[6]); // "52:54:00:12:34:57": two hex digits (either case) a byte
 
 bool valid_partition_name(sv s);  // 1..15 characters of [a-z0-9_-]
 bool valid_image_name(sv s);      // 1..31 characters of [A-Za-z0-9._-]

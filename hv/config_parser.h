@@ -2,7 +2,7 @@
 // by line. The work is split by responsibility:
 //   hv/config.cpp        lines, sections, the end of the file;
 //   hv/config_keys.cpp   `key = value` and each key's value;
-//   hv/config_check.cpp  rules across partitions (pool, paging regions).
+//   hv/config_check.cpp  rules across sections (pool, paging regions, the mover).
 #pragma once
 #include "hv/config.h"
 #include "hv/config_keys.h"
@@ -27,7 +27,9 @@ private:
     bool header(sv inside);
     bool open_partition(sv name);
     bool open_pool();
+    bool open_migration();
     bool close_section();
+    bool close_migration();
     bool check_required();
     bool close_partition();
     void assign_lpids();
@@ -49,11 +51,16 @@ private:
     bool set_paging_vios(sv v);
     bool set_network_device(sv v);
     bool set_deny_facilities(sv v);
+    bool set_system_name(Key k, sv v, char (&dst)[16]);
+    bool set_peer_mac(sv v);
+    bool set_key_file(sv v);
 
     // hv/config_check.cpp
     bool check_paging_region(const PartitionConfig& p);
     bool check_pool();
     bool check_network();
+    bool check_migration();
+    const PartitionConfig* partition_named(sv name) const;
 
     PartitionConfig& cur() { return out_.partitions[out_.partition_count - 1]; }
 

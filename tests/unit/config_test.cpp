@@ -20,21 +20,8 @@ std::string part(const std::string& name, const std::string& extra = "") {
     return "[partition " + name + "]\ndesired_procs = 1\ndesired_mem = 64M\nmem_mode = ded\nimage = img\n" + extra;
 }
 
-std::string formatted(const ConfigError& e) {
-    char buf[256];
-    format_config_error(e, buf, sizeof buf);
-    return buf;
-}
-
-// Expects a failure at `line` in `field` whose message contains `needle`.
-void expect_error(const std::string& text, u32 line, const std::string& field, const std::string& needle) {
-    Parsed p = parse(text);
-    ASSERT_FALSE(p.ok) << text;
-    EXPECT_EQ(p.err.line, line) << formatted(p.err);
-    EXPECT_EQ(std::string(p.err.field), field) << formatted(p.err);
-    EXPECT_NE(std::string(p.err.message).find(needle), std::string::npos)
-        << "message: " << p.err.message << "\nexpected to contain: " << needle;
-}
+using test::expect_error;
+using test::formatted;
 
 // Sets one partition key to `value` in an otherwise valid config; the key is on line 3.
 void expect_value_error(const std::string& key, const std::string& value, const std::string& needle) {
@@ -727,7 +714,7 @@ TEST(ConfigAmsError, DuplicatePoolSection) {
 }
 
 TEST(ConfigAmsError, UnknownSectionMentionsThePool) {
-    expect_error("[pool]\n", 1, "section", "(use [system], [shared_pool] or [partition NAME])");
+    expect_error("[pool]\n", 1, "section", "(use [system], [shared_pool], [migration] or [partition NAME])");
     expect_error("[shared_pool x]\n", 1, "section", "unknown section 'shared_pool x'");
 }
 
