@@ -18,6 +18,7 @@
 # time, an --expect pattern (grep -E) is missing or a --reject one appears.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../tools/input-when.sh"
 timeout_s=120 smp=4 elf= bundle= disk= disk_size=64M blkdebug=
 expects=() rejects=() qemu_args=() monitor_ns=() monitor_res=() monitor_cmds=() mondir=
 input_ns=() input_res=() input_texts=() indir= stdin_src=/dev/null
@@ -59,15 +60,12 @@ if [ ${#monitor_res[@]} -gt 0 ]; then
     done
 fi
 if [ ${#input_res[@]} -gt 0 ]; then
-    # QEMU's serial console reads its stdin: a FIFO that fd 3 keeps open (read-write, so
-    # opening it never blocks and QEMU never sees end of file); typists write to fd 3.
+    # QEMU's serial console reads its stdin (tools/input-when.sh).
     indir=$(mktemp -d)
-    mkfifo "$indir/in" || exit 1
-    exec 3<>"$indir/in"
+    input_when_fifo "$indir" || exit 1
     stdin_src=$indir/in
     for i in "${!input_res[@]}"; do
-        (until [ "$(grep -Ec -- "${input_res[$i]}" "$log")" -ge "${input_ns[$i]}" ]; do sleep 0.02; done
-         printf '%b' "${input_texts[$i]}" >&3 && touch "$indir/sent.$i") &
+        input_when_watch "$log" "${input_ns[$i]}" "${input_res[$i]}" "${input_texts[$i]}" "$indir/in" "$indir/sent.$i"
         watchers+=($!)
     done
 fi
@@ -94,8 +92,8 @@ for i in "${!monitor_res[@]}"; do
     if [ -e "$mondir/sent.$i" ]; then echo "ok: sent $what"; else echo "FAIL: not sent: $what"; fail=1; fi
 done
 for i in "${!input_res[@]}"; do
-    what="input '${input_texts[$i]}' after ${input_ns[$i]} lines /${input_res[$i]}/"
-    if [ -e "$indir/sent.$i" ]; then echo "ok: typed $what"; else echo "FAIL: not typed: $what"; fail=1; fi
+    input_when_result "$indir/sent.$i" "input '${input_texts[$i]}' after ${input_ns[$i]} lines /${input_res[$i]}/" ||
+        fail=1
 done
 for i in "${!run_res[@]}"; do
     what="'${run_cmds[$i]}' after ${run_ns[$i]} lines /${run_res[$i]}/"
