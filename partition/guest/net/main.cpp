@@ -18,10 +18,10 @@
 // long to wait for the peer at first, default 90).
 // One vCPU, real mode. DMA: bus address = logical address (the hypervisor maps
 // our whole memory at TCE 0), so the driver's area needs no translation.
-#include <libfdt.h>
 #include <string.h>
 
 #include "partition/guest/net/mig.h"
+#include "partition/guest/net/nic.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
 #include "partition/guest/rt/platform.h"
@@ -29,18 +29,17 @@
 #include "vio/udp_link.h"
 
 using namespace rt;
+using namespace netguest;
 namespace e1000e = pv::e1000e;
 namespace net = pv::net;
 
 namespace {
 
-constexpr const char* kCompatible = "poolvisor,network-v1";
 constexpr u16 kDefaultPort = 7310;
 constexpr u64 kDefaultCount = 200, kMaxCount = 100000;
 constexpr u64 kRetryUs = 200000;        // an echo not back in 200 ms: send again
 constexpr u32 kMaxRetries = 50;          // per datagram once the peer has answered once
 constexpr u64 kDefaultWaitS = 90;        // for the peer's first answer (it may boot later)
-constexpr u64 kLinkWaitUs = 5000000;
 constexpr u64 kEchoIdleUs = 30000000;   // echo: the peer silent this long after it started: give up
 constexpr u64 kDoneLingerUs = 1000000;  // echo: answer repeated DONEs this long
 
@@ -48,75 +47,6 @@ constexpr u32 kMagicData = 0x50564e44;  // "PVND"
 constexpr u32 kMagicDone = 0x50564e45;  // "PVNE": ping is done (count, echoes)
 constexpr u32 kMagicAck = 0x50564e46;   // "PVNF": echo saw DONE (its count)
 constexpr u32 kHeaderBytes = 12;        // magic, seq, len
-
-alignas(4096) constinit u8 g_dma_area[e1000e::dma_area_bytes(e1000e::E1000eConfig{})]{};
-
-// --- the device-tree node ---------------------------------------------------
-
-struct NetNode {
-    u64 regs = 0, regs_size = 0, dma_base = 0, dma_size = 0;
-    const char* name = "";
-};
-
-u64 read_cells(const fdt32_t* p, int cells) {
-    u64 v = 0;
-    for (int i = 0; i < cells; ++i) v = (v << 32) | fdt32_to_cpu(p[i]);
-    return v;
-}
-
-bool read_node(const void* fdt, NetNode& n) {
-    int node = fdt_node_offset_by_compatible(fdt, -1, kCompatible);
-    if (node < 0) {
-        log("FAIL no network device node (compatible %s): is network_device set for this partition?", kCompatible);
-        return false;
-    }
-    int len = 0;
-    auto* r = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "e1000e-regs", &len));
-    auto* w = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "dma-window", &len));
-    auto* name = static_cast<const char*>(fdt_getprop(fdt, node, "device-name", nullptr));
-    if (!r || !w) {
-        log("FAIL /poolvisor-network: e1000e-regs or dma-window missing");
-        return false;
-    }
-    n.regs = read_cells(r, 2);
-    n.regs_size = read_cells(r + 2, 2);
-    n.dma_base = read_cells(w, 2);
-    n.dma_size = read_cells(w + 2, 2);
-    n.name = name ? name : "?";
-    if (n.regs == 0 || n.regs_size < 0x20000) {
-        log("FAIL e1000e-regs 0x%lx size 0x%lx: want the 128 KiB BAR0 of an 82574", n.regs, n.regs_size);
-        return false;
-    }
-    return true;
-}
-
-// --- the NIC's registers ------------------------------------------------------
-// BAR0 as the hypervisor mapped it: cache-inhibited, guarded partition-scoped
-// PTEs, so ordinary loads and stores in real mode. As Linux's writel/readl on
-// POWER: sync before a store (our descriptor and buffer stores reach memory
-// before the doorbell), sync before a load, and twi + isync after it so
-// nothing runs ahead of the value. Offsets beyond the mapping read as all
-// ones and writes there are dropped.
-
-struct Bar {
-    u64 base, size;
-};
-constinit Bar g_bar{};
-
-u32 bar_read32(void*, u32 off) {
-    if (u64{off} + 4 > g_bar.size) return ~u32{0};
-    u32 v;
-    asm volatile("sync; lwzx %0, 0, %1; twi 0, %0, 0; isync" : "=r"(v) : "r"(g_bar.base + off) : "memory");
-    return v;
-}
-
-void bar_write32(void*, u32 off, u32 v) {
-    if (u64{off} + 4 > g_bar.size) return;
-    asm volatile("sync; stwx %0, 0, %1" : : "r"(v), "r"(g_bar.base + off) : "memory");
-}
-
-u64 dma_identity(void*, const void* p) { return reinterpret_cast<uintptr_t>(p); }
-u64 clock_now(void*) { return timebase(); }
 
 // --- bootargs -------------------------------------------------------------
 
@@ -240,17 +170,6 @@ void on_echo_side(void* ctx, const u8* p, u32 len) {
     (void)s->link->send(p, len);  // poll()'s callback may send (vio/e1000e.h)
 }
 
-void report_stats(const e1000e::Driver& nic, const net::UdpLink& link) {
-    const e1000e::DriverStats& d = nic.stats();
-    const net::LinkStats& l = link.stats();
-    log("nic: rx %lu frames (%lu errors, %lu oversize, %lu runts), tx %lu frames (%lu ring full)", d.rx_frames,
-        d.rx_errors, d.rx_oversize, d.rx_runts, d.tx_frames, d.tx_ring_full);
-    log("link: %lu datagrams in, %lu out, %lu not for us, %lu malformed, %lu bad IP / %lu bad UDP checksums, ARP "
-        "%lu/%lu requests in/out, %lu/%lu replies in/out, %lu unresolved",
-        l.datagrams_in, l.datagrams_out, l.not_for_us, l.malformed, l.bad_ip_checksum, l.bad_udp_checksum,
-        l.arp_requests_in, l.arp_requests_out, l.arp_replies_in, l.arp_replies_out, l.unresolved);
-}
-
 [[noreturn]] void finish(e1000e::Driver& nic, const net::UdpLink& link) {
     report_stats(nic, link);
     nic.stop();
@@ -341,25 +260,22 @@ void report_stats(const e1000e::Driver& nic, const net::UdpLink& link) {
     finish(nic, link);
 }
 
-void print_mac(const char* what, const net::MacAddress& m, net::Ipv4 ip, u16 port) {
-    log("%s %02x:%02x:%02x:%02x:%02x:%02x, %u.%u.%u.%u:%u", what, m.b[0], m.b[1], m.b[2], m.b[3], m.b[4], m.b[5],
-        ip.b[0], ip.b[1], ip.b[2], ip.b[3], port);
-}
-
 }  // namespace
 
 extern "C" [[noreturn]] void pv_main(const void* fdt) {
     if (!init(fdt, "net-guest")) halt();
     const Platform& p = platform();
     NetNode node;
-    if (!read_node(p.fdt, node)) power_off();
+    switch (read_network_node(p.fdt, node, "FAIL ")) {
+    case NodeResult::Ok: break;
+    case NodeResult::Missing:
+        log("FAIL no network device node (compatible %s): is network_device set for this partition?",
+            kNetworkCompatible);
+        power_off();
+    case NodeResult::Bad: power_off();
+    }
     log("%s: registers at 0x%lx (%lu KiB), DMA window 0x%lx..0x%lx", node.name, node.regs, node.regs_size >> 10,
         node.dma_base, node.dma_base + node.dma_size);
-    u64 area = reinterpret_cast<uintptr_t>(g_dma_area);
-    if (area < node.dma_base || area + sizeof g_dma_area > node.dma_base + node.dma_size) {
-        log("FAIL our DMA area 0x%lx is outside the DMA window", area);
-        power_off();
-    }
 
     const char* role = "";
     size_t role_len = 0;
@@ -386,41 +302,19 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         power_off();
     }
 
-    g_bar = {node.regs, node.regs_size};
-    e1000e::E1000eHw hw{bar_read32, bar_write32, nullptr};
-    e1000e::E1000eDma dma;
-    dma.base = g_dma_area;
-    dma.size = sizeof g_dma_area;
-    dma.dma_addr = dma_identity;
-    e1000e::E1000eClock clock;
-    clock.now = clock_now;
-    clock.ticks_per_ms = p.timebase_hz / 1000;
-    static e1000e::Driver nic(hw, dma, clock);  // static: no guard variable (-fno-threadsafe-statics), one vCPU
-    if (u32 s = nic.init(); s != e1000e::kOk) {
-        log("FAIL e1000e init: %s (STATUS 0x%08x)", e1000e::status_name(s), bar_read32(nullptr, 0x8));
-        power_off();
-    }
-    u64 t = timebase();
-    while (!nic.link_up() && timebase() - t < ticks_from_us(kLinkWaitUs)) {
-    }
+    e1000e::Driver* nicp = start_nic(node, "FAIL ");
+    if (!nicp) power_off();
+    e1000e::Driver& nic = *nicp;
     static net::UdpLink link(net::frame_port(nic));
-    net::UdpLinkConfig cfg;
-    cfg.mac = nic.mac();
-    cfg.ip = net::link_local_from_mac(cfg.mac);
-    cfg.port = static_cast<u16>(bootarg_u64("port", kDefaultPort));
-    cfg.peer_ip = net::link_local_from_mac(peer_mac);
-    cfg.peer_port = static_cast<u16>(bootarg_u64("peer_port", kDefaultPort));
-    cfg.peer_mac_known = bootarg_is("pin_peer", "on");
-    cfg.peer_mac = peer_mac;
-    log("%s: MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s (STATUS 0x%08x)", node.name, cfg.mac.b[0], cfg.mac.b[1],
-        cfg.mac.b[2], cfg.mac.b[3], cfg.mac.b[4], cfg.mac.b[5], nic.link_up() ? "up" : "down",
-        bar_read32(nullptr, 0x8));
+    net::UdpLinkConfig cfg = link_config(nic, peer_mac, static_cast<u16>(bootarg_u64("port", kDefaultPort)),
+                                         static_cast<u16>(bootarg_u64("peer_port", kDefaultPort)),
+                                         bootarg_is("pin_peer", "on"));
     if (pv::Err e = link.configure(cfg); e != pv::Err::Ok) {
         log("FAIL udp link configuration refused (error %u)", static_cast<unsigned>(e));
         power_off();
     }
-    print_mac("us:  ", cfg.mac, cfg.ip, cfg.port);
-    print_mac("peer:", peer_mac, cfg.peer_ip, cfg.peer_port);
+    print_address("us:  ", cfg.mac, cfg.ip, cfg.port);
+    print_address("peer:", peer_mac, cfg.peer_ip, cfg.peer_port);
     u64 wait_s = bootarg_u64("wait_s", kDefaultWaitS);
     if (mig_client || mig_server) {
         u64 count = bootarg_u64("count", kDefaultCount);

@@ -5,6 +5,7 @@
 // hypervisor keeps that state per vCPU (docs/vcpu_state.md). Our own code is
 // still built without FP and vector instructions.
 #include "partition/guest/net/mig.h"
+#include "partition/guest/net/nic.h"
 
 #include <string.h>
 
@@ -17,13 +18,6 @@
 
 using namespace rt;
 namespace mig = pv::mig;
-
-// The few routines Debian's libbearssl.a calls beyond klibc.c (it is built
-// with _FORTIFY_SOURCE).
-extern "C" {
-void* __memcpy_chk(void* d, const void* s, unsigned long n, unsigned long) { return memcpy(d, s, n); }
-void* __memset_chk(void* d, int c, unsigned long n, unsigned long) { return memset(d, c, n); }
-}
 
 namespace netguest {
 namespace {
@@ -61,24 +55,6 @@ bool msg_ok(const u8* p, u32 len, u64 i) {
     if (len != msg_len(i)) return false;
     for (u32 j = 0; j < len; ++j)
         if (p[j] != msg_byte(i, j)) return false;
-    return true;
-}
-
-void enable_fp_vmx_vsx() {
-    u64 msr;
-    asm volatile("mfmsr %0" : "=r"(msr));
-    msr |= 0x2000 | 0x02000000 | 0x00800000;  // MSR[FP], MSR[VEC], MSR[VSX]
-    asm volatile("mtmsrd %0; isync" : : "r"(msr) : "memory");
-}
-
-// DARN (conditioned, 64 bits): ~0 means the hardware had nothing this time.
-bool fresh_nonce(mig::Nonce& n) {
-    for (u32 i = 0; i < mig::kNonceBytes; i += 8) {
-        u64 v = ~u64{0};
-        for (u32 tries = 0; v == ~u64{0} && tries < 100; ++tries) asm volatile("darn %0, 1" : "=r"(v));
-        if (v == ~u64{0}) return false;
-        memcpy(n.bytes + i, &v, 8);
-    }
     return true;
 }
 

@@ -8,12 +8,18 @@
 //   4. H_REG_CRQ, init handshake, SetDescTable;
 //   5. serve doorbells (service.cpp) until the hypervisor closes the channel
 //      (FF 02), then shut the controller down and power off.
+// With /poolvisor-mover and /poolvisor-network in the tree it is also the
+// mover of live migration (mover.cpp, docs/mover.md): the NIC (shared with
+// net-guest: partition/guest/net/nic.h), the UdpLink, a mover area, and the
+// connection to the peer system's PSP, polled between paging batches.
 // One vCPU; real mode. DMA: bus address = our logical address for our own
 // memory (the hypervisor's identity TCE window), so the driver's queues, the
 // benchmark buffer and the descriptor table need no translation.
 #include <libfdt.h>
 #include <string.h>
 
+#include "partition/guest/net/nic.h"
+#include "partition/guest/psp/mover.h"
 #include "partition/guest/psp/service.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
@@ -25,6 +31,9 @@ using namespace rt;
 namespace nvme = pv::nvme;
 namespace crq = pv::crq;
 using psp::PagingService;
+namespace e1000e = pv::e1000e;
+namespace net = pv::net;
+namespace mig = pv::mig;
 
 namespace {
 
@@ -42,6 +51,13 @@ constexpr u64 kWaitLogUs = 10000000;   // "still waiting" while the channel is n
 constexpr u32 kSendSpins = 8;          // H_SEND_CRQ retries on H_DROPPED before ceding between them
 constexpr u64 kSendBackoffUs = 20;
 constexpr u64 kSendWarnUs = 1000000;
+constexpr const char* kMoverPath = "/poolvisor-mover";
+constexpr const char* kMoverCompatible = "poolvisor,mover-v1";
+constexpr u32 kDefaultMoverPort = 7391;
+constexpr u16 kMoverSlots = 64;          // 256 KiB: 32 to send from, 32 to receive into
+constexpr u64 kMoverPollUs = 50;         // while spinning: the NIC this often
+constexpr u64 kMoverCedeUs = 1000;       // a mover cedes at most this long
+constexpr u32 kMoverPollBudget = 64;     // frames per poll: the CRQ is not kept waiting
 
 // The driver's queues and identify/PRP pages, and our CRQ queue: in .bss,
 // zeroed by crt0, page aligned.
@@ -78,14 +94,19 @@ u64 read_cells(const fdt32_t* p, int cells) {
     return v;
 }
 
-NodeResult bad_prop(const char* name, const char* want) {
-    log("%s: property %s missing or not %s", kNodePath, name, want);
+NodeResult bad_prop(const char* name, const char* want, const char* path = kNodePath, const char* then = "") {
+    log("%s: property %s missing or not %s%s", path, name, want, then);
     return NodeResult::Bad;
 }
 
+// The node at `path`, else the first one compatible; negative if none.
+int find_node(const void* fdt, const char* path, const char* compatible) {
+    int node = fdt_path_offset(fdt, path);
+    return node >= 0 ? node : fdt_node_offset_by_compatible(fdt, -1, compatible);
+}
+
 NodeResult read_node(const void* fdt, PagingNode& n) {
-    int node = fdt_path_offset(fdt, kNodePath);
-    if (node < 0) node = fdt_node_offset_by_compatible(fdt, -1, kCompatible);
+    int node = find_node(fdt, kNodePath, kCompatible);
     if (node < 0) return NodeResult::Missing;
     if (fdt_node_check_compatible(fdt, node, kCompatible) != 0) {
         log("%s: not compatible with \"%s\"", kNodePath, kCompatible);
@@ -124,6 +145,48 @@ NodeResult read_node(const void* fdt, PagingNode& n) {
         used += format(n.devices + used, static_cast<u32>(sizeof n.devices - used), "%s%s", i ? " " : "", s);
     }
     if (used == 0) format(n.devices, sizeof n.devices, "(none named)");
+    return NodeResult::Ok;
+}
+
+// --- the mover's node (docs/mover.md) ------------------------------------------
+
+struct MoverNode {
+    char system[32] = {}, peer[32] = {};
+    net::MacAddress peer_mac{};
+    mig::Psk psk{};
+    u16 port = kDefaultMoverPort;
+};
+
+bool copy_string(const void* fdt, int node, const char* name, char* out, u32 cap) {
+    int len = 0;
+    auto* p = static_cast<const char*>(fdt_getprop(fdt, node, name, &len));
+    if (!p || len < 2 || static_cast<u32>(len) > cap || p[len - 1] != 0) return false;
+    memcpy(out, p, static_cast<size_t>(len));
+    return true;
+}
+
+NodeResult bad_mover(const char* name, const char* want) {
+    return bad_prop(name, want, kMoverPath, ": no mover, paging only");
+}
+
+NodeResult read_mover_node(const void* fdt, MoverNode& n) {
+    int node = find_node(fdt, kMoverPath, kMoverCompatible);
+    if (node < 0) return NodeResult::Missing;
+    if (fdt_node_check_compatible(fdt, node, kMoverCompatible) != 0) return bad_mover("compatible", kMoverCompatible);
+    if (!copy_string(fdt, node, "system", n.system, sizeof n.system)) return bad_mover("system", "a name");
+    if (!copy_string(fdt, node, "peer-system", n.peer, sizeof n.peer)) return bad_mover("peer-system", "a name");
+    int len = 0;
+    auto* mac = static_cast<const u8*>(fdt_getprop(fdt, node, "peer-mac", &len));
+    if (!mac || len != 6) return bad_mover("peer-mac", "6 bytes");
+    memcpy(n.peer_mac.b, mac, 6);
+    auto* key = static_cast<const u8*>(fdt_getprop(fdt, node, "psk", &len));
+    if (!key || len != static_cast<int>(mig::kPskBytes)) return bad_mover("psk", "32 bytes");
+    memcpy(n.psk.bytes, key, mig::kPskBytes);
+    if (fdt_getprop(fdt, node, "udp-port", &len)) {
+        const fdt32_t* p = prop_cells(fdt, node, "udp-port", 1);
+        if (!p || fdt32_to_cpu(p[0]) == 0 || fdt32_to_cpu(p[0]) > 0xffff) return bad_mover("udp-port", "a u32 port 1..65535");
+        n.port = static_cast<u16>(fdt32_to_cpu(p[0]));
+    }
     return NodeResult::Ok;
 }
 
@@ -314,6 +377,100 @@ i64 register_queue(u32 unit, psp::CrqQueue& q) {
     return rc;
 }
 
+// --- the mover ---------------------------------------------------------------
+
+struct MoverRun {
+    e1000e::Driver* nic = nullptr;
+    net::UdpLink* link = nullptr;
+    psp::Mover* mover = nullptr;
+    u64 polled = 0;  // timebase of the last poll
+};
+constinit MoverRun g_mv{};
+
+u64 now_ms(void*) { return timebase() * 1000 / platform().timebase_hz; }
+bool darn_nonce(void*, mig::Nonce& n) { return netguest::fresh_nonce(n); }
+bool peer_resolved(void* c) { return static_cast<net::UdpLink*>(c)->peer_resolved(); }
+void resolve_peer(void* c) { (void)static_cast<net::UdpLink*>(c)->resolve(); }
+void on_datagram(void* c, const u8* p, u32 len) { static_cast<psp::Mover*>(c)->receive(p, len); }
+
+bool mover_up() { return g_mv.mover && g_mv.mover->active(); }
+
+// The NIC's frames to the connection, then its timers and queues; the
+// number of frames (activity keeps the serve loop spinning).
+u32 poll_mover() {
+    u32 n = g_mv.link->poll(*g_mv.nic, on_datagram, g_mv.mover, kMoverPollBudget);
+    g_mv.mover->poll();
+    g_mv.polled = timebase();
+    return n;
+}
+
+// The paging channel's state decides the mover's: the area is registered
+// once the descriptor table is accepted, and again after a re-initialization.
+void follow_channel(const PagingService& svc) {
+    if (!g_mv.mover) return;
+    bool serving = svc.state() == PagingService::State::Serving;
+    if (serving && g_mv.mover->state() == psp::Mover::State::Unregistered) g_mv.mover->start();
+    else if (!serving && g_mv.mover->state() != psp::Mover::State::Unregistered) g_mv.mover->reset();
+}
+
+// Mover messages of a batch handled after the paging ones (paging first);
+// the paging ones stay in order in es[0..return).
+u32 split_mover(pv::CrqEntry* es, u32 n, pv::CrqEntry* mv, u32& nm) {
+    u32 k = 0;
+    nm = 0;
+    for (u32 i = 0; i < n; ++i) {
+        if (pv::mover::is_mover_message(es[i])) mv[nm++] = es[i];
+        else es[k++] = es[i];
+    }
+    return k;
+}
+
+// /poolvisor-mover and /poolvisor-network both there: the NIC and the
+// UdpLink up, FP/VMX/VSX on (BearSSL), the area after the descriptor table
+// and the benchmark buffer, zeroed. 0 = no mover (logged unless the mover
+// node is simply absent: today's plain PSP).
+u64 start_mover_link(const Range& free, u64 used, MoverNode& mn) {
+    const Platform& p = platform();
+    NodeResult r = read_mover_node(p.fdt, mn);
+    if (r == NodeResult::Missing) return 0;
+    if (r == NodeResult::Bad) return 0;
+    netguest::NetNode nn;
+    switch (netguest::read_network_node(p.fdt, nn, "mover: ")) {
+    case netguest::NodeResult::Ok: break;
+    case netguest::NodeResult::Missing:
+        log("%s: no network device (/poolvisor-network): no mover, paging only", kMoverPath);
+        return 0;
+    case netguest::NodeResult::Bad: log("mover: no usable network device: no mover, paging only"); return 0;
+    }
+    u64 area = align_up(free.base + used, pv::kPageSize);
+    u64 bytes = u64{kMoverSlots} * pv::mover::kSlotBytes;
+    if (area + bytes > free.end) {
+        log("mover: no room for a %lu KiB area (free 0x%lx-0x%lx): no mover, paging only", bytes >> 10, free.base,
+            free.end);
+        return 0;
+    }
+    e1000e::Driver* nic = netguest::start_nic(nn, "mover: ");
+    if (!nic) {
+        log("mover: the NIC did not come up: no mover, paging only");
+        return 0;
+    }
+    static net::UdpLink link(net::frame_port(*nic));
+    net::UdpLinkConfig cfg = netguest::link_config(*nic, mn.peer_mac, mn.port, mn.port, false);
+    if (pv::Err e = link.configure(cfg); e != pv::Err::Ok) {
+        log("mover: udp link configuration refused (error %u): no mover, paging only", static_cast<unsigned>(e));
+        nic->stop();
+        return 0;
+    }
+    log("mover: system %s, peer system %s", mn.system, mn.peer);
+    netguest::print_address("mover: us:  ", cfg.mac, cfg.ip, cfg.port);
+    netguest::print_address("mover: peer:", mn.peer_mac, cfg.peer_ip, cfg.peer_port);
+    netguest::enable_fp_vmx_vsx();
+    memset(ptr_at<u8>(area), 0, bytes);
+    g_mv.nic = nic;
+    g_mv.link = &link;
+    return area;
+}
+
 // The end: controller shut down (a normal shutdown also flushes its write
 // cache), queue freed, power off.
 u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once the channel is closed)
@@ -327,6 +484,16 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
     }
     u32 s = d.shutdown();
     if (s) log("nvme: shutdown: %s (0x%x)", nvme::status_name(s), s);
+    if (g_mv.nic) {
+        if (g_mv.mover) {
+            const psp::MoverCounters& m = g_mv.mover->counters();
+            log("mover: %lu sessions, %lu messages sent, %lu received, %lu I/Os (%lu errors), %lu refused, %lu "
+                "errors, %lu failed handshakes",
+                m.sessions, m.sent, m.received, m.ios, m.io_errors, m.refused, m.errors, m.failed_handshakes);
+        }
+        netguest::report_stats(*g_mv.nic, *g_mv.link);
+        g_mv.nic->stop();  // no armed ring writes into our memory after us
+    }
     if (svc) {
         const psp::Counters& c = svc->counters();
         if (why == PagingService::Action::Closed)
@@ -352,6 +519,7 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
     if (cede_us > kMaxCedeUs) cede_us = kMaxCedeUs;
     const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
     const u64 linger = ticks_from_us(kLingerUs);
+    const u64 mover_poll = ticks_from_us(kMoverPollUs), mover_cede = ticks_from_us(kMoverCedeUs);
     const u64 crash_after = bootarg_u64("crash_after", 0);
     const u64 hang_after = bootarg_u64("hang_after", 0);
     u64 active = timebase(), logged = active;
@@ -360,7 +528,8 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
         // The hypervisor queues a fault's read-ahead in one go, but we see it
         // arrive entry by entry: linger a moment after the last arrival.
         pv::CrqEntry batch[PagingService::kMaxMerge];
-        u32 n = 0;
+        pv::CrqEntry movers[PagingService::kMaxMerge];
+        u32 n = 0, nm = 0;
         for (u64 last = timebase(); n < PagingService::kMaxMerge;) {
             if (q.poll(batch[n])) {
                 ++n;
@@ -382,18 +551,35 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
                 log("hang_after=%lu: no more answers", hang_after);
                 for (;;) cede(cede_ticks);
             }
-            PagingService::Action a = svc.handle_batch(batch, n);
+            if (g_mv.mover) n = split_mover(batch, n, movers, nm);
+            PagingService::Action a = n ? svc.handle_batch(batch, n) : PagingService::Action::Continue;
             if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
+            follow_channel(svc);
+            for (u32 i = 0; i < nm; ++i) g_mv.mover->handle(movers[i]);
             active = timebase();
             continue;
         }
         u64 now = timebase();
+        if (mover_up() && now - g_mv.polled >= mover_poll && poll_mover()) active = timebase();
         if (now - active < spin) continue;
         if (svc.state() != PagingService::State::Serving && now - logged >= wait_log) {
             log("still %s", svc.state_name());
             logged = now;
         }
-        cede(cede_ticks);
+        u64 c = cede_ticks;
+        if (mover_up()) {
+            // The peer's frames wait in the NIC's ring: cede briefly, and not
+            // past the connection's next timer.
+            if (poll_mover()) {
+                active = timebase();
+                continue;
+            }
+            if (c > mover_cede) c = mover_cede;
+            u64 t = g_mv.mover->next_timer(), ms = now_ms(nullptr);
+            if (t <= ms) continue;
+            if (t - ms < 1000 && ticks_from_us((t - ms) * 1000) < c) c = ticks_from_us((t - ms) * 1000);
+        }
+        cede(c);
     }
 }
 
@@ -464,6 +650,9 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         }
     }
 
+    MoverNode mnode;
+    u64 mover_area = start_mover_link(free, need, mnode);
+
     // The channel.
     Channel ch{node.unit, 0};
     memset(ptr_at<u8>(table_addr), 0, table_bytes);  // after the benchmark: the same pages
@@ -502,6 +691,22 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     s.retries = static_cast<u32>(retries);
     log("device I/O errors: up to %u retries per request", s.retries);
     PagingService svc(s);
+    if (mover_area) {
+        psp::Mover::Setup ms;
+        ms.send = send_entry;
+        ms.send_ctx = &ch;
+        ms.now_ms = now_ms;
+        ms.nonce = darn_nonce;
+        ms.link = {g_mv.link->port(), peer_resolved, resolve_peer, g_mv.link};
+        ms.psk = mnode.psk;
+        ms.paging = &svc;
+        ms.area = ptr_at<u8>(mover_area);
+        ms.area_addr = mover_area;
+        ms.slots = kMoverSlots;
+        static psp::Mover mover(ms);  // static: ~100 KiB, no guard (-fno-threadsafe-statics), one vCPU
+        g_mv.mover = &mover;
+        log("mover: %u slots of 4 KiB at 0x%lx; registered once the paging channel serves", kMoverSlots, mover_area);
+    }
     svc.start(rc == papr::H_SUCCESS);
     serve(queue, svc, drv, ch);
 }

@@ -16,6 +16,15 @@ constexpr u64 kMaxResets = 8;  // controller resets before the device is given u
 
 const char* op_name(Opcode op) { return op == Opcode::PageIn ? "page-in" : "page-out"; }
 
+// A driver status (not an NVMe one) as the reason of a Failure.
+FailureReason reason_of(u32 s) {
+    return s == nvme::kTimeout ? FailureReason::DeviceTimeout
+           : s == nvme::kFatal ? FailureReason::DeviceFatal
+           : s == nvme::kInvalid ? FailureReason::BadDescriptor
+                                 : FailureReason::Unspecified;
+}
+u16 failure_status(FailureReason r) { return static_cast<u16>(kFailureStatusBit | static_cast<u16>(r)); }
+
 }  // namespace
 
 // --- the queue ------------------------------------------------------------
@@ -284,24 +293,10 @@ void PagingService::serve(const IoRequestMsg& m) {
     u32 detail;
     if (!check(m, d, why, detail)) return fail(m, why, detail);
 
-    // The transfer, again after a retryable error (retryable()) up to
-    // s_.retries more times; a timeout resets the controller (recover())
-    // before the next attempt or the answer.
     bool out = m.op == Opcode::PageOut;
-    u32 limit = s_.retries < kMaxRetries ? s_.retries : kMaxRetries;
-    u32 s = nvme::kOk, first = nvme::kOk, tries = 0;
+    u32 first = nvme::kOk, tries = 0;
     u64 ticks = 0;
-    for (;;) {
-        u64 t0 = now();
-        s = s_.dev.io(s_.dev.ctx, out, d.device_block, d.blocks, d.dma_addr);
-        ticks = now() - t0;  // of the last attempt: device time, not the retries'
-        if (s == nvme::kOk) break;
-        if (first == nvme::kOk) first = s;
-        if (s == nvme::kTimeout || s == nvme::kFatal) recover(s);
-        if (tries == limit || !retryable(s)) break;
-        ++tries;
-        ++c_.retries;
-    }
+    u32 s = io_with_retries(out, d.device_block, d.blocks, d.dma_addr, tries, first, ticks);
     u32 status = s & kNvmeStatusMask;  // for an NVMe status: SCT/SC without DNR
     if (s == nvme::kOk) {
         if (out) {
@@ -330,13 +325,44 @@ void PagingService::serve(const IoRequestMsg& m) {
                     nvme::status_name(status), status, s & kStatusDnr ? ", do not retry" : "", tries);
         complete(m, static_cast<u16>(status));
     } else {
-        FailureReason r = s == nvme::kTimeout ? FailureReason::DeviceTimeout
-                          : s == nvme::kFatal ? FailureReason::DeviceFatal
-                          : s == nvme::kInvalid ? FailureReason::BadDescriptor
-                                                : FailureReason::Unspecified;
-        fail(m, r, s, tries);
+        fail(m, reason_of(s), s, tries);
     }
     if (s_.log_every && c_.requests % s_.log_every == 0) log_stats("statistics");
+}
+
+u32 PagingService::io_with_retries(bool out, u64 block, u32 blocks, u64 dma, u32& tries, u32& first, u64& ticks) {
+    u32 limit = s_.retries < kMaxRetries ? s_.retries : kMaxRetries;
+    u32 s = nvme::kOk;
+    tries = 0;
+    first = nvme::kOk;
+    for (;;) {
+        u64 t0 = now();
+        s = s_.dev.io(s_.dev.ctx, out, block, blocks, dma);
+        ticks = now() - t0;  // of the last attempt: device time, not the retries'
+        if (s == nvme::kOk) break;
+        if (first == nvme::kOk) first = s;
+        if (s == nvme::kTimeout || s == nvme::kFatal) recover(s);
+        if (tries == limit || !retryable(s)) break;
+        ++tries;
+        ++c_.retries;
+    }
+    return s;
+}
+
+u16 PagingService::transfer(bool write, u64 block, u32 blocks, u64 dma) {
+    if (s_.dev_status) return failure_status(FailureReason::DeviceFatal);
+    u64 dev_blocks = s_.dev.blocks(s_.dev.ctx);
+    if (blocks == 0 || blocks > s_.dev.max_blocks(s_.dev.ctx) || block >= dev_blocks || blocks > dev_blocks - block)
+        return failure_status(FailureReason::BadDescriptor);
+    u32 tries = 0, first = nvme::kOk;
+    u64 ticks = 0;
+    u32 s = io_with_retries(write, block, blocks, dma, tries, first, ticks);
+    if (s == nvme::kOk) return 0;
+    if (log_error())
+        rt::log("mover %s of %u blocks at block %lu: %s (0x%x) after %u retries", write ? "write" : "read", blocks,
+                block, nvme::status_name(s < 0x10000 ? s & kNvmeStatusMask : s), s, tries);
+    if (s < 0x10000) return static_cast<u16>(s & kNvmeStatusMask);
+    return failure_status(reason_of(s));
 }
 
 }  // namespace psp

@@ -131,6 +131,12 @@ public:
     Action handle_batch(const CrqEntry* es, u32 n);
     static constexpr u32 kMaxMerge = 64;
 
+    // One device transfer outside the paging protocol (the mover's Read and
+    // Write, docs/mover.md): the same checks of the device, retries and
+    // controller recovery as a request's. The answer as a request's status
+    // (paging::request_status): 0, an NVMe status, or kFailureStatusBit | reason.
+    u16 transfer(bool write, u64 block, u32 blocks, u64 dma);
+
     State state() const { return state_; }
     const char* state_name() const;
     const Counters& counters() const { return c_; }
@@ -154,6 +160,10 @@ private:
     bool serve_merged(const pv::paging::IoRequestMsg* ms, const pv::paging::Descriptor* ds, u32 n);
     void complete(const pv::paging::IoRequestMsg& m, u16 status, bool more = false);
     void fail(const pv::paging::IoRequestMsg& m, pv::paging::FailureReason r, u32 detail, u32 retries = 0);
+    // The transfer, again after a retryable error (retryable()) up to
+    // s_.retries more times; a timeout resets the controller (recover())
+    // before the next attempt or the answer. ticks: the last attempt's.
+    u32 io_with_retries(bool out, u64 block, u32 blocks, u64 dma, u32& tries, u32& first, u64& ticks);
     void recover(u32 status);
     bool retryable(u32 status) const;
     bool log_error();  // true while errors are still logged one by one

@@ -22,22 +22,9 @@
 #include "partition/guest/psp/service.h"
 #include "vio/nvme.h"
 
-// The image's console, for the host: lines to stdout, and kept for the
-// tests that look at them.
-namespace {
-std::vector<std::string> g_log;
-}
-namespace rt {
-void log(const char* fmt, ...) {
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    std::vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    std::printf("psp: %s\n", line);
-    g_log.emplace_back(line);
-}
-}  // namespace rt
+#include "partition/guest/psp/host_log.h"
+
+using psp_test::g_log;
 
 using namespace pv;
 using namespace pv::paging;
