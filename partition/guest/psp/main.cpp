@@ -56,7 +56,7 @@ constexpr const char* kMoverCompatible = "poolvisor,mover-v1";
 constexpr u32 kDefaultMoverPort = 7391;
 constexpr u16 kMoverSlots = 64;          // 256 KiB: 32 to send from, 32 to receive into
 constexpr u64 kMoverPollUs = 50;         // while spinning: the NIC this often
-constexpr u64 kMoverCedeUs = 1000;       // a mover cedes at most this long
+constexpr u64 kMoverCedeUs = 1000;       // a mover cedes at most this long, and is polled this often in a paging storm
 constexpr u32 kMoverPollBudget = 64;     // frames per poll: the CRQ is not kept waiting
 
 // The driver's queues and identify/PRP pages, and our CRQ queue: in .bss,
@@ -520,6 +520,7 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
     const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
     const u64 linger = ticks_from_us(kLingerUs);
     const u64 mover_poll = ticks_from_us(kMoverPollUs), mover_cede = ticks_from_us(kMoverCedeUs);
+    const u64 mover_busy_poll = ticks_from_us(kMoverCedeUs);
     const u64 crash_after = bootarg_u64("crash_after", 0);
     const u64 hang_after = bootarg_u64("hang_after", 0);
     u64 active = timebase(), logged = active;
@@ -557,6 +558,8 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
             follow_channel(svc);
             for (u32 i = 0; i < nm; ++i) g_mv.mover->handle(movers[i]);
             active = timebase();
+            // A paging storm does not starve the connection's timers.
+            if (mover_up() && active - g_mv.polled >= mover_busy_poll) poll_mover();
             continue;
         }
         u64 now = timebase();
