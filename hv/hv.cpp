@@ -14,6 +14,7 @@
 #include "base/format.h"
 #include "hv/guest_fdt.h"
 #include "hv/mig_control.h"
+#include "hv/mig_key.h"
 #include "hv/net_attach.h"
 #include "base/papr.h"
 #include "hv/rtas.h"
@@ -367,7 +368,11 @@ bool start_partitions(const u8* bundle_data, u64 bundle_size) {
         return false;
     }
     g_hv.slice_tb = cfg.hdec_slice_us * (arch::timebase_hz() / 1000000);
-    static u8 key[32];  // the pair's key file is read here once [migration] is parsed
+    static u8 key[kMigKeyBytes];
+    if (!mig_load_key(bundle.value, cfg, key)) {
+        log("the configuration has errors; no partition started");
+        return false;
+    }
     mig_control_init(cfg, key);
     if (!setup_partition_table() || !ams_init(cfg) || !net_init(cfg)) {
         log("no partition started");

@@ -72,15 +72,14 @@ void report(const Job& j, const MigOffer* offer, bool authenticated, const char*
 // The source's own reasons, and the ones it knows without asking; true
 // when the target must be asked.
 bool needs_target(const Job& j) {
-    const SystemConfig& cfg = *g_mig.cfg;
     char why[96];
     if (!g_mig.configured) {
         format(why, sizeof why, "no migration link to system %s (this system's config names no peer)", j.system);
-    } else if (!eq(j.system, cfg.migration.peer)) {
+    } else if (!eq(j.system, g_mig.cfg->migration.peer)) {
         format(why, sizeof why, "no migration link to system %s (this system's peer is %s)", j.system,
-               cfg.migration.peer);
+               g_mig.cfg->migration.peer);
     } else if (!mover().active()) {
-        format(why, sizeof why, "the mover (paging service partition %s) is not ready", cfg.pool.paging_vios);
+        format(why, sizeof why, "the mover (paging service partition %s) is not ready", g_mig.cfg->pool.paging_vios);
     } else {
         return true;
     }
@@ -141,7 +140,10 @@ void end_job(Job& j, bool close_session) {
 }
 
 void start_job(Job& j, u64 now) {
-    if (!needs_target(j)) return end_job(j, false);
+    if (!mover().active()) {  // the PSP went away since the command was queued
+        (void)needs_target(j);
+        return end_job(j, false);
+    }
     if (mover().session() == mover::SessionState::Open) {  // the peer is migrating to us right now
         report(j, nullptr, false, "a session with the peer is open already (it is sending to us)");
         return end_job(j, false);
@@ -294,11 +296,15 @@ void mig_command_validate(const char* partition, const char* system, bool then_m
         log("command: migrlpar: %s: busy with %s (one migration command at a time)", partition, j.partition);
         return;
     }
-    j = Job{};
-    j.phase = Phase::Queued;
-    j.then_migrate = then_migrate;
-    format(j.partition, sizeof j.partition, "%s", partition);
-    format(j.system, sizeof j.system, "%s", system);
+    Job q;
+    q.then_migrate = then_migrate;
+    format(q.partition, sizeof q.partition, "%s", partition);
+    format(q.system, sizeof q.system, "%s", system);
+    // What this system decides alone is answered at once; asking the target
+    // is mig_poll's.
+    if (!needs_target(q)) return;
+    q.phase = Phase::Queued;
+    j = q;
 }
 
 void mig_command_stop(const char* partition) {
