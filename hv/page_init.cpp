@@ -25,6 +25,7 @@ i64 Pager::page_init(Vcpu& v, bool zero, u64 dest, u64 src, bool& blocked) {
         const PageInfo* info = pool_.page(p.slot, dlp);
         if (zero && info->state == PageState::NotResident) {  // becomes zero-fill: no frame, no I/O
             (void)pool_.free_frame(p.slot, dlp);
+            mig_note(p.slot, dlp);
             return papr::H_SUCCESS;
         }
         Err e = pin_resident_locked(p, dest, kPageSize, missing);
@@ -39,6 +40,7 @@ i64 Pager::page_init(Vcpu& v, bool zero, u64 dest, u64 src, bool& blocked) {
             else std::memmove(to, arch::host_ptr(frame_base(*pool_.page(p.slot, slp))), kPageSize);
             pool_.note_changed(p.slot, dlp);  // the device copy is stale now
             (void)p.radix.set_changed(dlp);
+            mig_note(p.slot, dlp);
             (void)pool_.unpin(p.slot, dlp);
             if (!zero) (void)pool_.unpin(p.slot, slp);
             return papr::H_SUCCESS;

@@ -92,6 +92,7 @@ Next Pager::storage_fault(Vcpu& v, u64 addr, u64 ea) {
         // interrupt: this access, whichever vCPU and process make it, is the
         // one that learns of it. Then the page is zero-fill.
         (void)pool_.clear_error(p.slot, lp);
+        mig_note(p.slot, lp);  // lost -> zero-fill
         deliver_machine_check(v, ea, lp.value * kPageSize);
         return p.is_running() ? Next::Resume : Next::Stop;
     }
@@ -158,6 +159,7 @@ void Pager::start_page_in(PagingRequest& r) {
     if (!info->on_device) {
         std::memset(arch::host_ptr(base_of(frame.value)), 0, kPageSize);
         (void)pool_.mark_resident(r.partition_slot, r.lp, frame.value);
+        mig_note(r.partition_slot, r.lp);  // mapped with C preset: a change either way
         // Its device block failed: it stays resident, never written there again.
         if (info->bad_block && pool_.pin(r.partition_slot, r.lp) != Err::Ok)
             log("paging: %s logical page 0x%lx has a failed device block and cannot be kept resident", p.name,
@@ -347,6 +349,7 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     }
     if (told) (void)pool_.clear_error(r.partition_slot, r.lp);
     else (void)pool_.mark_lost(r.partition_slot, r.lp);
+    mig_note(r.partition_slot, r.lp);  // zero-fill now, or Failed
 }
 
 // A page that could not be written out stays resident, dirty and pinned: it
@@ -459,6 +462,7 @@ bool Pager::reset_partition(Partition& p, u64* device_copies) {
         }
         bool copy = info->on_device && (info->state == PageState::Resident || info->state == PageState::NotResident);
         if (pool_.free_frame(p.slot, lp) == Err::Ok && copy && device_copies) ++*device_copies;  // Busy (kept) while its I/O is in flight
+        mig_note(p.slot, lp);  // every page reads as zero after the restart
     }
     write_pins_[p.slot] = 0;
     serve_frame_waiters();

@@ -13,6 +13,7 @@
 
 #include "base/spinlock.h"
 #include "hv/hcall.h"
+#include "hv/mig_tracking.h"
 #include "hv/paging_transport.h"
 #include "hv/path_meter.h"
 #include "mm/fault.h"
@@ -117,6 +118,24 @@ public:
     // H_PAGE_INIT on a shared partition (hv/page_init.cpp).
     i64 page_init(Vcpu& v, bool zero, u64 dest, u64 src, bool& blocked);
 
+    // Live migration, source side (hv/mig_tracking.cpp, docs/migration.md).
+    // While p is tracked every change to a page's contents or kind calls
+    // src.note_changed; the caller makes its own calls on src under lock().
+    // Invalid: p is not shared, src does not match its pages, or p is tracked.
+    [[nodiscard]] Err mig_track_begin(Partition& p, MigSourcePages& src);
+    void mig_track_end(Partition& p);
+    // Pages as they are now: out[i] for pages[i] (at most
+    // kMigSnapshotMaxPages); a Resident* page's frame is copied to
+    // data[i * kPageSize, +kPageSize) after its C bit is cleared and the TLB
+    // flushed; a PagedOut page gives its block (no page-in). Invalid when not
+    // tracking or the buffers are short, NotFound for a page outside p.
+    [[nodiscard]] Err mig_snapshot(Partition& p, std::span<const LogicalPage> pages, std::span<MigSnapPage> out,
+                                   std::span<u8> data);
+    // End of a round: every Sent (or Reading) page in [first, first + count)
+    // whose C bit is set, or that is pinned, is changed. Returns the C bits found.
+    u64 mig_harvest(Partition& p, u64 first = 0, u64 count = ~u64{0});
+    MigTrackStats mig_stats(const Partition& p);
+
     // PV-STAT fields of one partition, the pool line, make bench figures.
     u32 format_partition_stats(const Partition& p, char* buf, u32 n);
     void print_stats();
@@ -152,6 +171,14 @@ private:
     void reclaim_batch(u64 at_least);
     void read_ahead(Partition& p, LogicalPage lp);
 
+    // Migration hooks (hv/mig_tracking.cpp): lp of slot changed.
+    void mig_note(u32 slot, LogicalPage lp) {
+        if (mig_[slot].src) mig_note_tracked(slot, lp);
+    }
+    void mig_note_tracked(u32 slot, LogicalPage lp);
+    bool mig_clear_c(Partition& p, LogicalPage lp);
+    static bool rc_sample(void* ctx, u32 slot, LogicalPage lp, bool& referenced, bool& changed);
+
     // Pinning (hv/pinning.cpp).
     Err pin_resident_locked(Partition& p, u64 addr, u64 len, u64& missing);
 
@@ -166,6 +193,7 @@ private:
     // Page-ins that have a request but no frame yet (the pool was empty), oldest first.
     PagingRequest* frame_wait_[kMaxRequests]{};
     u32 frame_wait_len_ = 0;
+    MigTracking mig_[kMaxPartitions];
     bool reclaiming_ = false;  // reclaim() is not re-entered (a failed send completes at once)
 
     u64 pool_faults_ = 0;

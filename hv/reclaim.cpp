@@ -6,21 +6,22 @@
 #include "mm/replacement.h"
 
 namespace pv {
-namespace {
 
 // Sampling only clears R: C stays set in the PTE (a cleared C with a cached
 // writable translation would hide later writes); the pool remembers dirtiness.
-bool rc_sample(void* ctx, u32 slot, LogicalPage lp, bool& referenced, bool& changed) {
-    Partition& p = static_cast<std::span<Partition>*>(ctx)->data()[slot];
+bool Pager::rc_sample(void* ctx, u32 slot, LogicalPage lp, bool& referenced, bool& changed) {
+    Pager& pager = *static_cast<Pager*>(ctx);
+    Partition& p = pager.part(slot);
     auto rc = p.radix.test_and_clear_rc(lp);
     if (!rc) return false;
     referenced = rc->referenced;
     changed = rc->changed;
-    if (changed) (void)p.radix.set_changed(lp);
+    if (changed) {
+        (void)p.radix.set_changed(lp);
+        pager.mig_note(slot, lp);
+    }
     return true;
 }
-
-}  // namespace
 
 // Evict until the free frames reach the pool's target: clean victims are freed
 // at once, dirty ones written out through the paging service. Victims are
@@ -44,12 +45,15 @@ void Pager::reclaim_batch(u64 at_least) {
     if (target || frame_wait_len_) target = target > kMinBatch ? target : kMinBatch;
     bool flush[kMaxPartitions]{};
     while (n < kBatch && n < target) {
-        auto victim = choose_victim(pool_, RcAccess{rc_sample, &parts_});
+        auto victim = choose_victim(pool_, RcAccess{rc_sample, this});
         if (!victim.ok()) break;
         Victim vi = victim.value;
         Partition& p = part(vi.slot);
         auto rc = p.radix.unmap_rc(vi.lp);
-        if (rc && rc->changed) pool_.note_changed(vi.slot, vi.lp);
+        if (rc && rc->changed) {
+            pool_.note_changed(vi.slot, vi.lp);
+            mig_note(vi.slot, vi.lp);
+        }
         if (pool_.begin_page_out(vi.slot, vi.lp) != Err::Ok) {  // it stays: mapped again
             map_resident(p, vi.lp, vi.frame, false);
             continue;
