@@ -34,9 +34,10 @@ add_executable(psp_service_test ${CMAKE_SOURCE_DIR}/partition/guest/psp/service_
     ${CMAKE_SOURCE_DIR}/partition/guest/psp/service.cpp)
 target_link_libraries(psp_service_test PRIVATE pv_core GTest::gtest_main)
 gtest_discover_tests(psp_service_test PROPERTIES LABELS unit)
-# The PSP as the mover (mover.cpp): two instances joined in memory.
+# The PSP as the mover (mover.cpp): two instances joined in memory; its node (mover_node.cpp).
 add_executable(psp_mover_test ${CMAKE_SOURCE_DIR}/partition/guest/psp/mover_test.cpp
-    ${CMAKE_SOURCE_DIR}/partition/guest/psp/mover.cpp ${CMAKE_SOURCE_DIR}/partition/guest/psp/service.cpp)
+    ${CMAKE_SOURCE_DIR}/partition/guest/psp/mover.cpp ${CMAKE_SOURCE_DIR}/partition/guest/psp/mover_node.cpp
+    ${CMAKE_SOURCE_DIR}/partition/guest/psp/service.cpp)
 target_link_libraries(psp_mover_test PRIVATE pv_core GTest::gtest_main)
 gtest_discover_tests(psp_mover_test PROPERTIES LABELS unit)
 

@@ -20,6 +20,7 @@
 
 #include "partition/guest/net/nic.h"
 #include "partition/guest/psp/mover.h"
+#include "partition/guest/psp/mover_node.h"
 #include "partition/guest/psp/service.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
@@ -30,6 +31,7 @@
 using namespace rt;
 namespace nvme = pv::nvme;
 namespace crq = pv::crq;
+using psp::MoverNode;
 using psp::PagingService;
 namespace e1000e = pv::e1000e;
 namespace net = pv::net;
@@ -51,9 +53,6 @@ constexpr u64 kWaitLogUs = 10000000;   // "still waiting" while the channel is n
 constexpr u32 kSendSpins = 8;          // H_SEND_CRQ retries on H_DROPPED before ceding between them
 constexpr u64 kSendBackoffUs = 20;
 constexpr u64 kSendWarnUs = 1000000;
-constexpr const char* kMoverPath = "/poolvisor-mover";
-constexpr const char* kMoverCompatible = "poolvisor,mover-v1";
-constexpr u32 kDefaultMoverPort = 7391;
 constexpr u16 kMoverSlots = 64;          // 256 KiB: 32 to send from, 32 to receive into
 constexpr u64 kMoverPollUs = 50;         // while spinning: the NIC this often
 constexpr u64 kMoverCedeUs = 1000;       // a mover cedes at most this long, and is polled this often in a paging storm
@@ -94,19 +93,14 @@ u64 read_cells(const fdt32_t* p, int cells) {
     return v;
 }
 
-NodeResult bad_prop(const char* name, const char* want, const char* path = kNodePath, const char* then = "") {
-    log("%s: property %s missing or not %s%s", path, name, want, then);
+NodeResult bad_prop(const char* name, const char* want) {
+    log("%s: property %s missing or not %s", kNodePath, name, want);
     return NodeResult::Bad;
 }
 
-// The node at `path`, else the first one compatible; negative if none.
-int find_node(const void* fdt, const char* path, const char* compatible) {
-    int node = fdt_path_offset(fdt, path);
-    return node >= 0 ? node : fdt_node_offset_by_compatible(fdt, -1, compatible);
-}
-
 NodeResult read_node(const void* fdt, PagingNode& n) {
-    int node = find_node(fdt, kNodePath, kCompatible);
+    int node = fdt_path_offset(fdt, kNodePath);
+    if (node < 0) node = fdt_node_offset_by_compatible(fdt, -1, kCompatible);
     if (node < 0) return NodeResult::Missing;
     if (fdt_node_check_compatible(fdt, node, kCompatible) != 0) {
         log("%s: not compatible with \"%s\"", kNodePath, kCompatible);
@@ -145,48 +139,6 @@ NodeResult read_node(const void* fdt, PagingNode& n) {
         used += format(n.devices + used, static_cast<u32>(sizeof n.devices - used), "%s%s", i ? " " : "", s);
     }
     if (used == 0) format(n.devices, sizeof n.devices, "(none named)");
-    return NodeResult::Ok;
-}
-
-// --- the mover's node (docs/mover.md) ------------------------------------------
-
-struct MoverNode {
-    char system[32] = {}, peer[32] = {};
-    net::MacAddress peer_mac{};
-    mig::Psk psk{};
-    u16 port = kDefaultMoverPort;
-};
-
-bool copy_string(const void* fdt, int node, const char* name, char* out, u32 cap) {
-    int len = 0;
-    auto* p = static_cast<const char*>(fdt_getprop(fdt, node, name, &len));
-    if (!p || len < 2 || static_cast<u32>(len) > cap || p[len - 1] != 0) return false;
-    memcpy(out, p, static_cast<size_t>(len));
-    return true;
-}
-
-NodeResult bad_mover(const char* name, const char* want) {
-    return bad_prop(name, want, kMoverPath, ": no mover, paging only");
-}
-
-NodeResult read_mover_node(const void* fdt, MoverNode& n) {
-    int node = find_node(fdt, kMoverPath, kMoverCompatible);
-    if (node < 0) return NodeResult::Missing;
-    if (fdt_node_check_compatible(fdt, node, kMoverCompatible) != 0) return bad_mover("compatible", kMoverCompatible);
-    if (!copy_string(fdt, node, "system", n.system, sizeof n.system)) return bad_mover("system", "a name");
-    if (!copy_string(fdt, node, "peer-system", n.peer, sizeof n.peer)) return bad_mover("peer-system", "a name");
-    int len = 0;
-    auto* mac = static_cast<const u8*>(fdt_getprop(fdt, node, "peer-mac", &len));
-    if (!mac || len != 6) return bad_mover("peer-mac", "6 bytes");
-    memcpy(n.peer_mac.b, mac, 6);
-    auto* key = static_cast<const u8*>(fdt_getprop(fdt, node, "psk", &len));
-    if (!key || len != static_cast<int>(mig::kPskBytes)) return bad_mover("psk", "32 bytes");
-    memcpy(n.psk.bytes, key, mig::kPskBytes);
-    if (fdt_getprop(fdt, node, "udp-port", &len)) {
-        const fdt32_t* p = prop_cells(fdt, node, "udp-port", 1);
-        if (!p || fdt32_to_cpu(p[0]) == 0 || fdt32_to_cpu(p[0]) > 0xffff) return bad_mover("udp-port", "a u32 port 1..65535");
-        n.port = static_cast<u16>(fdt32_to_cpu(p[0]));
-    }
     return NodeResult::Ok;
 }
 
@@ -431,14 +383,12 @@ u32 split_mover(pv::CrqEntry* es, u32 n, pv::CrqEntry* mv, u32& nm) {
 // node is simply absent: today's plain PSP).
 u64 start_mover_link(const Range& free, u64 used, MoverNode& mn) {
     const Platform& p = platform();
-    NodeResult r = read_mover_node(p.fdt, mn);
-    if (r == NodeResult::Missing) return 0;
-    if (r == NodeResult::Bad) return 0;
+    if (psp::read_mover_node(p.fdt, mn) != psp::MoverNodeResult::Ok) return 0;  // Bad is logged
     netguest::NetNode nn;
     switch (netguest::read_network_node(p.fdt, nn, "mover: ")) {
     case netguest::NodeResult::Ok: break;
     case netguest::NodeResult::Missing:
-        log("%s: no network device (/poolvisor-network): no mover, paging only", kMoverPath);
+        log("%s: no network device (/poolvisor-network): no mover, paging only", psp::kMoverPath);
         return 0;
     case netguest::NodeResult::Bad: log("mover: no usable network device: no mover, paging only"); return 0;
     }

@@ -3,7 +3,8 @@
 // demand), each with a fake hypervisor that records the CRQ entries its
 // PSP sends and a fake paging device behind a real PagingService. A fake
 // clock (ms) drives the transport's timers. Built as its own executable
-// psp_mover_test (label unit, cmake/host.cmake).
+// psp_mover_test (label unit, cmake/host.cmake). Also the /poolvisor-mover
+// node reader (mover_node.cpp) on trees built here.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -15,9 +16,13 @@
 #include "base/papr.h"
 #include "partition/guest/psp/host_log.h"
 #include "partition/guest/psp/mover.h"
+#include "partition/guest/psp/mover_node.h"
+
+#include <libfdt.h>
 
 using namespace pv;
 using namespace pv::mover;
+using psp_test::g_log;
 using psp::Mover;
 
 namespace {
@@ -489,6 +494,87 @@ TEST(Mover, RefusedAreaMeansNoMover) {
     w.a.connect();
     ASSERT_EQ(w.a.sessions().size(), 1u);
     EXPECT_EQ(w.a.sessions()[0].state, SessionState::Refused);
+}
+
+// ---- /poolvisor-mover -----------------------------------------------------------
+
+// A tree with /poolvisor-mover; `skip` leaves that property out, `bad`
+// replaces its value with `value`.
+struct Tree {
+    std::vector<u8> blob = std::vector<u8>(4096);
+    Tree(const char* skip = "", const char* bad = "", std::vector<u8> value = {}, bool port = false) {
+        void* f = blob.data();
+        EXPECT_EQ(fdt_create(f, static_cast<int>(blob.size())), 0);
+        EXPECT_EQ(fdt_finish_reservemap(f), 0);
+        EXPECT_EQ(fdt_begin_node(f, ""), 0);
+        EXPECT_EQ(fdt_begin_node(f, "poolvisor-mover"), 0);
+        auto prop = [&](const char* name, std::vector<u8> v) {
+            if (std::strcmp(name, skip) == 0) return;
+            if (std::strcmp(name, bad) == 0) v = value;
+            EXPECT_EQ(fdt_property(f, name, v.data(), static_cast<int>(v.size())), 0);
+        };
+        auto str = [](const char* s) { return std::vector<u8>(s, s + std::strlen(s) + 1); };
+        prop("compatible", str("poolvisor,mover-v1"));
+        prop("system", str("sysa"));
+        prop("peer-system", str("sysb"));
+        prop("peer-mac", {0x52, 0x54, 0x00, 0x12, 0x34, 0x57});
+        std::vector<u8> k(32);
+        for (u32 i = 0; i < 32; ++i) k[i] = static_cast<u8>(i * 5 + 1);
+        prop("psk", k);
+        if (port) prop("udp-port", {0, 0, 0x1c, 0xe9});  // 7401
+        EXPECT_EQ(fdt_end_node(f), 0);
+        EXPECT_EQ(fdt_end_node(f), 0);
+        EXPECT_EQ(fdt_finish(f), 0);
+    }
+};
+
+TEST(MoverNode, ReadsEveryProperty) {
+    psp::MoverNode n;
+    ASSERT_EQ(psp::read_mover_node(Tree().blob.data(), n), psp::MoverNodeResult::Ok);
+    EXPECT_STREQ(n.system, "sysa");
+    EXPECT_STREQ(n.peer, "sysb");
+    EXPECT_EQ(n.peer_mac.b[5], 0x57);
+    EXPECT_EQ(n.psk.bytes[31], static_cast<u8>(31 * 5 + 1));
+    EXPECT_EQ(n.port, psp::kDefaultMoverPort);
+    ASSERT_EQ(psp::read_mover_node(Tree("", "", {}, true).blob.data(), n), psp::MoverNodeResult::Ok);
+    EXPECT_EQ(n.port, 7401);
+}
+
+TEST(MoverNode, AbsentIsAPlainPsp) {
+    Tree t;
+    EXPECT_EQ(fdt_del_node(t.blob.data(), fdt_path_offset(t.blob.data(), "/poolvisor-mover")), 0);
+    psp::MoverNode n;
+    g_log.clear();
+    EXPECT_EQ(psp::read_mover_node(t.blob.data(), n), psp::MoverNodeResult::Missing);
+    EXPECT_TRUE(g_log.empty());  // today's PSP says nothing of a mover
+}
+
+TEST(MoverNode, MalformedIsLoggedAndRefused) {
+    struct Case {
+        const char* skip;
+        const char* bad;
+        std::vector<u8> value;
+        const char* names;
+    };
+    const std::vector<Case> cases = {
+        {"psk", "", {}, "psk"},
+        {"", "psk", std::vector<u8>(31, 1), "psk"},
+        {"", "peer-mac", {1, 2, 3, 4, 5}, "peer-mac"},
+        {"peer-system", "", {}, "peer-system"},
+        {"", "system", {'s', 'y', 's'}, "system"},  // not NUL-terminated
+        {"", "compatible", {'x', 0}, "compatible"},
+        {"", "udp-port", {0, 0, 0, 0}, "udp-port"},
+        {"", "udp-port", {0, 1, 0, 0}, "udp-port"},  // 65536
+    };
+    for (const Case& c : cases) {
+        psp::MoverNode n;
+        g_log.clear();
+        Tree t(c.skip, c.bad, c.value, true);
+        EXPECT_EQ(psp::read_mover_node(t.blob.data(), n), psp::MoverNodeResult::Bad) << c.names;
+        ASSERT_EQ(g_log.size(), 1u) << c.names;
+        EXPECT_NE(g_log[0].find(std::string("property ") + c.names + " "), std::string::npos) << g_log[0];
+        EXPECT_NE(g_log[0].find("no mover, paging only"), std::string::npos) << g_log[0];
+    }
 }
 
 }  // namespace
