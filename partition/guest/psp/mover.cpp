@@ -278,7 +278,10 @@ void Mover::update(u64 t) {
         conn_->close(t);
         cs = conn_->state();
     }
-    if (cs == mig::ConnState::Closed) {
+    u32 left = 0;
+    // Closed once the peer's Close is in, whether or not every message
+    // before it has a slot yet: those are still the hypervisor's.
+    if (cs == mig::ConnState::Closed && !conn_->peek(&left)) {
         report("closed");
         session(SessionState::Closed);
         state_ = State::Linger;

@@ -413,6 +413,47 @@ TEST(Mover, CloseThenASecondSession) {
     EXPECT_FALSE(w.a.has_session(SessionState::Aborted));
 }
 
+// B's hypervisor closes while A still streams and B has no free slot: A's
+// messages all reach B's hypervisor before B reports Closed.
+TEST(Mover, CloseDeliversEverythingBeforeClosed) {
+    World w(key(13), key(13));
+    ASSERT_TRUE(w.open());
+    Streamer tx(w.a, 100);
+    Sink rx(w.b);
+    rx.hold = true;
+    exchange(w, tx, rx, 1000, true);
+    w.b.hv(encode_bare(Opcode::Close));
+    exchange(w, tx, rx, 2000, true);
+    EXPECT_FALSE(w.b.has_session(SessionState::Closed));
+    // B's hypervisor gives a slot back every 5 ms only: A's Close arrives
+    // with messages before it still in B's connection.
+    u64 tick = 0;
+    ASSERT_TRUE(w.run_until([&] {
+        tx.pump();
+        rx.take();
+        if (++tick % 5 == 0 && !rx.held.empty()) {
+            w.b.rx_free(rx.held.front());
+            rx.held.erase(rx.held.begin());
+        }
+        return w.a.has_session(SessionState::Closed) && w.b.has_session(SessionState::Closed);
+    }, 60000));
+    rx.take();  // what the last RxFree brought
+    EXPECT_EQ(tx.next, 100u);
+    EXPECT_EQ(rx.received, 100u);
+    EXPECT_EQ(rx.mismatches, 0u);
+    // Every Received came before B's Closed.
+    size_t closed_at = 0, last_rx = 0;
+    for (size_t i = 0; i < w.b.got.size(); ++i) {
+        SessionMsg m;
+        SlotMsg sm;
+        if (decode(w.b.got[i], m) && m.state == SessionState::Closed) closed_at = i;
+        if (decode(w.b.got[i], sm) && sm.op == Opcode::Received) last_rx = i;
+    }
+    EXPECT_LT(last_rx, closed_at);
+    EXPECT_FALSE(w.a.has_session(SessionState::Aborted));
+    EXPECT_FALSE(w.b.has_session(SessionState::Aborted));
+}
+
 TEST(Mover, WrongKeyAbortsTheInitiatorAndDeliversNothing) {
     World w(key(7), key(8));
     w.a.connect();
