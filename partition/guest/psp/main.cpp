@@ -9,7 +9,7 @@
 //   5. serve doorbells (service.cpp) until the hypervisor closes the channel
 //      (FF 02), then shut the controller down and power off.
 // With /poolvisor-mover and /poolvisor-network in the tree it is also the
-// mover of live migration (mover.cpp, docs/mover.md): the NIC (shared with
+// mover of live migration (mover_run.cpp, docs/mover.md): the NIC (shared with
 // net-guest: partition/guest/net/nic.h), the UdpLink, a mover area, and the
 // connection to the peer system's PSP, polled between paging batches.
 // One vCPU; real mode. DMA: bus address = our logical address for our own
@@ -18,9 +18,7 @@
 #include <libfdt.h>
 #include <string.h>
 
-#include "partition/guest/net/nic.h"
-#include "partition/guest/psp/mover.h"
-#include "partition/guest/psp/mover_node.h"
+#include "partition/guest/psp/mover_run.h"
 #include "partition/guest/psp/service.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
@@ -31,11 +29,7 @@
 using namespace rt;
 namespace nvme = pv::nvme;
 namespace crq = pv::crq;
-using psp::MoverNode;
 using psp::PagingService;
-namespace e1000e = pv::e1000e;
-namespace net = pv::net;
-namespace mig = pv::mig;
 
 namespace {
 
@@ -53,10 +47,6 @@ constexpr u64 kWaitLogUs = 10000000;   // "still waiting" while the channel is n
 constexpr u32 kSendSpins = 8;          // H_SEND_CRQ retries on H_DROPPED before ceding between them
 constexpr u64 kSendBackoffUs = 20;
 constexpr u64 kSendWarnUs = 1000000;
-constexpr u16 kMoverSlots = 64;          // 256 KiB: 32 to send from, 32 to receive into
-constexpr u64 kMoverPollUs = 50;         // while spinning: the NIC this often
-constexpr u64 kMoverCedeUs = 1000;       // a mover cedes at most this long, and is polled this often in a paging storm
-constexpr u32 kMoverPollBudget = 64;     // frames per poll: the CRQ is not kept waiting
 
 // The driver's queues and identify/PRP pages, and our CRQ queue: in .bss,
 // zeroed by crt0, page aligned.
@@ -329,98 +319,6 @@ i64 register_queue(u32 unit, psp::CrqQueue& q) {
     return rc;
 }
 
-// --- the mover ---------------------------------------------------------------
-
-struct MoverRun {
-    e1000e::Driver* nic = nullptr;
-    net::UdpLink* link = nullptr;
-    psp::Mover* mover = nullptr;
-    u64 polled = 0;  // timebase of the last poll
-};
-constinit MoverRun g_mv{};
-
-u64 now_ms(void*) { return timebase() * 1000 / platform().timebase_hz; }
-bool darn_nonce(void*, mig::Nonce& n) { return netguest::fresh_nonce(n); }
-bool peer_resolved(void* c) { return static_cast<net::UdpLink*>(c)->peer_resolved(); }
-void resolve_peer(void* c) { (void)static_cast<net::UdpLink*>(c)->resolve(); }
-void on_datagram(void* c, const u8* p, u32 len) { static_cast<psp::Mover*>(c)->receive(p, len); }
-
-bool mover_up() { return g_mv.mover && g_mv.mover->active(); }
-
-// The NIC's frames to the connection, then its timers and queues; the
-// number of frames (activity keeps the serve loop spinning).
-u32 poll_mover() {
-    u32 n = g_mv.link->poll(*g_mv.nic, on_datagram, g_mv.mover, kMoverPollBudget);
-    g_mv.mover->poll();
-    g_mv.polled = timebase();
-    return n;
-}
-
-// The paging channel's state decides the mover's: the area is registered
-// once the descriptor table is accepted, and again after a re-initialization.
-void follow_channel(const PagingService& svc) {
-    if (!g_mv.mover) return;
-    bool serving = svc.state() == PagingService::State::Serving;
-    if (serving && g_mv.mover->state() == psp::Mover::State::Unregistered) g_mv.mover->start();
-    else if (!serving && g_mv.mover->state() != psp::Mover::State::Unregistered) g_mv.mover->reset();
-}
-
-// Mover messages of a batch handled after the paging ones (paging first);
-// the paging ones stay in order in es[0..return).
-u32 split_mover(pv::CrqEntry* es, u32 n, pv::CrqEntry* mv, u32& nm) {
-    u32 k = 0;
-    nm = 0;
-    for (u32 i = 0; i < n; ++i) {
-        if (pv::mover::is_mover_message(es[i])) mv[nm++] = es[i];
-        else es[k++] = es[i];
-    }
-    return k;
-}
-
-// /poolvisor-mover and /poolvisor-network both there: the NIC and the
-// UdpLink up, FP/VMX/VSX on (BearSSL), the area after the descriptor table
-// and the benchmark buffer, zeroed. 0 = no mover (logged unless the mover
-// node is simply absent: today's plain PSP).
-u64 start_mover_link(const Range& free, u64 used, MoverNode& mn) {
-    const Platform& p = platform();
-    if (psp::read_mover_node(p.fdt, mn) != psp::MoverNodeResult::Ok) return 0;  // Bad is logged
-    netguest::NetNode nn;
-    switch (netguest::read_network_node(p.fdt, nn, "mover: ")) {
-    case netguest::NodeResult::Ok: break;
-    case netguest::NodeResult::Missing:
-        log("%s: no network device (/poolvisor-network): no mover, paging only", psp::kMoverPath);
-        return 0;
-    case netguest::NodeResult::Bad: log("mover: no usable network device: no mover, paging only"); return 0;
-    }
-    u64 area = align_up(free.base + used, pv::kPageSize);
-    u64 bytes = u64{kMoverSlots} * pv::mover::kSlotBytes;
-    if (area + bytes > free.end) {
-        log("mover: no room for a %lu KiB area (free 0x%lx-0x%lx): no mover, paging only", bytes >> 10, free.base,
-            free.end);
-        return 0;
-    }
-    e1000e::Driver* nic = netguest::start_nic(nn, "mover: ");
-    if (!nic) {
-        log("mover: the NIC did not come up: no mover, paging only");
-        return 0;
-    }
-    static net::UdpLink link(net::frame_port(*nic));
-    net::UdpLinkConfig cfg = netguest::link_config(*nic, mn.peer_mac, mn.port, mn.port, false);
-    if (pv::Err e = link.configure(cfg); e != pv::Err::Ok) {
-        log("mover: udp link configuration refused (error %u): no mover, paging only", static_cast<unsigned>(e));
-        nic->stop();
-        return 0;
-    }
-    log("mover: system %s, peer system %s", mn.system, mn.peer);
-    netguest::print_address("mover: us:  ", cfg.mac, cfg.ip, cfg.port);
-    netguest::print_address("mover: peer:", mn.peer_mac, cfg.peer_ip, cfg.peer_port);
-    netguest::enable_fp_vmx_vsx();
-    memset(ptr_at<u8>(area), 0, bytes);
-    g_mv.nic = nic;
-    g_mv.link = &link;
-    return area;
-}
-
 // The end: controller shut down (a normal shutdown also flushes its write
 // cache), queue freed, power off.
 u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once the channel is closed)
@@ -434,16 +332,7 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
     }
     u32 s = d.shutdown();
     if (s) log("nvme: shutdown: %s (0x%x)", nvme::status_name(s), s);
-    if (g_mv.nic) {
-        if (g_mv.mover) {
-            const psp::MoverCounters& m = g_mv.mover->counters();
-            log("mover: %lu sessions, %lu messages sent, %lu received, %lu I/Os (%lu errors), %lu refused, %lu "
-                "errors, %lu failed handshakes",
-                m.sessions, m.sent, m.received, m.ios, m.io_errors, m.refused, m.errors, m.failed_handshakes);
-        }
-        netguest::report_stats(*g_mv.nic, *g_mv.link);
-        g_mv.nic->stop();  // no armed ring writes into our memory after us
-    }
+    psp::mover_finish();
     if (svc) {
         const psp::Counters& c = svc->counters();
         if (why == PagingService::Action::Closed)
@@ -469,8 +358,7 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
     if (cede_us > kMaxCedeUs) cede_us = kMaxCedeUs;
     const u64 spin = ticks_from_us(spin_us), cede_ticks = ticks_from_us(cede_us), wait_log = ticks_from_us(kWaitLogUs);
     const u64 linger = ticks_from_us(kLingerUs);
-    const u64 mover_poll = ticks_from_us(kMoverPollUs), mover_cede = ticks_from_us(kMoverCedeUs);
-    const u64 mover_busy_poll = ticks_from_us(kMoverCedeUs);
+    const u64 mover_poll = ticks_from_us(psp::kMoverPollUs), mover_busy_poll = ticks_from_us(psp::kMoverCedeUs);
     const u64 crash_after = bootarg_u64("crash_after", 0);
     const u64 hang_after = bootarg_u64("hang_after", 0);
     u64 active = timebase(), logged = active;
@@ -502,35 +390,32 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
                 log("hang_after=%lu: no more answers", hang_after);
                 for (;;) cede(cede_ticks);
             }
-            if (g_mv.mover) n = split_mover(batch, n, movers, nm);
+            if (psp::mover_present()) n = psp::mover_split(batch, n, movers, nm);
             PagingService::Action a = n ? svc.handle_batch(batch, n) : PagingService::Action::Continue;
             if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
-            follow_channel(svc);
-            for (u32 i = 0; i < nm; ++i) g_mv.mover->handle(movers[i]);
+            psp::mover_follow(svc);
+            psp::mover_handle(movers, nm);
             active = timebase();
             // A paging storm does not starve the connection's timers.
-            if (mover_up() && active - g_mv.polled >= mover_busy_poll) poll_mover();
+            if (psp::mover_up() && active - psp::mover_polled_at() >= mover_busy_poll) psp::mover_poll();
             continue;
         }
         u64 now = timebase();
-        if (mover_up() && now - g_mv.polled >= mover_poll && poll_mover()) active = timebase();
+        if (psp::mover_up() && now - psp::mover_polled_at() >= mover_poll && psp::mover_poll()) active = timebase();
         if (now - active < spin) continue;
         if (svc.state() != PagingService::State::Serving && now - logged >= wait_log) {
             log("still %s", svc.state_name());
             logged = now;
         }
         u64 c = cede_ticks;
-        if (mover_up()) {
+        if (psp::mover_up()) {
             // The peer's frames wait in the NIC's ring: cede briefly, and not
             // past the connection's next timer.
-            if (poll_mover()) {
+            if (psp::mover_poll()) {
                 active = timebase();
                 continue;
             }
-            if (c > mover_cede) c = mover_cede;
-            u64 t = g_mv.mover->next_timer(), ms = now_ms(nullptr);
-            if (t <= ms) continue;
-            if (t - ms < 1000 && ticks_from_us((t - ms) * 1000) < c) c = ticks_from_us((t - ms) * 1000);
+            if ((c = psp::mover_cede_limit(c)) == 0) continue;
         }
         cede(c);
     }
@@ -603,8 +488,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         }
     }
 
-    MoverNode mnode;
-    u64 mover_area = start_mover_link(free, need, mnode);
+    (void)psp::mover_bring_up(free.base, free.end, need);  // after the table and the benchmark buffer
 
     // The channel.
     Channel ch{node.unit, 0};
@@ -644,22 +528,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     s.retries = static_cast<u32>(retries);
     log("device I/O errors: up to %u retries per request", s.retries);
     PagingService svc(s);
-    if (mover_area) {
-        psp::Mover::Setup ms;
-        ms.send = send_entry;
-        ms.send_ctx = &ch;
-        ms.now_ms = now_ms;
-        ms.nonce = darn_nonce;
-        ms.link = {g_mv.link->port(), peer_resolved, resolve_peer, g_mv.link};
-        ms.psk = mnode.psk;
-        ms.paging = &svc;
-        ms.area = ptr_at<u8>(mover_area);
-        ms.area_addr = mover_area;
-        ms.slots = kMoverSlots;
-        static psp::Mover mover(ms);  // static: ~100 KiB, no guard (-fno-threadsafe-statics), one vCPU
-        g_mv.mover = &mover;
-        log("mover: %u slots of 4 KiB at 0x%lx; registered once the paging channel serves", kMoverSlots, mover_area);
-    }
+    psp::mover_create(svc, send_entry, &ch);
     svc.start(rc == papr::H_SUCCESS);
     serve(queue, svc, drv, ch);
 }
