@@ -337,6 +337,31 @@ TEST(Mover, LossyLinkLosesNothing) {
     EXPECT_GT(w.a.mover->connection()->stats().retransmits, 0u);
 }
 
+// Loss during the close: the linger answers the peer's retransmitted Close,
+// both report Closed (not Aborted), and the next session opens.
+TEST(Mover, LossyCloseAndReconnect) {
+    for (u32 drop : {3u, 4u, 5u}) {
+        World w(key(14), key(14));
+        w.drop_every = drop;
+        ASSERT_TRUE(w.open()) << drop;
+        stream(w, w.a, w.b, 30);
+        w.a.hv(encode_bare(Opcode::Close));
+        ASSERT_TRUE(w.run_until([&] {
+            return w.a.has_session(SessionState::Closed) && w.b.has_session(SessionState::Closed);
+        })) << drop;
+        w.run_for(2000);  // both lingers end
+        EXPECT_FALSE(w.a.has_session(SessionState::Aborted)) << drop;
+        EXPECT_FALSE(w.b.has_session(SessionState::Aborted)) << drop;
+        EXPECT_EQ(w.a.mover->state(), Mover::State::Listening);
+        EXPECT_EQ(w.b.mover->state(), Mover::State::Listening);
+        w.a.connect();
+        ASSERT_TRUE(w.run_until([&] {
+            return w.a.count_session(SessionState::Open) == 2 && w.b.count_session(SessionState::Open) == 2;
+        })) << drop;
+        EXPECT_GT(w.dropped, 0u);
+    }
+}
+
 TEST(Mover, BackPressureWithNoFreeSlotLosesNothing) {
     World w(key(4), key(4));
     ASSERT_TRUE(w.open());
