@@ -112,7 +112,7 @@ void Mover::handle(const CrqEntry& e) {
             ++c_.refused;
             return session(SessionState::Refused);
         }
-        return error("opcode 0x%x with no mover area", static_cast<u64>(op));
+        return error("opcode 0x%lx with no mover area", static_cast<u64>(op));
     }
     SlotMsg sm;
     IoMsg io;
@@ -124,7 +124,7 @@ void Mover::handle(const CrqEntry& e) {
     case Opcode::Write: (void)decode(e, io); return on_io(io);
     case Opcode::Close: return on_close();
     case Opcode::Abort: return on_abort();
-    default: return error("opcode 0x%x is not the hypervisor's", static_cast<u64>(op));
+    default: return error("opcode 0x%lx is not the hypervisor's", static_cast<u64>(op));
     }
 }
 

@@ -103,7 +103,7 @@ private:
     void session(pv::mover::SessionState st, pv::mig::AbortReason r = pv::mig::AbortReason::None,
                  bool peer_initiated = false, u64 id = 0);
     bool log_error();
-    void error(const char* fmt, u64 a = 0, u64 b = 0);
+    void error(const char* fmt, u64 a = 0, u64 b = 0);  // fmt takes u64 arguments (%lu, %lx)
     void reset_slots();
     void new_connection();
     void listen();
