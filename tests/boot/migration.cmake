@@ -1,0 +1,88 @@
+# Live migration between two systems (issue 10, docs/migration.md,
+# docs/mover.md): each system's paging service partition owns its NIC and
+# is the mover; [migration] names the peer and the pair's key file, packed
+# into both bundles (tests/boot/keys, test-only keys).
+set(KEYS ${CMAKE_CURRENT_SOURCE_DIR}/keys)
+pv_bundle(mig_a ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_a.cfg pair-ab.key=${KEYS}/pair-ab.key)
+pv_bundle(mig_b ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_b.cfg pair-ab.key=${KEYS}/pair-ab.key)
+pv_bundle(mig_b_wrong_key ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_b_wrong_key.cfg
+    pair-wrong.key=${KEYS}/pair-wrong.key)
+# The key file named but not packed, and packed but not a key.
+pv_bundle(mig_no_key ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_a.cfg)
+pv_bundle(mig_bad_key ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_a.cfg pair-ab.key=${KEYS}/README.md)
+set(MIG_PAIR ${CMAKE_SOURCE_DIR}/tools/pv-pair --elf ${PV_ELF})
+set(ACMD "^A\\| poolvisor: command: ")
+set(MIG_REJECT --reject "FAIL|MISMATCH|HYPERVISOR FAULT|killed|lock order|unknown command|ignored")
+# Both machines' partitions wait for a line of input each, so that all are
+# up while A asks; then they finish (once shared1 has ended, A's console
+# input goes to big).
+set(MIG_FINISH
+    --input-when A 1 "^poolvisor: command: name=big,lpar_id=[0-9]+,migration_state=Not Migrating" "one\\r"
+    --input-when A 1 "^poolvisor: console: input to partition big " "two\\r"
+    --expect "^A\\| \\[shared1\\] smp-guest: PASS verified [0-9]+ MiB on 2 vCPUs"
+    --expect "^A\\| \\[big\\] smp-guest: PASS verified [0-9]+ MiB on 1 vCPU"
+    --expect "^B\\| \\[s1\\] smp-guest: PASS verified [0-9]+ MiB on 1 vCPU"
+    --expect "^A\\| poolvisor: all partitions have ended\; powering off"
+    --expect "^B\\| poolvisor: all partitions have ended\; powering off")
+
+# boot.mig_validate: migrlpar -o v on A asks B over an authenticated session
+# (the offer request and B's MigOffer, docs/migration.md "Validation"):
+# shared1 (16M) fits B's largest free paging region (80M), big (96M) does
+# not; the PSP stays; sysc is not A's peer. Nothing changes on either side:
+# lslparmigr shows every partition not migrating and all of them finish.
+add_test(NAME boot.mig_validate COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_validate.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_validate.b.img --timeout 300
+    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o v -p shared1 -t sysb\\r"
+    --input-when A 1 "^poolvisor: command: migrlpar: shared1 can move to sysb" "\\x01cmigrlpar -o v -p big -t sysb\\r"
+    --input-when A 1 "^poolvisor: command:   the target's free paging space" "\\x01cmigrlpar -o v -p psp -t sysc\\r"
+    --input-when A 1 "this system's peer is sysb" "\\x01clslparmigr -r lpar\\r"
+    --input-when B 1 "^poolvisor: migration: sysa asks about its partition big" "three\\r"
+    --expect "^A\\| poolvisor: mover: the paging service partition is the mover \\([0-9]+ slots at 0x[0-9a-f]+\\)"
+    --expect "^B\\| poolvisor: mover: the paging service partition is the mover \\([0-9]+ slots at 0x[0-9a-f]+\\)"
+    --expect "${ACMD}migrlpar: asking sysb about shared1"
+    --expect "${ACMD}migrlpar: shared1 can move to sysb"
+    --expect "${ACMD}migrlpar: big cannot move to sysb\; nothing changed:"
+    --expect "${ACMD}  the target's free paging space is smaller than the partition's logical memory"
+    --expect "${ACMD}migrlpar: psp cannot move to sysc\; nothing changed:"
+    --expect "${ACMD}  the paging service partition"
+    --expect "${ACMD}  no migration link to system sysc \\(this system's peer is sysb\\)"
+    --expect "${ACMD}name=shared1,lpar_id=[0-9]+,migration_state=Not Migrating"
+    --expect "^B\\| poolvisor: migration: sysa opened session [0-9a-f]{16}: answering as the target"
+    --expect "^B\\| poolvisor: migration: sysa asks about its partition shared1: offering [0-9]+ partition slots, 80 MiB of paging space"
+    --expect "^B\\| poolvisor: migration: sysa asks about its partition big: "
+    ${MIG_FINISH}
+    --reject "${ACMD}migrlpar: shared1 cannot move"
+    ${MIG_REJECT})
+set_tests_properties(boot.mig_validate PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
+
+# boot.mig_validate_wrong_key: B holds another key. No session authenticates
+# (the movers' handshake fails), so A refuses as not authenticated; B never
+# answers an offer request; nothing changes on either side.
+add_test(NAME boot.mig_validate_wrong_key COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b_wrong_key.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_validate_wrong_key.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_validate_wrong_key.b.img --timeout 300
+    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o v -p shared1 -t sysb\\r"
+    --input-when A 1 "^poolvisor: command:   not authenticated: " "\\x01clslparmigr -r lpar\\r"
+    --input-when B 1 "^\\[psp\\] psp: mover: a handshake from the peer failed" "three\\r"
+    --expect "${ACMD}migrlpar: asking sysb about shared1"
+    --expect "${ACMD}migrlpar: shared1 cannot move to sysb\; nothing changed:"
+    --expect "${ACMD}  not authenticated: no session with sysb: "
+    --reject "${ACMD}migrlpar: shared1 can move"
+    --reject "^B\\| poolvisor: migration: sysa (opened|asks)"
+    ${MIG_FINISH}
+    ${MIG_REJECT})
+set_tests_properties(boot.mig_validate_wrong_key PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
+
+# boot.mig_key_missing / boot.mig_key_bad: the pair key is checked at boot
+# like an image: a key file the bundle lacks, or one that is not 64 hex
+# digits, stops the boot with the config line; the key is never printed.
+add_test(NAME boot.mig_key_missing COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/mig_no_key.bundle --timeout 60
+    --expect "poolvisor: config:[0-9]+: key_file: bundle has no entry 'pair-ab.key'"
+    --expect "no partition started"
+    --reject "^\\[[a-z]|PV-STAT")
+add_test(NAME boot.mig_key_bad COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/mig_bad_key.bundle --timeout 60
+    --expect "poolvisor: config:[0-9]+: key_file: bundle entry 'pair-ab.key' \\([0-9]+ bytes\\) is not a key: "
+    --expect "no partition started"
+    --reject "^\\[[a-z]|PV-STAT|Test-only")
+set_tests_properties(boot.mig_key_missing boot.mig_key_bad PROPERTIES LABELS "boot;migration")
