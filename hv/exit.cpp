@@ -7,6 +7,7 @@
 #include "hv/console.h"
 #include "hv/console_input.h"
 #include "hv/mig_control.h"
+#include "hv/suspend.h"
 #include "base/format.h"
 #include "hv/exit.h"
 #include "hv/firmware_heartbeat.h"
@@ -308,6 +309,7 @@ Vcpu& schedule(PhysCpu& cpu) {
                 vcpu_stopped(*v);
                 continue;
             }
+            if (park_if_suspended(*v)) continue;  // migration switch-over (hv/suspend.h)
             if (v->resume_instructions) {  // make bench: the resume path's dispatch half starts here
                 cpu.resume_pick_pmc = pick_pmc;
                 cpu.resume_completion_instructions = v->resume_instructions;
@@ -338,6 +340,7 @@ Vcpu& handle_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
 
     Next next = dispatch_exit(cpu, v, e);
     if (!v.part->is_running()) next = Next::Stop;
+    else if (next == Next::Resume && __atomic_load_n(&v.part->suspended, __ATOMIC_ACQUIRE)) next = Next::Yield;
     // Leaving the thread: the accounting first, then leave_thread publishes
     // v to the other threads (a wake-up may already have queued it).
     switch (next) {

@@ -43,6 +43,8 @@ struct Partition {
     char reason[128]{};  // why it stopped
     bool finished = false;  // stopped and no vCPU left on a thread (reported once)
     bool restart_requested = false;  // RTAS system-reboot: boot again once every vCPU is off its thread
+    // Migration switch-over (hv/suspend.h): no vCPU is dispatched while set.
+    volatile bool suspended = false;
     u32 restarts = 0;
     // A shared partition's restart (hv/hv.cpp restart_shared_partitions): 0 none,
     // 1 waiting for its paging I/O or pool frames, 2 a thread is at it.

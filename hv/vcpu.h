@@ -74,6 +74,7 @@ struct Vcpu {
     u64 tb_since_hcall = 0;       // watchdog: guest time without a hypervisor call
     Vcpu* next = nullptr;         // run queue link
     bool queued = false;          // on the run queue (guarded by its lock)
+    bool parked = false;          // Runnable, held off the run queue while its partition is suspended (p.lock)
     // A thread holds it: from its dispatch until the exit that takes it off
     // has finished with it (undispatch accounting included). Woken meanwhile
     // it may be queued, but no other thread dispatches it (hv/sched.h).
