@@ -48,6 +48,15 @@ bool eq(const char* a, const char* b) { return std::strcmp(a, b) == 0; }
 
 MoverLink& mover() { return hv().ams.link.mover(); }
 
+// The mover is the PSP link's, under the pager's lock: every request to it
+// takes that lock briefly, so that nothing here holds it while it works
+// (the migration engines take it themselves).
+template <typename F>
+auto with_mover(F f) {
+    Guard g(hv().ams.pager.lock());
+    return f(mover());
+}
+
 // Prints the decision; every refusal reason on its own line.
 void report(const Job& j, const MigOffer* offer, bool authenticated, const char* why_unanswered) {
     MigCandidate cand = mig_candidate(find_partition(j.partition), j.partition, false);
@@ -118,20 +127,21 @@ MigOffer local_offer() {
 
 // A message into a slot of ours and to the peer; false if no slot is free.
 bool send_message(const u8* bytes, u32 len) {
-    MoverLink& m = mover();
-    auto s = m.alloc_slot();
-    if (!s) return false;
-    u8* p = m.slot(*s);
-    if (!p) return false;
-    std::memcpy(p, bytes, len);
-    if (m.send(*s, static_cast<u16>(len))) return true;
-    m.free_slot(*s);
-    return false;
+    return with_mover([&](MoverLink& m) {
+        auto s = m.alloc_slot();
+        if (!s) return false;
+        u8* p = m.slot(*s);
+        if (!p) return false;
+        std::memcpy(p, bytes, len);
+        if (m.send(*s, static_cast<u16>(len))) return true;
+        m.free_slot(*s);
+        return false;
+    });
 }
 
 void end_job(Job& j, bool close_session) {
     if (close_session) {
-        (void)mover().close();
+        with_mover([](MoverLink& m) { (void)m.close(); });
         j.phase = Phase::Closing;
         j.deadline_tb = arch::timebase() + ms_to_tb(kCloseTimeoutMs);
         return;
@@ -144,12 +154,13 @@ void start_job(Job& j, u64 now) {
         (void)needs_target(j);
         return end_job(j, false);
     }
-    if (mover().session() == mover::SessionState::Open) {  // the peer is migrating to us right now
+    if (with_mover([](MoverLink& m) { return m.session(); }) == mover::SessionState::Open) {
+        // the peer is migrating to us right now
         report(j, nullptr, false, "a session with the peer is open already (it is sending to us)");
         return end_job(j, false);
     }
     log("command: migrlpar: asking %s about %s", j.system, j.partition);
-    (void)mover().connect();
+    with_mover([](MoverLink& m) { (void)m.connect(); });
     j.phase = Phase::Connecting;
     j.deadline_tb = now + ms_to_tb(kConnectTimeoutMs);
 }
@@ -237,17 +248,36 @@ void on_message(Job& j, const u8* p, u32 len) {
         g_mig.cfg->migration.peer);
 }
 
-void poll_locked(u64 now) {
+// What the mover has for us, taken under the pager's lock in one go.
+struct Collected {
+    static constexpr u32 kMax = 32;
+    mover::SessionMsg events[kMax];
+    MoverLink::Message messages[kMax];
+    MoverLink::IoResult io[kMax];
+    u32 events_n = 0, messages_n = 0, io_n = 0;
+};
+
+void collect(Collected& c) {
+    Guard g(hv().ams.pager.lock());
+    MoverLink& m = mover();
+    while (c.events_n < Collected::kMax && m.take_session_event(c.events[c.events_n])) ++c.events_n;
+    while (c.messages_n < Collected::kMax && m.take_received(c.messages[c.messages_n])) ++c.messages_n;
+    while (c.io_n < Collected::kMax && m.take_io_done(c.io[c.io_n])) ++c.io_n;
+}
+
+void poll_unlocked(u64 now) {
     Job& j = g_mig.job;
     if (j.phase == Phase::Queued) start_job(j, now);
-    MoverLink& m = mover();
-    mover::SessionMsg s;
-    while (m.take_session_event(s)) on_session(j, s, now);
-    MoverLink::Message msg;
-    while (m.take_received(msg)) {
-        if (const u8* p = m.slot(msg.slot)) on_message(j, p, msg.len);
-        m.rx_free(msg.slot);
+    Collected c;
+    collect(c);
+    for (u32 i = 0; i < c.events_n; ++i) on_session(j, c.events[i], now);
+    for (u32 i = 0; i < c.messages_n; ++i) {
+        // Ours until rx_free: the PSP does not touch a slot it gave us.
+        if (const u8* p = mover().slot(c.messages[i].slot)) on_message(j, p, c.messages[i].len);
+        with_mover([&](MoverLink& m) { m.rx_free(c.messages[i].slot); });
     }
+    // No job reads or writes pages yet: a finished I/O only gives its slot back.
+    for (u32 i = 0; i < c.io_n; ++i) with_mover([&](MoverLink& m) { m.free_slot(c.io[i].slot); });
     if (j.phase == Phase::Connecting || j.phase == Phase::AwaitOffer || j.phase == Phase::Closing) {
         if (now < j.deadline_tb) return;
         if (j.phase == Phase::Closing) return end_job(j, false);
@@ -255,7 +285,7 @@ void poll_locked(u64 now) {
         format(why, sizeof why, "no %s from %s in %lu s", j.phase == Phase::Connecting ? "session" : "offer",
                j.system, (j.phase == Phase::Connecting ? kConnectTimeoutMs : kAnswerTimeoutMs) / 1000);
         report(j, nullptr, false, why);
-        (void)m.abort();
+        with_mover([](MoverLink& m) { (void)m.abort(); });
         end_job(j, false);
     }
 }
@@ -317,10 +347,7 @@ const char* mig_state_name(const Partition&) { return "Not Migrating"; }
 void mig_poll(u64 now_tb) {
     if (!g_mig.cfg) return;
     if (!g_mig.lock.try_lock()) return;  // another thread is at it
-    {
-        Guard pager(hv().ams.pager.lock());
-        poll_locked(now_tb);
-    }
+    poll_unlocked(now_tb);
     g_mig.lock.unlock();
 }
 
