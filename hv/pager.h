@@ -135,6 +135,24 @@ public:
     // whose C bit is set, or that is pinned, is changed. Returns the C bits found.
     u64 mig_harvest(Partition& p, u64 first = 0, u64 count = ~u64{0});
     MigTrackStats mig_stats(const Partition& p);
+    // Live migration, target side (hv/mig_incoming.cpp): pages [lp, lp +
+    // count) of an incoming partition that has not run yet, NotResident:
+    // Stored on its paging device at device_block (they fault in through
+    // the normal path), Zero (zero-fill, a stored copy dropped), or Failed
+    // (lost: the first touch machine-checks). Busy if a page holds a frame.
+    [[nodiscard]] Err mig_page_stored(Partition& p, LogicalPage lp, u64 count = 1);
+    [[nodiscard]] Err mig_page_zero(Partition& p, LogicalPage lp, u64 count = 1);
+    [[nodiscard]] Err mig_page_failed(Partition& p, LogicalPage lp, u64 count = 1);
+    // Install of an incoming partition: a registered area's pages made
+    // resident without parking any vCPU (a stored page is read in by a
+    // request with no waiter, as read-ahead does; a zero page zero-filled),
+    // then pinned as pin_area does. Busy: reads in flight or no frame or
+    // request free now (call again); NoMemory: over the pinning limit;
+    // Invalid: outside p, or a lost page.
+    [[nodiscard]] Err mig_pin_incoming(Partition& p, u64 addr, u64 len);
+    // An incoming partition that never ran leaves the pool (frames freed,
+    // slot free). Busy while one of its paging requests is active.
+    [[nodiscard]] Err mig_remove_incoming(Partition& p);
 
     // PV-STAT fields of one partition, the pool line, make bench figures.
     u32 format_partition_stats(const Partition& p, char* buf, u32 n);
@@ -178,6 +196,8 @@ private:
     void mig_note_tracked(u32 slot, LogicalPage lp);
     bool mig_clear_c(Partition& p, LogicalPage lp);
     static bool rc_sample(void* ctx, u32 slot, LogicalPage lp, bool& referenced, bool& changed);
+    Err mig_set_incoming(Partition& p, LogicalPage lp, u64 count, SharedPool::Incoming what);
+    bool mig_bring_in(Partition& p, LogicalPage lp);
 
     // Pinning (hv/pinning.cpp).
     Err pin_resident_locked(Partition& p, u64 addr, u64 len, u64& missing);

@@ -158,6 +158,13 @@ public:
     // Its device block failed a read: the hypervisor keeps the page resident
     // (pinned) from its next page-in on, so it is never written there again.
     void mark_bad_block(u32 slot, LogicalPage lp);
+    // Live migration, target (mm/pool_incoming.cpp): a NotResident page of
+    // an incoming partition becomes what the source sent. Stored: its device
+    // block holds it (the mover wrote it; page-ins read it); Zero: zero-fill,
+    // any device copy dead; Lost: the next access machine-checks (error and
+    // lost, as a failed page-in no vCPU was told of). Busy: not NotResident.
+    enum class Incoming : u8 { Stored, Zero, Lost };
+    [[nodiscard]] Err set_incoming(u32 slot, LogicalPage lp, Incoming what);
 
     // Queries.
     bool has_partition(u32 slot) const { return slot < kSlots && parts_[slot].active; }
