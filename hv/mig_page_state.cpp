@@ -61,9 +61,31 @@ Err MigSourcePages::sent(LogicalPage lp, MigPageKind kind) {
     if (!in_range(lp)) return Err::NotFound;
     if (static_cast<u8>(kind) > kMigPageKindLast || kind == MigPageKind::PagedOut) return Err::Invalid;
     MigSrcPage s = state_of(states_[lp.value]);
-    if (s != MigSrcPage::Unsent && s != MigSrcPage::Dirty) return Err::Invalid;
+    if (s != MigSrcPage::Unsent && s != MigSrcPage::Dirty && s != MigSrcPage::Sending && s != MigSrcPage::SendStale)
+        return Err::Invalid;
     if (mig_kind_has_data(kind)) ++data_pages_sent_;
-    set(lp.value, kind == MigPageKind::Failed ? MigSrcPage::Failed : MigSrcPage::Sent, static_cast<u8>(kind));
+    MigSrcPage next = s == MigSrcPage::SendStale    ? MigSrcPage::Dirty
+                      : kind == MigPageKind::Failed ? MigSrcPage::Failed
+                                                    : MigSrcPage::Sent;
+    set(lp.value, next, static_cast<u8>(kind));
+    return Err::Ok;
+}
+
+Err MigSourcePages::start_send(LogicalPage lp) {
+    if (!in_range(lp)) return Err::NotFound;
+    u8 b = states_[lp.value];
+    MigSrcPage s = state_of(b);
+    if (s != MigSrcPage::Unsent && s != MigSrcPage::Dirty) return Err::Invalid;
+    set(lp.value, MigSrcPage::Sending, kind_of(b));
+    return Err::Ok;
+}
+
+Err MigSourcePages::cancel_send(LogicalPage lp) {
+    if (!in_range(lp)) return Err::NotFound;
+    u8 b = states_[lp.value];
+    MigSrcPage s = state_of(b);
+    if (s != MigSrcPage::Sending && s != MigSrcPage::SendStale) return Err::Invalid;
+    set(lp.value, kind_of(b) == kNoKind ? MigSrcPage::Unsent : MigSrcPage::Dirty, kind_of(b));
     return Err::Ok;
 }
 
@@ -71,8 +93,10 @@ Err MigSourcePages::start_read(LogicalPage lp) {
     if (!in_range(lp)) return Err::NotFound;
     u8 b = states_[lp.value];
     MigSrcPage s = state_of(b);
-    if (s != MigSrcPage::Unsent && s != MigSrcPage::Dirty) return Err::Invalid;
-    set(lp.value, MigSrcPage::Reading, kind_of(b));  // the target still holds the old kind
+    if (s != MigSrcPage::Unsent && s != MigSrcPage::Dirty && s != MigSrcPage::Sending && s != MigSrcPage::SendStale)
+        return Err::Invalid;
+    // The target still holds the old kind.
+    set(lp.value, s == MigSrcPage::SendStale ? MigSrcPage::ReadStale : MigSrcPage::Reading, kind_of(b));
     return Err::Ok;
 }
 
@@ -104,9 +128,13 @@ Err MigSourcePages::note_changed(LogicalPage lp) {
     case MigSrcPage::Reading:
         set(lp.value, MigSrcPage::ReadStale, kind_of(b));
         break;
+    case MigSrcPage::Sending:
+        set(lp.value, MigSrcPage::SendStale, kind_of(b));
+        break;
     case MigSrcPage::Unsent:
     case MigSrcPage::Dirty:
     case MigSrcPage::ReadStale:
+    case MigSrcPage::SendStale:
         break;
     }
     return Err::Ok;
@@ -125,7 +153,7 @@ void MigSourcePages::suspend() {
 
 u64 MigSourcePages::remaining() const {
     return count(MigSrcPage::Unsent) + count(MigSrcPage::Dirty) + count(MigSrcPage::ReadStale) +
-           count(MigSrcPage::Reading);
+           count(MigSrcPage::Reading) + count(MigSrcPage::Sending) + count(MigSrcPage::SendStale);
 }
 
 bool MigSourcePages::complete() const { return !states_.empty() && remaining() == 0; }

@@ -31,8 +31,10 @@ enum class MigSrcPage : u8 {
     Sent,       // the target holds it as it is now (kind: what it was sent as)
     Dirty,      // sent, changed since: re-send in the next round
     Failed,     // sent as Failed: nothing more to send unless the partition clears it
+    Sending,    // taken for a snapshot (start_send): its records are being made
+    SendStale,  // Sending, and changed since start_send: re-send once sent
 };
-inline constexpr u32 kMigSrcStates = 6;
+inline constexpr u32 kMigSrcStates = 8;
 
 enum class MigPhase : u8 {
     Precopy,    // the partition runs at the source
@@ -58,16 +60,24 @@ public:
     std::optional<LogicalPage> next_to_send();
     // A page the caller finds busy (mig_classify) is left as it is: it is
     // still to send and comes again in the next round.
-    // Sent now as kind (Zero, Resident*, Failed): Unsent/Dirty -> Sent or Failed.
+    // Sent now as kind (Zero, Resident*, Failed): Unsent/Dirty/Sending ->
+    // Sent or Failed; SendStale -> Dirty (sent, but changed meanwhile).
     [[nodiscard]] Err sent(LogicalPage lp, MigPageKind kind);
-    // PagedOut: Unsent/Dirty -> Reading (the PSP read is started).
+    // PagedOut: Unsent/Dirty/Sending -> Reading, SendStale -> ReadStale (the PSP read is started).
     [[nodiscard]] Err start_read(LogicalPage lp);
+    // Taken for a snapshot outside the caller's lock (Unsent/Dirty ->
+    // Sending): a change between here and sent/start_read makes it
+    // SendStale instead of being lost. The snapshot's own C clear is no change.
+    [[nodiscard]] Err start_send(LogicalPage lp);
+    // Sending/SendStale page found busy: back to Unsent (never sent) or Dirty.
+    [[nodiscard]] Err cancel_send(LogicalPage lp);
     // The PSP read completed. ok: its chunks are sent (Reading -> Sent as
     // PagedOut; ReadStale -> Dirty, also sent). !ok: nothing sent, back to
     // Unsent or Dirty (read_failures counts it).
     [[nodiscard]] Err read_done(LogicalPage lp, bool ok);
     // lp's contents or kind changed (written, discarded, its page-in failed
-    // or its error cleared): Sent/Failed -> Dirty, Reading -> ReadStale.
+    // or its error cleared): Sent/Failed -> Dirty, Reading -> ReadStale,
+    // Sending -> SendStale.
     // Page-outs and page-ins change nothing. After the suspend a change is
     // still recorded but counted (late_changes): nothing should touch a
     // suspended partition.
@@ -77,7 +87,7 @@ public:
     void next_round();
     // The partition is suspended at the source: the final round starts.
     void suspend();
-    // Pages still to send: Unsent + Dirty + ReadStale + Reading.
+    // Pages still to send: Unsent + Dirty + ReadStale + Reading + Sending + SendStale.
     u64 remaining() const;
     // Every page Sent or Failed.
     bool complete() const;
