@@ -38,6 +38,11 @@ struct Hypervisor {
 Hypervisor& hv();
 // The partition of that name, or nullptr.
 Partition* find_partition(const char* name);
+// Live migration: the shell of a partition moving in from system `from`
+// (hv/mig_receive.cpp), in the next slot with a free LPID and the largest
+// free paging region; its vCPUs stopped. nullptr and why when it cannot be.
+struct MigStagedStart;
+Partition* create_incoming_partition(const MigStagedStart& s, const char* from, char* why, u32 why_len);
 
 // Boot: parse the bundle's config and create every partition, or print why
 // not (nothing starts then). Returns false if no partition could start.

@@ -11,7 +11,10 @@
 #include "hv/ams.h"
 #include "hv/console.h"
 #include "hv/hv.h"
+#include "hv/mig_receive.h"
+#include "hv/mig_send.h"
 #include "hv/mig_validate.h"
+#include "hv/mig_records.h"
 #include "hv/paging_space.h"
 
 namespace pv {
@@ -22,7 +25,8 @@ constexpr u64 kAnswerTimeoutMs = 10000;
 constexpr u64 kCloseTimeoutMs = 5000;
 constexpr u32 kDefaultUdpPort = 7391;
 
-enum class Phase : u8 { Idle, Queued, Connecting, AwaitOffer, Closing };
+enum class Phase : u8 { Idle, Queued, Connecting, AwaitOffer, Migrating, Closing };
+constexpr u64 kConfirmTimeoutMs = 60000;  // everything sent: the target installs and resumes
 
 struct Job {
     Phase phase = Phase::Idle;
@@ -39,6 +43,11 @@ struct Control {
     u8 key[32]{};
     Job job;
     bool serving_peer = false;  // a session the peer opened is up: we are its target
+    bool stop_wanted = false;   // migrlpar -o s
+    // Received messages not handled yet, oldest first: a record the target
+    // engine cannot take now holds back everything after it (order).
+    MoverLink::Message pending[mover::kMaxSlots / 2]{};
+    u32 pending_head = 0, pending_len = 0;
 };
 constinit Control g_mig;
 
@@ -57,15 +66,13 @@ auto with_mover(F f) {
     return f(mover());
 }
 
-// Prints the decision; every refusal reason on its own line.
-void report(const Job& j, const MigOffer* offer, bool authenticated, const char* why_unanswered) {
+// Prints the decision; every refusal reason on its own line. True: it may move.
+bool report(const Job& j, const MigOffer* offer, bool authenticated, const char* why_unanswered) {
     MigCandidate cand = mig_candidate(find_partition(j.partition), j.partition, false);
     u32 refused = mig_validate(cand, offer, authenticated);
     if (!refused) {
-        log("command: migrlpar: %s can move to %s", j.partition, j.system);
-        if (j.then_migrate)
-            log("command: migrlpar: %s: the migration itself is not built yet; nothing moved", j.partition);
-        return;
+        log("command: migrlpar: %s can move to %s%s", j.partition, j.system, j.then_migrate ? "; migrating" : "");
+        return true;
     }
     log("command: migrlpar: %s cannot move to %s; nothing changed:", j.partition, j.system);
     for (u32 b = 0; b < kMigRefusalCount; ++b) {
@@ -76,6 +83,7 @@ void report(const Job& j, const MigOffer* offer, bool authenticated, const char*
         else
             log("command:   %s", mig_refusal_text(r));
     }
+    return false;
 }
 
 // The source's own reasons, and the ones it knows without asking; true
@@ -156,7 +164,7 @@ void start_job(Job& j, u64 now) {
     }
     if (with_mover([](MoverLink& m) { return m.session(); }) == mover::SessionState::Open) {
         // the peer is migrating to us right now
-        report(j, nullptr, false, "a session with the peer is open already (it is sending to us)");
+        (void)report(j, nullptr, false, "a session with the peer is open already (it is sending to us)");
         return end_job(j, false);
     }
     log("command: migrlpar: asking %s about %s", j.system, j.partition);
@@ -193,14 +201,23 @@ void on_session(Job& j, const mover::SessionMsg& s, u64 now) {
         u8 buf[kMigOfferRequestBytes];
         u32 n = mig_encode_offer_request(q, buf);
         if (!send_message(buf, n)) {
-            report(j, nullptr, true, nullptr);
+            (void)report(j, nullptr, true, nullptr);
             return end_job(j, true);
         }
         j.phase = Phase::AwaitOffer;
         j.deadline_tb = now + ms_to_tb(kAnswerTimeoutMs);
         return;
     }
+    if (g_mig.serving_peer) mig_receive_session_lost();
     g_mig.serving_peer = false;  // Closed, Aborted, Refused: the session is gone
+    g_mig.pending_len = 0;       // what it still had for us is moot
+    if (j.phase == Phase::Migrating) {
+        char why[112];
+        format(why, sizeof why, "the session with %s ended (%s)", j.system,
+               s.state == SessionState::Closed ? "closed" : abort_reason_text(s.reason));
+        mig_send_session_lost(why);
+        return end_job(j, false);
+    }
     if (j.phase == Phase::Connecting || j.phase == Phase::AwaitOffer) {
         char why[112];
         if (s.state == SessionState::Refused)
@@ -209,43 +226,10 @@ void on_session(Job& j, const mover::SessionMsg& s, u64 now) {
             format(why, sizeof why, "no session with %s: %s", j.system, abort_reason_text(s.reason));
         else
             format(why, sizeof why, "the session with %s ended before its offer", j.system);
-        report(j, nullptr, false, why);
+        (void)report(j, nullptr, false, why);
         return end_job(j, false);
     }
     if (j.phase == Phase::Closing) end_job(j, false);
-}
-
-void on_message(Job& j, const u8* p, u32 len) {
-    u32 magic = mig_message_magic(p, len);
-    if (magic == kMigOfferRequestMagic && g_mig.serving_peer) {
-        MigOfferRequest q;
-        if (mig_decode_offer_request(p, len, q) != Err::Ok) {
-            log("migration: a malformed offer request from %s: ignored", g_mig.cfg->migration.peer);
-            return;
-        }
-        MigOffer o = local_offer();
-        u8 buf[kMigOfferBytes];
-        u32 n = mig_encode_offer(o, buf);
-        log("migration: %s asks about its partition %s: offering %u partition slots, %lu MiB of paging space",
-            q.system, q.partition, o.free_partitions, o.paging_free_bytes >> 20);
-        if (!send_message(buf, n)) log("migration: no mover slot for the offer to %s", q.system);
-        return;
-    }
-    if (magic == kMigOfferMagic && j.phase == Phase::AwaitOffer) {
-        MigOffer o;
-        if (mig_decode_offer(p, len, o) != Err::Ok) {
-            report(j, nullptr, true, nullptr);
-        } else if (!eq(o.system, j.system)) {
-            char why[112];
-            format(why, sizeof why, "the peer says it is %s, not %s", o.system, j.system);
-            report(j, nullptr, false, why);
-        } else {
-            report(j, &o, true, nullptr);
-        }
-        return end_job(j, true);
-    }
-    log("migration: an unexpected message (magic %08x, %u bytes) from %s: ignored", magic, len,
-        g_mig.cfg->migration.peer);
 }
 
 // What the mover has for us, taken under the pager's lock in one go.
@@ -256,6 +240,89 @@ struct Collected {
     MoverLink::IoResult io[kMax];
     u32 events_n = 0, messages_n = 0, io_n = 0;
 };
+
+// False: the message must be given again later (a record the target
+// engine cannot take yet).
+bool on_message(Job& j, const u8* p, u32 len, u64 now) {
+    u32 magic = mig_message_magic(p, len);
+    if (magic == kMigMagic && g_mig.serving_peer) {
+        MigRecv r = mig_receive_record(p, len, g_mig.cfg->migration.peer, now);
+        if (r == MigRecv::Hold) return false;
+        if (r == MigRecv::Abort) with_mover([](MoverLink& m) { (void)m.abort(); });
+        return true;
+    }
+    if (magic == kMigResumedMagic && j.phase == Phase::Migrating) {
+        if (mig_decode_resumed(p, len) != Err::Ok || mig_send_state() != MigSendState::Sent) {
+            log("migration: a confirmation from %s that does not fit: ignored", j.system);
+            return true;
+        }
+        mig_send_confirmed();
+        log("command: migrlpar: %s migrated to %s", j.partition, j.system);
+        end_job(j, true);
+        return true;
+    }
+    if (magic == kMigOfferRequestMagic && g_mig.serving_peer) {
+        MigOfferRequest q;
+        if (mig_decode_offer_request(p, len, q) != Err::Ok) {
+            log("migration: a malformed offer request from %s: ignored", g_mig.cfg->migration.peer);
+            return true;
+        }
+        MigOffer o = local_offer();
+        u8 buf[kMigOfferBytes];
+        u32 n = mig_encode_offer(o, buf);
+        log("migration: %s asks about its partition %s: offering %u partition slots, %lu MiB of paging space",
+            q.system, q.partition, o.free_partitions, o.paging_free_bytes >> 20);
+        if (!send_message(buf, n)) log("migration: no mover slot for the offer to %s", q.system);
+        return true;
+    }
+    if (magic == kMigOfferMagic && j.phase == Phase::AwaitOffer) {
+        MigOffer o;
+        bool go = false;
+        if (mig_decode_offer(p, len, o) != Err::Ok) {
+            (void)report(j, nullptr, true, nullptr);
+        } else if (!eq(o.system, j.system)) {
+            char why[112];
+            format(why, sizeof why, "the peer says it is %s, not %s", o.system, j.system);
+            (void)report(j, nullptr, false, why);
+        } else {
+            go = report(j, &o, true, nullptr) && j.then_migrate;
+        }
+        Partition* part = go ? find_partition(j.partition) : nullptr;
+        if (part && mig_send_begin(*part, j.system, now)) {
+            j.phase = Phase::Migrating;
+            return true;
+        }
+        if (part) log("command: migrlpar: %s: %s; nothing moved", j.partition, mig_send_why());
+        end_job(j, true);
+        return true;
+    }
+    log("migration: an unexpected message (magic %08x, %u bytes) from %s: ignored", magic, len,
+        g_mig.cfg->migration.peer);
+    return true;
+}
+
+// The received messages in order, pending ones first; stops at one that
+// must wait.
+void handle_messages(Job& j, const Collected& c, u64 now) {
+    Control& g = g_mig;
+    constexpr u32 kRing = sizeof g.pending / sizeof g.pending[0];
+    for (u32 i = 0; i < c.messages_n; ++i) {
+        if (g.pending_len == kRing) {  // cannot happen: the PSP has no more slots to give
+            with_mover([&](MoverLink& m) { m.rx_free(c.messages[i].slot); });
+            continue;
+        }
+        g.pending[(g.pending_head + g.pending_len++) % kRing] = c.messages[i];
+    }
+    while (g.pending_len) {
+        MoverLink::Message msg = g.pending[g.pending_head];
+        // Ours until rx_free: the PSP does not touch a slot it gave us.
+        const u8* p = mover().slot(msg.slot);
+        if (p && !on_message(j, p, msg.len, now)) return;
+        g.pending_head = (g.pending_head + 1) % kRing;
+        --g.pending_len;
+        with_mover([&](MoverLink& m) { m.rx_free(msg.slot); });
+    }
+}
 
 void collect(Collected& c) {
     Guard g(hv().ams.pager.lock());
@@ -270,21 +337,45 @@ void poll_unlocked(u64 now) {
     if (j.phase == Phase::Queued) start_job(j, now);
     Collected c;
     collect(c);
+    // Page I/O first: a held record may be waiting for a write to finish.
+    for (u32 i = 0; i < c.io_n; ++i)
+        if (!mig_send_io_done(c.io[i].slot, c.io[i].status) && !mig_receive_io_done(c.io[i].slot, c.io[i].status))
+            with_mover([&](MoverLink& m) { m.free_slot(c.io[i].slot); });
+    handle_messages(j, c, now);
     for (u32 i = 0; i < c.events_n; ++i) on_session(j, c.events[i], now);
-    for (u32 i = 0; i < c.messages_n; ++i) {
-        // Ours until rx_free: the PSP does not touch a slot it gave us.
-        if (const u8* p = mover().slot(c.messages[i].slot)) on_message(j, p, c.messages[i].len);
-        with_mover([&](MoverLink& m) { m.rx_free(c.messages[i].slot); });
+    if (g_mig.serving_peer && mig_receive_poll(now)) {
+        u8 buf[kMigResumedBytes];
+        mig_encode_resumed(buf);
+        if (!send_message(buf, sizeof buf)) log("migration: no mover slot for the confirmation");
     }
-    // No job reads or writes pages yet: a finished I/O only gives its slot back.
-    for (u32 i = 0; i < c.io_n; ++i) with_mover([&](MoverLink& m) { m.free_slot(c.io[i].slot); });
+    if (j.phase == Phase::Migrating) {
+        if (g_mig.stop_wanted) {
+            g_mig.stop_wanted = false;
+            mig_send_session_lost("stopped by migrlpar -o s");
+            with_mover([](MoverLink& m) { (void)m.abort(); });
+            return end_job(j, false);
+        }
+        MigSendState st = mig_send_poll(now);
+        if (st == MigSendState::Failed) {
+            log("command: migrlpar: %s: %s; it runs on here", j.partition, mig_send_why());
+            with_mover([](MoverLink& m) { (void)m.abort(); });
+            return end_job(j, false);
+        }
+        if (st != MigSendState::Sent) j.deadline_tb = now + ms_to_tb(kConfirmTimeoutMs);
+        else if (now >= j.deadline_tb) {
+            mig_send_session_lost("no confirmation from the target in 60 s");
+            with_mover([](MoverLink& m) { (void)m.abort(); });
+            return end_job(j, false);
+        }
+        return;
+    }
     if (j.phase == Phase::Connecting || j.phase == Phase::AwaitOffer || j.phase == Phase::Closing) {
         if (now < j.deadline_tb) return;
         if (j.phase == Phase::Closing) return end_job(j, false);
         char why[112];
         format(why, sizeof why, "no %s from %s in %lu s", j.phase == Phase::Connecting ? "session" : "offer",
                j.system, (j.phase == Phase::Connecting ? kConnectTimeoutMs : kAnswerTimeoutMs) / 1000);
-        report(j, nullptr, false, why);
+        (void)report(j, nullptr, false, why);
         with_mover([](MoverLink& m) { (void)m.abort(); });
         end_job(j, false);
     }
@@ -338,11 +429,24 @@ void mig_command_validate(const char* partition, const char* system, bool then_m
 }
 
 void mig_command_stop(const char* partition) {
-    if (!find_partition(partition)) log("command: migrlpar: no partition %s", partition);
-    else log("command: migrlpar: %s is not migrating", partition);
+    Guard g(g_mig.lock);
+    if (!find_partition(partition)) return log("command: migrlpar: no partition %s", partition);
+    if (g_mig.job.phase != Phase::Migrating || !eq(g_mig.job.partition, partition))
+        return log("command: migrlpar: %s is not migrating", partition);
+    g_mig.stop_wanted = true;
+    log("command: migrlpar: stopping the migration of %s", partition);
 }
 
-const char* mig_state_name(const Partition&) { return "Not Migrating"; }
+const char* mig_state_name(const Partition& p) {
+    if (p.migrated_to[0]) return "Migration Complete";
+    if (mig_send_partition() == &p) {
+        MigSendState s = mig_send_state();
+        if (s == MigSendState::Precopy || s == MigSendState::Suspended || s == MigSendState::Sent)
+            return "Migration In Progress";
+    }
+    if (p.migrated_from[0] && mig_receive_active()) return "Migration In Progress";
+    return "Not Migrating";
+}
 
 void mig_poll(u64 now_tb) {
     if (!g_mig.cfg) return;

@@ -123,6 +123,19 @@ Err mig_decode_offer_request(const u8* buf, u32 len, MigOfferRequest& out) {
     return Err::Ok;
 }
 
+void mig_encode_resumed(u8 (&out)[kMigResumedBytes]) {
+    std::memset(out, 0, sizeof out);
+    for (u32 i = 0; i < 4; ++i) out[i] = static_cast<u8>(kMigResumedMagic >> (24 - 8 * i));
+    out[4] = 0, out[5] = 1;                // version
+    out[6] = 0, out[7] = kMigResumedBytes;  // length
+}
+
+Err mig_decode_resumed(const u8* buf, u32 len) {
+    u8 want[kMigResumedBytes];
+    mig_encode_resumed(want);
+    return buf && len == kMigResumedBytes && std::memcmp(buf, want, len) == 0 ? Err::Ok : Err::Invalid;
+}
+
 u32 mig_message_magic(const u8* buf, u32 len) {
     if (!buf || len < 4) return 0;
     return u32{buf[0]} << 24 | u32{buf[1]} << 16 | u32{buf[2]} << 8 | buf[3];

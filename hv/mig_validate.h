@@ -48,6 +48,14 @@ inline constexpr u32 kMigOfferRequestMagic = 0x50564d51;
 // The first four bytes of a control message or record, big-endian (0 if shorter).
 u32 mig_message_magic(const u8* buf, u32 len);
 
+// The target's word that the partition runs there (docs/migration.md): 16
+// bytes, magic "PVMR", version 1, length 16, status 0, 4 reserved bytes. Only
+// then does the source free the partition.
+inline constexpr u32 kMigResumedBytes = 16;
+inline constexpr u32 kMigResumedMagic = 0x50564d52;
+void mig_encode_resumed(u8 (&out)[kMigResumedBytes]);
+[[nodiscard]] Err mig_decode_resumed(const u8* buf, u32 len);
+
 // What the source knows of the partition itself.
 struct MigCandidate {
     const char* name = "";

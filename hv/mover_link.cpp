@@ -34,6 +34,7 @@ void MoverLink::protocol_error(const char* what, u32 value) {
 }
 
 void MoverLink::handle(const CrqEntry& e) {
+    activity_ = true;
     switch (mover::opcode_of(e)) {
     case Opcode::Area: return handle_area(e);
     case Opcode::Session: return handle_session(e);

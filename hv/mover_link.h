@@ -62,6 +62,13 @@ public:
     bool take_io_done(IoResult& out);
 
     u64 protocol_errors() const { return protocol_errors_; }
+    // Something came from the PSP since the last call: the migration
+    // control should run now rather than at the next timer tick.
+    bool take_activity() {
+        bool a = activity_;
+        activity_ = false;
+        return a;
+    }
 
 private:
     enum class Owner : u8 { Hv, HvInUse, PspTx, PspRx, HvRx };
@@ -94,6 +101,7 @@ private:
     mover::SessionMsg events_[kEvents]{};
     u32 ev_head_ = 0, ev_len_ = 0;
     u64 protocol_errors_ = 0;
+    bool activity_ = false;
 };
 
 }  // namespace pv

@@ -161,6 +161,8 @@ public:
     void note_resume_path(u64 instructions);
 
     SpinLock& lock() { return lock_; }
+    // Where lp of p lives on the paging device (its first 512-byte block).
+    u64 device_block(const Partition& p, LogicalPage lp) const;
     SharedPool& pool() { return pool_; }
     PagingRequestPool& requests() { return requests_; }
     // The frame a resident page is in.
@@ -168,7 +170,6 @@ public:
 
 private:
     Partition& part(u32 slot) { return parts_[slot]; }
-    u64 device_block(const Partition& p, LogicalPage lp) const;
     void map_resident(Partition& p, LogicalPage lp, Frame f, bool clean);
 
     // The fault and completion paths (hv/pager.cpp).

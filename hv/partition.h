@@ -45,6 +45,8 @@ struct Partition {
     bool restart_requested = false;  // RTAS system-reboot: boot again once every vCPU is off its thread
     // Migration switch-over (hv/suspend.h): no vCPU is dispatched while set.
     volatile bool suspended = false;
+    char migrated_to[16]{};    // it moved to this system and ended here (PV-STAT)
+    char migrated_from[16]{};  // it came from this system (a migration target)
     u32 restarts = 0;
     // A shared partition's restart (hv/hv.cpp restart_shared_partitions): 0 none,
     // 1 waiting for its paging I/O or pool frames, 2 a thread is at it.

@@ -11,6 +11,7 @@
 #include "base/papr.h"
 #include "hv/console.h"
 #include "hv/hv.h"
+#include "hv/mig_control.h"
 #include "hv/pager.h"
 #include "vio/mover_protocol.h"
 #include "vio/paging_protocol.h"
@@ -154,11 +155,16 @@ Next PspLink::crq_hcall(Vcpu& v, u64 number) {
     case crq::H_ENABLE_CRQ: rc = h_enable_crq(ch); break;
     }
     v.regs.gpr[3] = static_cast<u64>(rc);
+    bool mover_news = false;
     if (mine) {
         Guard lk(pager_->lock());
         flush_outbox();  // the PSP runs: it may have made room
         service_channel();
+        mover_news = mover_.take_activity();
     }
+    // The mover answered (a slot back, a message, an I/O done): the
+    // migration moves on from here, on the PSP's thread, not a timer's.
+    if (mover_news) mig_poll(arch::timebase());
     return Next::Resume;
 }
 

@@ -86,3 +86,42 @@ add_test(NAME boot.mig_key_bad COMMAND ${RUN} --bundle ${CMAKE_BINARY_DIR}/mig_b
     --expect "no partition started"
     --reject "^\\[[a-z]|PV-STAT|Test-only")
 set_tests_properties(boot.mig_key_missing boot.mig_key_bad PROPERTIES LABELS "boot;migration")
+
+# boot.mig_move: migrlpar -o m moves shared1 from A to B while it runs
+# (pre-copy to B's paging device, suspend, final state, resume at B, B's
+# confirmation, the end at A): it finishes its rounds on B with every byte
+# it wrote intact; A's PV-STAT says where it went.
+pv_bundle(mig_move_a ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_move_a.cfg pair-ab.key=${KEYS}/pair-ab.key)
+set(MIG_MOVE
+    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o m -p shared1 -t sysb\\r"
+    --input-when B 1 "^poolvisor: migration: shared1 from sysa resumed here" "x\\r"
+    --input-when B 1 "^poolvisor: console: input to partition shared1" "go\\r"
+    --expect "${ACMD}migrlpar: shared1 can move to sysb\; migrating"
+    --expect "^A\\| poolvisor: migration: shared1: suspending after [0-9]+ rounds"
+    --expect "^B\\| poolvisor: partition shared1: lpid [0-9]+, 2 vCPUs, 16 MiB shared .*: migrating in from sysa"
+    --expect "^B\\| poolvisor: migration: shared1 from sysa resumed here"
+    --expect "^A\\| poolvisor: migration: shared1 runs on sysb: ending it here .*, 0 source page-ins\\)"
+    --expect "${ACMD}migrlpar: shared1 migrated to sysb"
+    --expect "^A\\| \\[shared1\\] smp-guest: hold: every slice written"
+    --expect "^B\\| \\[shared1\\] smp-guest: got 'go'"
+    --expect "^B\\| \\[shared1\\] smp-guest: hold: checked 4 MiB again: 0 mismatches"
+    --expect "^B\\| \\[shared1\\] smp-guest: PASS verified 4 MiB on 2 vCPUs, 3 rounds, 0 mismatches"
+    --expect "^A\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"migrated\".*\"migrated_to\":\"sysb\""
+    --expect "^B\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"migrated_from\":\"sysa\""
+    --expect "^B\\| \\[s1\\] smp-guest: PASS verified"
+    --expect "^A\\| poolvisor: all partitions have ended\; powering off"
+    --expect "^B\\| poolvisor: all partitions have ended\; powering off"
+    ${MIG_REJECT})
+add_test(NAME boot.mig_move COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_move_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_move.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_move.b.img --timeout 300 ${MIG_MOVE})
+# boot.mig_move_lossy: the same through tools/pv-udp-relay, which drops,
+# duplicates, reorders and corrupts frames: the transport retransmits, the
+# MAC rejects the corrupted ones, the partition's bytes arrive intact.
+add_test(NAME boot.mig_move_lossy COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_move_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_move_lossy.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_move_lossy.b.img --timeout 400
+    --relay "--drop 0.05 --dup 0.03 --reorder 0.03 --corrupt 0.03 --seed 13"
+    --expect "^R\\| relay: [0-9]+ frames in, [1-9][0-9]* dropped, [1-9][0-9]* duplicated, [1-9][0-9]* reordered, [1-9][0-9]* corrupted$"
+    ${MIG_MOVE})
+set_tests_properties(boot.mig_move boot.mig_move_lossy PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)

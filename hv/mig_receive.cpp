@@ -1,0 +1,174 @@
+// The target's migration: records into MigTarget, pages to the paging device
+// through the mover, install and resume.
+#include "hv/mig_receive.h"
+
+#include <cstring>
+#include <new>
+
+#include "arch/arch.h"
+#include "base/format.h"
+#include "hv/ams.h"
+#include "hv/console.h"
+#include "hv/hv.h"
+#include "hv/mig_target.h"
+
+namespace pv {
+namespace {
+
+constexpr u64 kMaxLogicalPages = (u64{4} << 30) / kPageSize;  // desired_mem <= 4G
+
+struct Receive {
+    bool active = false;    // a stream is being received (Start seen, not resumed or dropped)
+    bool resumed = false;
+    char peer[16]{};
+    u64 start_tb = 0;
+    bool writing[mover::kMaxSlots]{};
+    LogicalPage write_lp[mover::kMaxSlots]{};
+};
+constinit Receive g_recv;
+alignas(MigTarget) u8 g_target_mem[sizeof(MigTarget)];
+MigTarget* g_target = nullptr;
+u8 g_page_states[kMaxLogicalPages];
+
+MoverLink& link_mover() { return hv().ams.link.mover(); }
+
+Partition* io_create(void*, const MigStagedStart& s, char* why, u32 n) {
+    return create_incoming_partition(s, g_recv.peer, why, n);
+}
+
+// The patents' branch while the source still runs: to paging storage.
+bool io_write(void*, Partition& p, LogicalPage lp, const u8* data) {
+    Guard g(hv().ams.pager.lock());
+    MoverLink& m = link_mover();
+    auto s = m.alloc_slot();
+    if (!s) return false;
+    u8* buf = m.slot(*s);
+    if (!buf) {
+        m.free_slot(*s);
+        return false;
+    }
+    std::memcpy(buf, data, kPageSize);
+    if (!m.write(*s, hv().ams.pager.device_block(p, lp), mover::kPageBlocks)) {
+        m.free_slot(*s);
+        return false;
+    }
+    g_recv.writing[*s] = true;
+    g_recv.write_lp[*s] = lp;
+    return true;
+}
+
+// Pinned without parking a vCPU on the page-in (a parked vCPU would be made
+// runnable when it completes, before its state is installed).
+PinResult io_pin(void*, Vcpu& v, u64 addr, u64 len) {
+    switch (hv().ams.pager.mig_pin_incoming(*v.part, addr, len)) {
+    case Err::Ok: return PinResult::Pinned;
+    case Err::Busy: return PinResult::Blocked;
+    case Err::NoMemory: return PinResult::OverLimit;
+    default: return PinResult::Invalid;
+    }
+}
+void io_unpin(void*, Partition& p, u64 addr, u64 len) { ams_unpin_area(p, addr, len); }
+
+// A shell that never ran ends as a stopped partition: the normal end path
+// gives its frames and pool slot back.
+void io_destroy(void*, Partition& p) {
+    stop_partition(p, PartitionState::Stopped, "incoming migration from %s abandoned", g_recv.peer);
+}
+
+bool ensure_engine() {
+    if (g_target) return true;
+    g_target = new (g_target_mem) MigTarget();
+    MigTargetIo io;
+    io.create = io_create;
+    io.write_page = io_write;
+    io.pin = io_pin;
+    io.unpin = io_unpin;
+    io.destroy = io_destroy;
+    io.pager = &hv().ams.pager;
+    io.errors = &hv().paging_errors;
+    if (g_target->init(io, std::span<u8>(g_page_states, kMaxLogicalPages)) != Err::Ok) {
+        log("migration: the target engine cannot start");
+        return false;
+    }
+    return true;
+}
+
+void drop(const char* why) {
+    log("migration: the partition coming from %s is dropped here: %s", g_recv.peer, why);
+    if (g_target) g_target->abort();
+    g_recv.active = false;
+}
+
+}  // namespace
+
+MigRecv mig_receive_record(const u8* rec, u32 len, const char* peer, u64 now_tb) {
+    if (!ensure_engine()) return MigRecv::Abort;
+    Receive& r = g_recv;
+    if (!r.active) {
+        if (r.resumed) {
+            log("migration: a record after the partition from %s resumed: refused", r.peer);
+            return MigRecv::Abort;
+        }
+        r = Receive{};
+        format(r.peer, sizeof r.peer, "%s", peer);
+        r.active = true;
+        r.start_tb = now_tb;
+    }
+    Err e = g_target->on_record(rec, len);
+    if (e == Err::Ok) return MigRecv::Consumed;
+    if (e == Err::Busy) return MigRecv::Hold;
+    char why[160];
+    format(why, sizeof why, "record refused: %s (%s)", mig_error_name(g_target->error()), g_target->why());
+    drop(why);
+    return MigRecv::Abort;
+}
+
+bool mig_receive_io_done(u16 slot, u16 status) {
+    Receive& r = g_recv;
+    if (slot >= mover::kMaxSlots || !r.writing[slot]) return false;
+    r.writing[slot] = false;
+    if (g_target && r.active) g_target->write_done(r.write_lp[slot], status == 0);
+    Guard g(hv().ams.pager.lock());
+    link_mover().free_slot(slot);
+    return true;
+}
+
+bool mig_receive_poll(u64 now_tb) {
+    Receive& r = g_recv;
+    if (!r.active || !g_target->ready()) return false;
+    Err e = g_target->install(now_tb);
+    if (e == Err::Busy) return false;  // a pin is paging its area in
+    if (e != Err::Ok) {
+        char why[160];
+        format(why, sizeof why, "install failed: %s (%s)", mig_error_name(g_target->error()), g_target->why());
+        drop(why);
+        return false;
+    }
+    Partition& p = *g_target->partition();
+    // POWER9 keeps a partition's timebase monotonic across systems with a
+    // per-partition offset applied at entry (TBU40); not built yet: say when
+    // the partition's timebase steps back here.
+    u64 source_tb = g_target->staging().part.guest_tb, here_tb = arch::timebase();
+    if (here_tb < source_tb)
+        log("migration: %s: this system's timebase is %lu us behind the source's: the partition's timebase steps "
+            "back (no timebase offset yet)",
+            p.name, (source_tb - here_tb) / (arch::timebase_hz() / 1000000));
+    u32 runnable = 0;
+    for (u32 i = 0; i < p.vcpu_count; ++i)
+        if (p.vcpus[i].state == VcpuState::Runnable) make_runnable(p.vcpus[i]), ++runnable;
+    r.active = false;
+    r.resumed = true;
+    log("migration: %s from %s resumed here (%u vCPU%s runnable, stream of %lu records in %lu ms)", p.name,
+        r.peer, runnable, runnable == 1 ? "" : "s", g_target->stats().records,
+        (now_tb - r.start_tb) * 1000 / arch::timebase_hz());
+    return true;
+}
+
+void mig_receive_session_lost() {
+    if (g_recv.active) drop("the session with the source ended first (the source still has it)");
+    g_recv.resumed = false;
+}
+
+bool mig_receive_active() { return g_recv.active; }
+
+}  // namespace pv
