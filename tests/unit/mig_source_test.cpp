@@ -402,6 +402,32 @@ TEST_P(MigSourceWritesTest, WritesBetweenPumpsAreSentAgain) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, MigSourceWritesTest, ::testing::Values(1u, 2u, 3u));
 
+// A page being paged in is busy: left for a later pass, sent once its page-in is done.
+TEST_F(MigSourceTest, ABusyPageIsLeftForTheNextRound) {
+    populate();
+    ASSERT_EQ(info(100 * 3).state, PageState::NotResident);
+    ASSERT_EQ(pager->storage_fault(p->vcpus[1], 300 * kPageSize, 300 * kPageSize), Next::Block);
+    ASSERT_EQ(info(300).state, PageState::PageInPending);
+    policy.switch_pages = 0;
+    begin();
+    u64 busy_pumps = 0;
+    ASSERT_EQ(run([&](u64) {
+                  if (info(300).state == PageState::PageInPending && mig->stats().rounds >= 1) {
+                      serve();  // the page-in completes after the first round
+                      run_queued();
+                  } else if (info(300).state == PageState::PageInPending) {
+                      ++busy_pumps;
+                  }
+              }),
+              MigSource::Step::Done)
+        << mig_source_fail_name(mig->failure());
+    EXPECT_GT(busy_pumps, 0u);
+    EXPECT_GE(mig->stats().busy, 1u);
+    EXPECT_GE(mig->stats().rounds, 3u) << "the busy page went to round 1";
+    p->vcpus[1].state = VcpuState::Running;
+    expect_migrated();
+}
+
 TEST_F(MigSourceTest, BackPressureLosesAndDuplicatesNothing) {
     populate();
     sink->refuse = [](u64 call) { return call % 2 == 1 || (call / 100) % 5 == 3; };
