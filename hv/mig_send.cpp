@@ -17,6 +17,9 @@ namespace {
 
 constexpr u64 kMaxLogicalPages = (u64{4} << 30) / kPageSize;  // desired_mem <= 4G
 constexpr u32 kPumpsPerPoll = 16;
+// The partition stays suspended at most this long: a PSP read that never
+// comes back, or a target that stops taking records, must not freeze it.
+constexpr u64 kMaxSuspendMs = 30000;
 
 struct Send {
     MigSendState state = MigSendState::Idle;
@@ -112,6 +115,12 @@ MigSendState mig_send_poll(u64 now_tb) {
     if (!s.part->is_running()) {  // it ended by itself (or was stopped) meanwhile
         g_source->abort();
         fail("the partition ended before the switch-over", "");
+        return s.state;
+    }
+    if (s.state == MigSendState::Suspended && now_tb - s.suspend_tb > kMaxSuspendMs * (arch::timebase_hz() / 1000)) {
+        g_source->abort();
+        resume_partition(*s.part);
+        fail("the final records were not out 30 s after the suspend", "");
         return s.state;
     }
     if (s.state == MigSendState::Suspended && !s.suspend_done) {

@@ -125,3 +125,25 @@ add_test(NAME boot.mig_move_lossy COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mi
     --expect "^R\\| relay: [0-9]+ frames in, [1-9][0-9]* dropped, [1-9][0-9]* duplicated, [1-9][0-9]* reordered, [1-9][0-9]* corrupted$"
     ${MIG_MOVE})
 set_tests_properties(boot.mig_move boot.mig_move_lossy PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
+
+# boot.mig_move_target_killed: B dies while the pre-copy runs (its QEMU is
+# killed once the incoming partition exists there). The partition never
+# stopped at A: the session times out, the migration ends, and the guest
+# checks every byte it wrote at A, where it still runs.
+add_test(NAME boot.mig_move_target_killed COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_move_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_move_target_killed.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_move_target_killed.b.img --timeout 300
+    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o m -p shared1 -t sysb\\r"
+    --kill-when 1 "^B\\| poolvisor: partition shared1: .*migrating in from sysa" B
+    --input-when A 1 "^poolvisor: migration: shared1: .*; it runs on here" "go\\r"
+    --expect "${ACMD}migrlpar: shared1 can move to sysb\; migrating"
+    --expect "^A\\| poolvisor: migration: shared1: the session with sysb ended \\(the peer did not answer\\); it runs on here"
+    --expect "^A\\| \\[shared1\\] smp-guest: got 'go'"
+    --expect "^A\\| \\[shared1\\] smp-guest: hold: checked 4 MiB again: 0 mismatches"
+    --expect "^A\\| \\[shared1\\] smp-guest: PASS verified 4 MiB on 2 vCPUs, 3 rounds, 0 mismatches"
+    --expect "^A\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"stopped\""
+    --expect "^A\\| poolvisor: all partitions have ended\; powering off"
+    --reject "${ACMD}migrlpar: shared1 migrated"
+    --reject "^A\\|.*migrated_to"
+    ${MIG_REJECT})
+set_tests_properties(boot.mig_move_target_killed PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
