@@ -396,6 +396,15 @@ TEST_F(MigTargetTest, WholeStreamInstallsAPartitionThatFaultsInThroughAms) {
         std::vector<u8> want = final_kind(k) == Z ? std::vector<u8>(kPageSize) : pattern(k, final_round(k));
         EXPECT_EQ(0, std::memcmp(arch::host_ptr(pager->frame_base(info(k))), want.data(), kPageSize));
     }
+    // A Failed page: its first touch takes the machine check the source owed, then it zero-fills.
+    Vcpu& v = p.vcpus[0];
+    v.regs.pc = 0x700000, v.regs.msr |= msr::ME | msr::RI;
+    (void)pager->storage_fault(v, 24 * kPageSize, 24 * kPageSize);
+    EXPECT_FALSE(info(24).lost);
+    EXPECT_FALSE(info(24).error);
+    EXPECT_EQ(v.sprs.srr0, 0x700000u) << "the machine check was delivered";
+    EXPECT_EQ(v.regs.pc, 0x200u);
+    EXPECT_TRUE(info(25).error == false && info(26).lost) << "the others still owe theirs";
     EXPECT_TRUE(pager->pool().check_invariants());
     EXPECT_EQ(feed(start_rec()), Err::Invalid) << "nothing after install";
 }
