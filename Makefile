@@ -6,7 +6,7 @@ HOST := $(BUILD)/host
 # OFF: the label-linux tests are configured but disabled (a machine without the kernel's time to spare).
 LINUX_TESTS ?= ON
 
-.PHONY: all setup build demo linux linux-shared test test-linux unit bench clean
+.PHONY: all setup build demo migrate linux linux-shared test test-linux unit bench clean
 all: build
 
 setup:
@@ -21,6 +21,18 @@ build: setup
 demo: build
 	rm -f $(HOST)/demo-disk.img
 	PV_DISK=$(HOST)/demo-disk.img tools/pv-run $(HOST)/image/poolvisor.elf $(HOST)/demo.bundle </dev/null
+
+# Live migration (docs/migration.md): two Poolvisor systems joined by an
+# emulated Ethernet link; on system A, `migrlpar -o m -p shared1 -t sysb` is
+# typed once A's mover is up, and shared1 (an smp-guest that has written its
+# memory and waits) moves to B while it runs; there it checks every byte again.
+migrate: build
+	PV_DISK_SIZE=160M tools/pv-pair --elf $(HOST)/image/poolvisor.elf --a $(HOST)/mig_move_a.bundle \
+	    --b $(HOST)/mig_b.bundle --disk-a $(HOST)/migrate-a.img --disk-b $(HOST)/migrate-b.img --timeout 300 \
+	    --input-when A 1 '^poolvisor: mover: the paging service partition is the mover' '\x01cmigrlpar -o m -p shared1 -t sysb\r' \
+	    --input-when B 1 '^poolvisor: migration: shared1 from sysa resumed here' 'x\r' \
+	    --input-when B 1 '^poolvisor: console: input to partition shared1' 'go\r' \
+	    --expect '^B\| \[shared1\] smp-guest: hold: checked [0-9]+ MiB again: 0 mismatches'
 
 # Debian 12's ppc64el kernel (2 vCPUs, dedicated) with an interactive shell
 # on hvc0, beside a test partition (partition/linux.cfg, README.md "Linux").
