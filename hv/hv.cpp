@@ -281,18 +281,7 @@ void log_denied_facilities(const Partition& p) {
 
 [[nodiscard]] bool create_partition(Partition& p, const PartitionConfig& pc, u32 slot, const BootImage& b) {
     const BundleEntry& image = b.image;
-    format(p.name, sizeof p.name, "%s", pc.name);
-    p.lpid = pc.lpid;
-    p.mem_mode = pc.mem_mode;
-    p.vcpu_count = pc.vcpus;
-    p.watchdog_tb = pc.watchdog_us * (arch::timebase_hz() / 1000000);
-    p.lpcr = lpcr::kGuestBase;
-    p.hfscr = pc.hfscr;
-    for (u32 i = 0; i < p.vcpu_count; ++i) {
-        p.vcpus[i].part = &p;
-        p.vcpus[i].id = VcpuId{i};
-        p.vcpus[i].lazy_sprs.hfscr = p.hfscr;
-    }
+    init_partition(p, pc);
     if (p.hfscr != kGuestHfscr) log_denied_facilities(p);
     p.slot = slot;
     bool shared = pc.mem_mode == MemMode::Shared;
@@ -333,6 +322,21 @@ void log_denied_facilities(const Partition& p) {
 }  // namespace
 
 Hypervisor& hv() { return g_hv; }
+
+void init_partition(Partition& p, const PartitionConfig& pc) {
+    format(p.name, sizeof p.name, "%s", pc.name);
+    p.lpid = pc.lpid;
+    p.mem_mode = pc.mem_mode;
+    p.vcpu_count = pc.vcpus;
+    p.watchdog_tb = pc.watchdog_us * (arch::timebase_hz() / 1000000);
+    p.lpcr = lpcr::kGuestBase;
+    p.hfscr = pc.hfscr;
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        p.vcpus[i].part = &p;
+        p.vcpus[i].id = VcpuId{i};
+        p.vcpus[i].lazy_sprs.hfscr = p.hfscr;
+    }
+}
 
 Partition* find_partition(const char* name) {
     for (u32 i = 0; i < g_hv.partition_count; ++i)

@@ -36,6 +36,10 @@ struct Hypervisor {
 };
 
 Hypervisor& hv();
+// What a partition takes from its config entry before its memory is set up
+// (name, LPID, mode, vCPUs, watchdog, LPCR, HFSCR): the boot's and a
+// migration's incoming partition alike.
+void init_partition(Partition& p, const PartitionConfig& pc);
 // The partition of that name, or nullptr.
 Partition* find_partition(const char* name);
 // Live migration: the shell of a partition moving in from system `from`

@@ -64,19 +64,8 @@ Partition* create_incoming_partition(const MigStagedStart& s, const char* from, 
     pc.paging_offset = offset;
 
     Partition& p = h.partitions[slot];
-    format(p.name, sizeof p.name, "%s", pc.name);
-    p.lpid = pc.lpid;
-    p.mem_mode = MemMode::Shared;
-    p.vcpu_count = pc.vcpus;
-    p.watchdog_tb = pc.watchdog_us * (arch::timebase_hz() / 1000000);
-    p.lpcr = lpcr::kGuestBase;
-    p.hfscr = pc.hfscr;
-    for (u32 i = 0; i < p.vcpu_count; ++i) {
-        p.vcpus[i].part = &p;
-        p.vcpus[i].id = VcpuId{i};
-        p.vcpus[i].lazy_sprs.hfscr = p.hfscr;
-        p.vcpus[i].state = VcpuState::Stopped;  // until the stream's run states are installed
-    }
+    init_partition(p, pc);
+    for (u32 i = 0; i < p.vcpu_count; ++i) p.vcpus[i].state = VcpuState::Stopped;  // until the stream's run states
     format(p.migrated_from, sizeof p.migrated_from, "%s", from);
     if (!ams_create_partition(p, pc, slot)) {
         format(why, why_len, "no memory for its page state, or the pool cannot guarantee its entitlement");
