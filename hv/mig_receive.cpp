@@ -20,6 +20,7 @@ constexpr u64 kMaxLogicalPages = (u64{4} << 30) / kPageSize;  // desired_mem <= 
 struct Receive {
     bool active = false;    // a stream is being received (Start seen, not resumed or dropped)
     bool resumed = false;
+    bool final_state = false;  // the first vCPU record came: the source has suspended it
     char peer[16]{};
     u64 start_tb = 0;
     bool writing[mover::kMaxSlots]{};
@@ -115,6 +116,13 @@ MigRecv mig_receive_record(const u8* rec, u32 len, const char* peer, u64 now_tb)
         r.start_tb = now_tb;
     }
     Err e = g_target->on_record(rec, len);
+    MigRecordType type{};
+    if (e == Err::Ok && !r.final_state && mig_check_header(rec, len, type) == MigError::Ok &&
+        type == MigRecordType::VcpuCore) {
+        // vCPU state is sent only once the source has suspended the partition.
+        r.final_state = true;
+        log("migration: %s: suspended at %s; its final state is arriving", g_target->staging().start.name, r.peer);
+    }
     if (e == Err::Ok) return MigRecv::Consumed;
     if (e == Err::Busy) return MigRecv::Hold;
     char why[160];

@@ -147,3 +147,4 @@ add_test(NAME boot.mig_move_target_killed COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY
     --reject "^A\\|.*migrated_to"
     ${MIG_REJECT})
 set_tests_properties(boot.mig_move_target_killed PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
+
