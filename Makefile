@@ -59,7 +59,7 @@ test-linux:
 bench: build
 	tools/pv-bench $(HOST)/image/poolvisor.elf $(HOST)/bench.bundle \
 	    $(HOST)/linux_bench.bundle $(abspath $(BUILD)/deps/linux/vmlinux) $(HOST)/linux/initrd.gz \
-	    $(HOST)/linux_bench_shared.bundle
+	    $(HOST)/linux_bench_shared.bundle $(HOST)/mig_move_a.bundle $(HOST)/mig_b.bundle
 
 unit: build
 	cd $(HOST) && ctest --output-on-failure -L unit

@@ -154,16 +154,33 @@ i64 g_boot_epoch = -1;
 u64 g_boot_tb = 0;
 }  // namespace
 
-void init_wall_clock() {
-    Be32 ymd;
-    Be64 hmsm;
+namespace {
+i64 rtc_read(Be32& ymd, Be64& hmsm) {
     i64 rc = 0;
     for (int tries = 0; tries < 100000; ++tries) {
         rc = pv_opal_call(3 /* OPAL_RTC_READ */, reinterpret_cast<u64>(&ymd), reinterpret_cast<u64>(&hmsm));
         if (rc != opal::kBusy && rc != opal::kBusyEvent) break;
         pv_opal_call(opal::POLL_EVENTS, 0);
     }
-    if (rc != opal::kSuccess) return;
+    return rc;
+}
+}  // namespace
+
+// The RTC counts whole seconds: the timebase is taken when its second
+// changes, so that two systems' wall clocks (and a partition that moves
+// between them, docs/migration.md) agree to well under a second. At most
+// about a second at boot, bounded by the timebase in case the RTC is stuck.
+void init_wall_clock() {
+    Be32 ymd;
+    Be64 hmsm;
+    if (rtc_read(ymd, hmsm) != opal::kSuccess) return;
+    u64 first = hmsm.get() >> 40, deadline = mftb() + 2 * g_timebase_hz;
+    Be32 ymd2;
+    Be64 hmsm2;
+    i64 rc = opal::kSuccess;
+    while (mftb() < deadline && (rc = rtc_read(ymd2, hmsm2)) == opal::kSuccess && (hmsm2.get() >> 40) == first) {
+    }
+    if (rc == opal::kSuccess && (hmsm2.get() >> 40) != first) ymd = ymd2, hmsm = hmsm2;
     u32 d = ymd.get();
     u64 t = hmsm.get();
     i64 days = days_from_civil(from_bcd(d >> 24) * 100 + from_bcd((d >> 16) & 0xff), from_bcd((d >> 8) & 0xff),

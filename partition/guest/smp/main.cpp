@@ -150,11 +150,25 @@ void secondary(u32 index) {
 }
 
 // One line from the console (ended by CR or LF), or what came before the timeout.
+constexpr u64 kHoldCedeUs = 2'000;   // hold=1: the time-of-day samples' spacing
 constexpr u64 kEchoCedeUs = 50'000;  // input wakes us earlier (hv/console_input.h)
 constexpr u64 kEchoTimeoutUs = 100'000'000;
 constexpr u32 kEchoLineMax = 120;
 
-void echo_input(u64 lines) {
+// The wall clock as RTAS get-time-of-day gives it (the host's, on any system
+// the partition runs on), in ns since midnight; 0 if the call failed.
+u64 time_of_day_ns() {
+    u32 t[7] = {};
+    if (rtas_call(Rtas::GetTimeOfDay, 8, t) != kRtasSuccess) return 0;
+    return ((u64{t[3]} * 60 + t[4]) * 60 + t[5]) * 1'000'000'000 + t[6];
+}
+
+// Waiting for input: with max_gap_ns, the time of day is read at every
+// wake-up (cede_us apart at most) and the longest step between two readings
+// kept: the time the partition did not run, as it sees it (a migration's
+// downtime).
+void echo_input(u64 lines, u64* max_gap_ns = nullptr, u64 cede_us = kEchoCedeUs) {
+    u64 last = max_gap_ns ? time_of_day_ns() : 0;
     for (u64 l = 0; l < lines; ++l) {
         log("echo: waiting for line %lu of %lu", l + 1, lines);
         char line[kEchoLineMax + 1];
@@ -169,8 +183,13 @@ void echo_input(u64 lines) {
                 return;
             }
             u64 n = out[0] > 16 ? 16 : out[0];
+            if (max_gap_ns) {
+                u64 now = time_of_day_ns();
+                if (now > last && last && now - last > *max_gap_ns) *max_gap_ns = now - last;
+                last = now;
+            }
             if (n == 0) {
-                cede(ticks_from_us(kEchoCedeUs));
+                cede(ticks_from_us(cede_us));
                 continue;
             }
             for (u64 i = 0; i < n && !ended; ++i) {
@@ -332,7 +351,9 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     // have kept every byte.
     if (bootarg_u64("hold", 0)) {
         log("hold: every slice written; checked again after a line");
-        echo_input(1);
+        u64 gap = 0;
+        echo_input(1, &gap, kHoldCedeUs);
+        log("hold: longest time-of-day gap while waiting: %lu ms", gap / 1'000'000);
         u64 again = 0;
         for (u32 i = 0; i < p.cpus; ++i) {
             if (!finished[i]) continue;
