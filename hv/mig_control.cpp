@@ -341,8 +341,14 @@ void poll_unlocked(u64 now) {
     for (u32 i = 0; i < c.io_n; ++i)
         if (!mig_send_io_done(c.io[i].slot, c.io[i].status) && !mig_receive_io_done(c.io[i].slot, c.io[i].status))
             with_mover([&](MoverLink& m) { m.free_slot(c.io[i].slot); });
+    // The PSP reports Open before the session's first message and Closed or
+    // Aborted after its last one; the two FIFOs keep that order when opens
+    // go first and ends last.
+    for (u32 i = 0; i < c.events_n; ++i)
+        if (c.events[i].state == mover::SessionState::Open) on_session(j, c.events[i], now);
     handle_messages(j, c, now);
-    for (u32 i = 0; i < c.events_n; ++i) on_session(j, c.events[i], now);
+    for (u32 i = 0; i < c.events_n; ++i)
+        if (c.events[i].state != mover::SessionState::Open) on_session(j, c.events[i], now);
     if (g_mig.serving_peer && mig_receive_poll(now)) {
         u8 buf[kMigResumedBytes];
         mig_encode_resumed(buf);
