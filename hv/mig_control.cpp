@@ -136,11 +136,8 @@ MigOffer local_offer() {
 // A message into a slot of ours and to the peer; false if no slot is free.
 bool send_message(const u8* bytes, u32 len) {
     return with_mover([&](MoverLink& m) {
-        auto s = m.alloc_slot();
+        auto s = m.fill_slot(bytes, len);
         if (!s) return false;
-        u8* p = m.slot(*s);
-        if (!p) return false;
-        std::memcpy(p, bytes, len);
         if (m.send(*s, static_cast<u16>(len))) return true;
         m.free_slot(*s);
         return false;

@@ -41,14 +41,8 @@ Partition* io_create(void*, const MigStagedStart& s, char* why, u32 n) {
 bool io_write(void*, Partition& p, LogicalPage lp, const u8* data) {
     Guard g(hv().ams.pager.lock());
     MoverLink& m = link_mover();
-    auto s = m.alloc_slot();
+    auto s = m.fill_slot(data, kPageSize);
     if (!s) return false;
-    u8* buf = m.slot(*s);
-    if (!buf) {
-        m.free_slot(*s);
-        return false;
-    }
-    std::memcpy(buf, data, kPageSize);
     if (!m.write(*s, hv().ams.pager.device_block(p, lp), mover::kPageBlocks)) {
         m.free_slot(*s);
         return false;

@@ -42,14 +42,8 @@ MoverLink& link_mover() { return hv().ams.link.mover(); }
 bool io_send(void*, const u8* rec, u32 len) {
     Guard g(hv().ams.pager.lock());
     MoverLink& m = link_mover();
-    auto s = m.alloc_slot();
+    auto s = m.fill_slot(rec, len);
     if (!s) return false;
-    u8* p = m.slot(*s);
-    if (!p || len > mover::kMaxMessageBytes) {
-        m.free_slot(*s);
-        return false;
-    }
-    std::memcpy(p, rec, len);
     if (m.send(*s, static_cast<u16>(len))) return true;
     m.free_slot(*s);
     return false;

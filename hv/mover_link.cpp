@@ -2,6 +2,8 @@
 // queued for the migration control.
 #include "hv/mover_link.h"
 
+#include <cstring>
+
 #include "hv/console.h"
 
 namespace pv {
@@ -147,6 +149,19 @@ std::optional<u16> MoverLink::alloc_slot() {
     if (!active_ || !free_len_) return std::nullopt;
     u16 s = free_[--free_len_];
     owner_[s] = Owner::HvInUse;
+    return s;
+}
+
+std::optional<u16> MoverLink::fill_slot(const u8* data, u32 len) {
+    if (len > mover::kSlotBytes) return std::nullopt;
+    auto s = alloc_slot();
+    if (!s) return std::nullopt;
+    u8* p = slot(*s);
+    if (!p) {
+        free_slot(*s);
+        return std::nullopt;
+    }
+    std::memcpy(p, data, len);
     return s;
 }
 

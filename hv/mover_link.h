@@ -38,6 +38,9 @@ public:
     // A hypervisor slot to fill (4 KiB at slot()); nullopt when all are out.
     std::optional<u16> alloc_slot();
     void free_slot(u16 slot);  // an allocated slot not used after all
+    // A slot of ours holding a copy of data[0, len) (len <= kSlotBytes), ready
+    // to give away with send() or write(); nullopt when none is free.
+    std::optional<u16> fill_slot(const u8* data, u32 len);
     u8* slot(u16 slot);        // nullptr unless the slot is ours to touch now
     u32 free_slots() const { return free_len_; }
 
