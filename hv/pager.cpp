@@ -327,7 +327,8 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     e.timebase = now;
     e.effective_addr = first->fault_ea;
     hv().paging_errors.record(e);
-    if (page_in_log_.allow(now, arch::timebase_hz()))
+    bool logged = page_in_log_.allow(now, arch::timebase_hz());
+    if (logged)
         log("paging: page-in of %s logical page 0x%lx from block %lu failed (status 0x%x): machine check to %u "
             "vCPU(s) (%lu lines not logged)",
             p.name, logical, r.device_block, status, r.waiter_count, page_in_log_.take_suppressed());
@@ -338,17 +339,26 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
         bool parked;
         {
             Guard pg(p.lock);
-            parked = v.state == VcpuState::PageWait;
+            Guard rl(requests_.lock());
+            parked = v.state == VcpuState::PageWait && f.phase == FaultPhase::FaultWait &&
+                     f.waiting_on == requests_.by_id(r.id);  // r is a copy
         }
         // A waiter woken for an interrupt meanwhile runs elsewhere in the
         // partition now: not it but the page's next access takes the check
-        // (not its next fault, which may be another page's in another context).
+        // (not its next fault, which may be another page's in another context,
+        // even one it is parked on now).
         if (!parked) continue;
         deliver_machine_check(v, f.fault_ea, logical);
         ++told;
     }
-    if (told) (void)pool_.clear_error(r.partition_slot, r.lp);
-    else (void)pool_.mark_lost(r.partition_slot, r.lp);
+    if (told) {
+        (void)pool_.clear_error(r.partition_slot, r.lp);
+    } else {
+        (void)pool_.mark_lost(r.partition_slot, r.lp);
+        if (logged)
+            log("paging: no vCPU of %s waits for logical page 0x%lx now: its next access takes the machine check",
+                p.name, logical);
+    }
     mig_note(r.partition_slot, r.lp);  // zero-fill now, or Failed
 }
 

@@ -335,6 +335,42 @@ TEST_F(PagerTest, AFailedPageInNobodyWasParkedForChecksThePagesNextAccess) {
     EXPECT_TRUE(pager->pool().check_invariants());
 }
 
+// The same, but the woken waiter is parked again on another page's page-in
+// when the failure comes: it is not this page's waiter any more, so it gets no
+// machine check (with its other fault's address) and waits on; the page owes it.
+TEST_F(PagerTest, AWaiterParkedOnAnotherPageIsNotToldOfTheFailure) {
+    set_up();
+    for (u64 k = 0; k < 16; ++k) write_page(k, static_cast<u8>(k));
+    evict_all();
+    psp.bad_read_blocks.insert(block_of(4));
+    Vcpu& a = vcpu(1);
+    a.regs.pc = 0x4000;
+    a.regs.msr = msr::SF | msr::LE | msr::EE;
+    EXPECT_EQ(pager->storage_fault(a, 4 * kPageSize, 0x1234), Next::Block);
+    ASSERT_EQ(a.state, VcpuState::PageWait);
+    a.sprs.dec = 0, a.sprs.dec_tb = 0;
+    pager->poll_interrupts(1000);
+    ASSERT_EQ(a.state, VcpuState::Runnable);
+    EXPECT_EQ(hv().runq.pop(), &a);
+    RunQueue::release(a);
+    a.state = VcpuState::Running;
+    a.regs.pc = 0x8000;
+    size_t queued = psp.queue.size();  // page 4 and its read-ahead
+    EXPECT_EQ(pager->storage_fault(a, 12 * kPageSize, 0xc000), Next::Block);
+    ASSERT_EQ(a.state, VcpuState::PageWait);
+    serve(queued);  // page 4's read fails; a waits for page 12
+    EXPECT_EQ(a.state, VcpuState::PageWait) << "still waiting for page 12";
+    EXPECT_EQ(a.regs.pc, 0x8000u) << "no machine check for page 4";
+    EXPECT_TRUE(info(4).lost);
+    EXPECT_EQ(hv().paging_errors.count_for(0), errors_before + 1);
+    drain();
+    EXPECT_EQ(info(12).state, PageState::Resident);
+    EXPECT_EQ(a.regs.pc, 0x8000u);
+    EXPECT_TRUE(info(4).lost) << "its next access takes the check";
+    Guard lk(pager->lock());
+    EXPECT_TRUE(pager->pool().check_invariants());
+}
+
 TEST_F(PagerTest, DeadServiceFailsEveryRequestAndNewOnesAtOnce) {
     set_up();
     for (u64 k = 0; k < 16; ++k) write_page(k, static_cast<u8>(k));
