@@ -47,6 +47,7 @@ constexpr u64 kWaitLogUs = 10000000;   // "still waiting" while the channel is n
 constexpr u32 kSendSpins = 8;          // H_SEND_CRQ retries on H_DROPPED before ceding between them
 constexpr u64 kSendBackoffUs = 20;
 constexpr u64 kSendWarnUs = 1000000;
+constexpr u64 kMaxFailDelayMs = 10000;   // fail_delay_ms: well inside the hypervisor's request deadline
 
 // The driver's queues and identify/PRP pages, and our CRQ queue: in .bss,
 // zeroed by crt0, page aligned.
@@ -175,6 +176,10 @@ void bar_write64(void*, u32 off, u64 v) {
 
 u64 dma_identity(void*, const void* p) { return addr_of(p); }
 u64 clock_now(void*) { return timebase(); }
+// fail_delay_ms: ceding, so the thread serves the others meanwhile.
+void pause_us(u64 us) {
+    for (u64 end = timebase() + ticks_from_us(us), now = timebase(); now < end; now = timebase()) cede(end - now);
+}
 
 // Controller enable, identify, I/O queues; *step names what failed.
 u32 bring_up(nvme::NvmeDriver& d, const char** step) {
@@ -527,6 +532,11 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     }
     s.retries = static_cast<u32>(retries);
     log("device I/O errors: up to %u retries per request", s.retries);
+    if (u64 ms = bootarg_u64("fail_delay_ms", 0)) {
+        s.fail_delay_us = (ms < kMaxFailDelayMs ? ms : kMaxFailDelayMs) * 1000;
+        s.pause = pause_us;
+        log("fail_delay_ms=%lu: a failed page-in is answered that late", s.fail_delay_us / 1000);
+    }
     PagingService svc(s);
     psp::mover_create(svc, send_entry, &ch);
     svc.start(rc == papr::H_SUCCESS);

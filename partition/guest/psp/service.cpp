@@ -323,6 +323,7 @@ void PagingService::serve(const IoRequestMsg& m) {
             rt::log("%s req %u tag 0x%x lpid %u page 0x%lx block %lu: %s (status 0x%x%s) after %u retries",
                     op_name(m.op), m.req_id, m.tag, m.lpid, d.logical_page, d.device_block,
                     nvme::status_name(status), status, s & kStatusDnr ? ", do not retry" : "", tries);
+        if (!out && s_.fail_delay_us && s_.pause) s_.pause(s_.fail_delay_us);
         complete(m, static_cast<u16>(status));
     } else {
         fail(m, reason_of(s), s, tries);

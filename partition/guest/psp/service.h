@@ -109,6 +109,10 @@ public:
         u32 log_every = 1000;  // a statistics line every this many requests
         u32 logged_errors = 16;  // errors (and retried requests) logged one by one; the rest only counted
         u32 retries = kDefaultRetries;  // device I/O attempts after the first (at most kMaxRetries)
+        // Fault injection (fail_delay_ms): a page-in that failed for good is
+        // answered this late, as a failing drive's own retries take seconds.
+        u64 fail_delay_us = 0;
+        void (*pause)(u64 us) = nullptr;  // waits that long (cedes)
     };
     enum class State : u8 { WaitInit, WaitTable, Serving, Closed };
     enum class Action : u8 {

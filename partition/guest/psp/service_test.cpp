@@ -51,6 +51,7 @@ struct Env {
     u32 reset_status = 0;    // what a reset returns
     u32 resets = 0, ios = 0;
     u32 resets_at_send = 0;  // resets seen when the last answer was sent
+    u32 answers = 0;         // entries the service sent
     std::unique_ptr<PagingService> svc;
 
     PartitionMemory pmem() {
@@ -69,11 +70,15 @@ struct Env {
         return frames[off / 4096].data() + off % 4096;
     }
 
-    explicit Env(u32 dev_status = 0, u32 retries = psp::kDefaultRetries) {
+    explicit Env(u32 dev_status = 0, u32 retries = psp::kDefaultRetries, u64 fail_delay_us = 0,
+                 void (*pause)(u64) = nullptr) {
         PagingService::Setup s;
+        s.fail_delay_us = fail_delay_us;
+        s.pause = pause;
         s.send = [](void* c, const CrqEntry& e) {
             auto* env = static_cast<Env*>(c);
             env->resets_at_send = env->resets;
+            ++env->answers;
             return env->ch.send(e.hi(), e.lo());
         };
         s.send_ctx = this;
@@ -355,6 +360,30 @@ TEST(PspService, TransientMediaErrorIsRetried) {
             EXPECT_EQ(env.resets, 0u);  // a media error needs no controller reset
         }
     }
+}
+
+// fail_delay_ms (fault injection): a page-in that failed for good is answered
+// only after the pause, as by a slow failing drive; a recovered page-in and a
+// failed page-out are answered at once.
+Env* g_pause_env = nullptr;
+std::vector<std::pair<u64, u32>> g_pauses;  // (us, answers sent before it)
+TEST(PspService, FailDelayHoldsOnlyAFailedPageInsAnswer) {
+    g_pauses.clear();
+    Env env(0, psp::kDefaultRetries, 2'000'000, [](u64 us) { g_pauses.push_back({us, g_pause_env->answers}); });
+    g_pause_env = &env;
+    env.up();
+    u32 before = env.answers;
+    env.inject(0x281, 1 + psp::kDefaultRetries);
+    expect_completion(env.request(Opcode::PageIn, 4, 1, 8), 4, 1, 0x281);
+    ASSERT_EQ(g_pauses.size(), 1u);
+    EXPECT_EQ(g_pauses[0].first, 2'000'000u);
+    EXPECT_EQ(g_pauses[0].second, before) << "the answer comes after the pause";
+    env.inject(0x281, psp::kDefaultRetries);  // recovered by the last retry
+    expect_completion(env.request(Opcode::PageIn, 4, 2, 8), 4, 2, 0);
+    env.inject(0x280, 1 + psp::kDefaultRetries);  // a page-out's write fault
+    expect_completion(env.request(Opcode::PageOut, 5, 3, 16), 5, 3, 0x280);
+    EXPECT_EQ(g_pauses.size(), 1u);
+    g_pause_env = nullptr;
 }
 
 TEST(PspService, WriteFaultIsRetried) {
