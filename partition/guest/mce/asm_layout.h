@@ -43,3 +43,5 @@
 #define MC_SCR_R11 3
 #define MC_SCR_R12 4
 #define MC_SCR_R3 5          /* the interrupted r3 */
+#define MC_SCR_HOLD 6        /* hold=1: mce_touch's load while armed (rt_decrementer), else 0 */
+#define MC_SCR_DEC_R5 7      /* rt_decrementer's spill */

@@ -199,6 +199,65 @@ mce_context_load:
 	.endr
 	blr
 
+/* ------------------------------------------------------------------------ */
+
+/*
+ * hold=1 (main.cpp): u64 mce_touch(const u64* addr), one load. While a
+ * process has it armed (CpuLocal::scratch[MC_SCR_HOLD] = mce_touch), the
+ * decrementer interrupt that finds the vCPU at that load (the hypervisor woke
+ * it from its page-in wait to take it) does not return there but to
+ * mce_touch_held: the process waits (mce_touch_hold) away from the page, and
+ * only then makes the access again.
+ */
+	.globl mce_touch
+mce_touch:
+	ld	%r3, 0(%r3)
+	blr
+
+/* As if mce_touch had been called: r3 = addr, LR = its caller. */
+mce_touch_held:
+	mflr	%r0
+	std	%r0, 16(%r1)
+	stdu	%r1, -48(%r1)
+	std	%r3, 32(%r1)
+	bl	mce_touch_hold
+	nop
+	ld	%r3, 32(%r1)
+	addi	%r1, %r1, 48
+	ld	%r0, 16(%r1)
+	mtlr	%r0
+	b	mce_touch
+
+/* 0x900 (rt/crt0.S, RT_DEC_HOOK): as rt's own handler, plus the redirect. */
+	.globl rt_decrementer
+rt_decrementer:
+	mtspr	SPRN_SPRG1, %r3
+	mtspr	SPRN_SPRG2, %r4
+	mfspr	%r3, SPRN_SPRG0
+	ld	%r4, RT_CPU_DEC_COUNT(%r3)
+	addi	%r4, %r4, 1
+	std	%r4, RT_CPU_DEC_COUNT(%r3)
+	std	%r5, SCR(MC_SCR_DEC_R5)(%r3)
+	mfcr	%r5
+	ld	%r4, SCR(MC_SCR_HOLD)(%r3)
+	mfspr	%r3, SPRN_SRR0
+	cmpd	%r3, %r4
+	bne	1f
+	LOAD_ADDR(%r4, mce_touch_held)
+	mtspr	SPRN_SRR0, %r4
+	mfspr	%r3, SPRN_SPRG0
+	li	%r4, 0
+	std	%r4, SCR(MC_SCR_HOLD)(%r3)	/* once */
+1:	mtcrf	0xff, %r5
+	mfspr	%r3, SPRN_SPRG0
+	ld	%r5, SCR(MC_SCR_DEC_R5)(%r3)
+	lis	%r3, 0x7fff
+	ori	%r3, %r3, 0xffff
+	mtspr	SPRN_DEC, %r3
+	mfspr	%r4, SPRN_SPRG2
+	mfspr	%r3, SPRN_SPRG1
+	rfid
+
 /* A new process context starts here (LR): r14 = its Process. */
 	.globl mce_process_start
 mce_process_start:

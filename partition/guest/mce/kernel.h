@@ -109,4 +109,6 @@ void mce_process_start();
 void mce_fwnmi_machine_check();
 void mce_fwnmi_system_reset();
 void mce_simulate(void* buffer);
+mce::u64 mce_touch(const mce::u64* addr);  // hold=1: one load (entry.S)
+void mce_touch_hold(mce::u64 addr);        // main.cpp, from entry.S
 }

@@ -7,7 +7,10 @@
 // page cannot be paged in, the hypervisor raises a machine check
 // (machine_check.cpp): the owning process is terminated and the others go on;
 // a kernel page ends the partition with ibm,os-term. partition/README.md has
-// the bootargs and the layout.
+// the bootargs and the layout. hold=1 (a live migration's failed page,
+// docs/migration.md): every process writes its first round, process 1 leaves
+// one page-in of its page at +256 KiB failing but untouched, and all wait for
+// a console line before they check what they wrote.
 #include "partition/guest/mce/kernel.h"
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
@@ -36,6 +39,7 @@ struct Config {
     u64 proc_bytes, kernel_bytes;
     bool fwnmi;
     i32 simulate;  // mce_simulate=: process index, -2 = kernel, -1 = off
+    bool hold;
 };
 constinit Config g_cfg{};
 
@@ -51,6 +55,21 @@ constinit u32 g_cpu_done[kMaxCpus]{};
 constinit u32 g_kernel_step = 0;
 constinit u64 g_kernel_mismatches = 0;
 constinit u64 g_kernel_sum = 0;  // what the last fill wrote
+
+// hold=1: process kHoldProc's page at kHoldOffset is the one whose page-in
+// the test fails (tests/boot/migration_mce.cmake).
+constexpr u32 kHoldProc = 1;
+constexpr u64 kHoldOffset = 0x40000;
+constexpr u64 kHoldArmUs = 20'000;  // the decrementer that ends its page-in wait
+constexpr u64 kHoldCedeUs = 2'000;
+constexpr u32 kHoldTries = 16;
+constexpr u32 kHoldLineMax = 64;
+constinit u32 g_filled = 0;    // processes that wrote their first round
+constinit u32 g_released = 0;  // the console line came
+constinit u32 g_held = 0;      // the page's access waits (mce_touch_hold)
+constinit SpinLock g_line_lock;
+constinit u32 g_line_len = 0;
+constinit char g_line[kHoldLineMax + 1]{};
 
 // Fills [base, base + bytes); returns the checksum of what it wrote.
 u64 fill(u64 base, u64 bytes, u32 id, u32 round) {
@@ -229,6 +248,11 @@ bool parse_config() {
     if (kib < 4 || kib > kKernelBufferMax / KiB || kib % 4) kib = kDefaultKernelKib;
     c.kernel_bytes = kib * KiB;
     c.fwnmi = !bootarg_is("fwnmi", "off");
+    c.hold = bootarg_u64("hold", 0) != 0;
+    if (c.hold && (c.procs <= kHoldProc || c.proc_bytes <= kHoldOffset)) {
+        log("hold=1 needs process %u with more than %lu KiB: off", kHoldProc, kHoldOffset / KiB);
+        c.hold = false;
+    }
     c.simulate = bootarg_is("mce_simulate", "kernel") ? -2 : static_cast<i32>(bootarg_u64("mce_simulate", ~u64{0}));
     if (c.simulate >= static_cast<i32>(c.procs)) c.simulate = -1;
     c.cpus = p.cpus < kMaxCpus ? p.cpus : kMaxCpus;
@@ -288,6 +312,78 @@ void report() {
     if (g_kernel_step != 2 * g_cfg.rounds) log("FAIL kernel buffer: %u of %u rounds", g_kernel_step / 2, g_cfg.rounds);
 }
 
+// hold=1: any waiter may read the console; the first whole line releases all.
+bool released() { return __atomic_load_n(&g_released, __ATOMIC_ACQUIRE) != 0; }
+
+void poll_console() {
+    Guard g(g_line_lock);
+    if (released()) return;
+    u64 out[4] = {};
+    if (rt_hcall_ret(papr::H_GET_TERM_CHAR, out, platform().vtermno) != papr::H_SUCCESS) return;
+    u64 n = out[0] > 16 ? 16 : out[0];
+    for (u64 i = 0; i < n; ++i) {
+        char c = static_cast<char>(out[1 + i / 8] >> (56 - 8 * (i % 8)));
+        if ((c == '\r' || c == '\n') && g_line_len) {
+            g_line[g_line_len] = 0;
+            log("hold: got '%s'", g_line);
+            __atomic_store_n(&g_released, 1, __ATOMIC_RELEASE);
+            return;
+        }
+        if (c != '\r' && c != '\n' && g_line_len < kHoldLineMax) g_line[g_line_len++] = c;
+    }
+}
+
+// A process waits (its vCPU cedes, the others run) until pred() holds.
+template <typename F>
+void wait_until(Process& p, F pred) {
+    while (!pred()) {
+        poll_console();
+        cede(ticks_from_us(kHoldCedeUs));
+        yield(p);
+    }
+}
+
+void irq_enable() {
+    u64 msr;
+    asm volatile("mfmsr %0" : "=r"(msr));
+    asm volatile("mtmsrd %0, 1" ::"r"(msr | 0x8000) : "memory");  // MSR[EE]
+}
+
+// hold=1, process kHoldProc after its first fill: its page at kHoldOffset
+// must fail a page-in that no vCPU is parked on when it fails (the pager's
+// "lost" page: the next access takes the machine check). Read the others'
+// pages until it is paged out, then touch it with a decrementer armed that
+// wakes the vCPU from the page-in wait: rt_decrementer sends the access to
+// mce_touch_hold. The PSP answers the failed read late (fail_delay_ms), so
+// the failure comes while nobody waits. Returns if the access completed.
+void hold_touch(Process& p) {
+    wait_until(p, [] { return __atomic_load_n(&g_filled, __ATOMIC_ACQUIRE) >= g_cfg.procs; });
+    const u64 page = p.base + kHoldOffset;
+    for (u32 t = 0; t < kHoldTries; ++t) {
+        u64 sum = 0;
+        for (u32 k = 0; k < g_cfg.procs; ++k) {
+            if (k == p.id) continue;
+            for (u64 a = g_procs[k].base; a < g_procs[k].base + g_cfg.proc_bytes; a += kPageSize)
+                sum += *reinterpret_cast<volatile u64*>(a);
+        }
+        (void)sum;
+        __atomic_store_n(&cpu(cpu_index()).scratch[MC_SCR_HOLD], reinterpret_cast<uintptr_t>(&mce_touch),
+                         __ATOMIC_RELEASE);
+        set_dec(ticks_from_us(kHoldArmUs));
+        irq_enable();
+        u64 v = mce_touch(reinterpret_cast<const u64*>(page + 0x18));
+        irq_disable();
+        set_dec(0x7fffffff);
+        __atomic_store_n(&cpu(cpu_index()).scratch[MC_SCR_HOLD], 0, __ATOMIC_RELEASE);
+        if (__atomic_load_n(&g_held, __ATOMIC_ACQUIRE)) {
+            log("process %u: hold: FAIL page 0x%lx read back (0x%016lx) without a machine check", p.id, page, v);
+            return;
+        }
+        yield(p);  // it was still resident: more of the others' pages, and again
+    }
+    log("process %u: hold: FAIL page 0x%lx never left memory in %u tries", p.id, page, kHoldTries);
+}
+
 }  // namespace
 
 Process* owner_of(u64 page) {
@@ -311,6 +407,15 @@ extern "C" [[noreturn]] void mce_process_main(Process* p) {
     const u32 rounds = g_cfg.rounds;
     for (u32 round = 0; round < rounds; ++round) {
         u64 want = fill(p->base, p->bytes, p->id, round);
+        if (g_cfg.hold && round == 0) {
+            __atomic_fetch_add(&g_filled, 1, __ATOMIC_ACQ_REL);
+            if (p->id == kHoldProc) hold_touch(*p);
+            if (p->id == 0) {
+                wait_until(*p, [] { return __atomic_load_n(&g_filled, __ATOMIC_ACQUIRE) >= g_cfg.procs; });
+                log("hold: every process wrote round 1; checked after a line");
+            }
+            wait_until(*p, released);
+        }
         yield(*p);
         if (g_cfg.simulate == static_cast<i32>(p->id) && round == (rounds > 1 ? 1u : 0u))
             mc_simulate(p->base + kPageSize + 0x18);
@@ -330,6 +435,24 @@ extern "C" [[noreturn]] void mce_process_main(Process* p) {
     p->exited = 1;
     yield(*p);
     panic("process %u resumed after it ended", p->id);
+}
+
+// From mce_touch_held (entry.S): the decrementer woke this vCPU from the
+// page-in wait of `addr`. Its failure is answered while nobody waits for it,
+// so the page owes its machine check to the next access: the one made after
+// the line (on whichever system the partition runs by then).
+extern "C" void mce_touch_hold(u64 addr) {
+    irq_disable();
+    set_dec(0x7fffffff);
+    Process* p = current(cpu_index());
+    log("process %u: hold: page 0x%lx: woken from its page-in wait; touched again after a line",
+        p ? p->id : 0xff, align_down(addr, kPageSize));
+    __atomic_store_n(&g_held, 1, __ATOMIC_RELEASE);
+    while (!released()) {
+        poll_console();
+        cede(ticks_from_us(kHoldCedeUs));
+        if (p) yield(*p);
+    }
 }
 
 extern "C" [[noreturn]] void pv_main(const void* fdt) {

@@ -9,7 +9,9 @@
  *              powers off; without it (bad-guest) they stay 0x00000000, an
  *              illegal instruction the hypervisor catches. Built with
  *              RT_MACHINE_CHECK_VECTOR (mce-guest), 0x200 branches to the
- *              image's own rt_machine_check with every register intact.
+ *              image's own rt_machine_check with every register intact;
+ *              with RT_DEC_HOOK (mce-guest), a little-endian 0x900 branches
+ *              to the image's own rt_decrementer.
  * .text        rt_boot (vCPU 0), rt_secondary_entry (RTAS start-cpu), and
  *              rt_unexpected_entry.
  */
@@ -74,7 +76,12 @@ rt_dec_vector:
 	.long 0xa642927c		/* 7c9242a6  mfsprg  r4,2     */
 	.long 0xa642717c		/* 7c7142a6  mfsprg  r3,1     */
 	.long 0x2400004c		/* 4c000024  rfid             */
-1:	mtspr	SPRN_SPRG1, %r3
+1:
+#ifdef RT_DEC_HOOK
+	/* The image's own (little-endian only), every register intact. */
+	b	rt_decrementer
+#endif
+	mtspr	SPRN_SPRG1, %r3
 	mtspr	SPRN_SPRG2, %r4
 	mfspr	%r3, SPRN_SPRG0		/* this vCPU's r13 */
 	ld	%r4, RT_CPU_DEC_COUNT(%r3)
