@@ -25,14 +25,20 @@ demo: build
 # Live migration (docs/migration.md): two Poolvisor systems joined by an
 # emulated Ethernet link; on system A, `migrlpar -o m -p shared1 -t sysb` is
 # typed once A's mover is up, and shared1 (an smp-guest that has written its
-# memory and waits) moves to B while it runs; there it checks every byte again.
+# memory and waits) moves to B while it runs; B sends it back to A
+# (`migrlpar -o m -p shared1 -t sysa`), where it checks every byte again
+# (the same steps as the test boot.mig_move_back).
 migrate: build
-	PV_DISK_SIZE=160M tools/pv-pair --elf $(HOST)/image/poolvisor.elf --a $(HOST)/mig_move_a.bundle \
-	    --b $(HOST)/mig_b.bundle --disk-a $(HOST)/migrate-a.img --disk-b $(HOST)/migrate-b.img --timeout 300 \
+	PV_DISK_SIZE=160M tools/pv-pair --elf $(HOST)/image/poolvisor.elf --a $(HOST)/mig_back_a.bundle \
+	    --b $(HOST)/mig_b.bundle --disk-a $(HOST)/migrate-a.img --disk-b $(HOST)/migrate-b.img --timeout 400 \
 	    --input-when A 1 '^poolvisor: mover: the paging service partition is the mover' '\x01cmigrlpar -o m -p shared1 -t sysb\r' \
-	    --input-when B 1 '^poolvisor: migration: shared1 from sysa resumed here' 'x\r' \
-	    --input-when B 1 '^poolvisor: console: input to partition shared1' 'go\r' \
-	    --expect '^B\| \[shared1\] smp-guest: hold: checked [0-9]+ MiB again: 0 mismatches'
+	    --input-when B 1 '^poolvisor: migration: the session sysa opened has ended \(closed\)' '\x01cmigrlpar -o m -p shared1 -t sysa\r' \
+	    --input-when B 1 '^poolvisor: migration: shared1 runs on sysa: ending it here' 'x\r' \
+	    --input-when A 1 '^poolvisor: migration: shared1 from sysb resumed here' 'y\r' \
+	    --input-when A 2 '^poolvisor: console: input to partition shared1' 'go\r' \
+	    --expect '^B\| poolvisor: migration: shared1 from sysa resumed here' \
+	    --expect '^A\| poolvisor: migration: shared1 from sysb resumed here' \
+	    --expect '^A\| \[shared1\] smp-guest: hold: checked [0-9]+ MiB again: 0 mismatches'
 
 # Debian 12's ppc64el kernel (2 vCPUs, dedicated) with an interactive shell
 # on hvc0, beside a test partition (partition/linux.cfg, README.md "Linux").

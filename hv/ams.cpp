@@ -18,6 +18,17 @@ Ams& ams() { return hv().ams; }
 
 bool shared(const Partition& p) { return ams().enabled && p.mem_mode == MemMode::Shared; }
 
+// The slot's memory from an earlier partition when it is large enough (the
+// radix tables take their pages zeroed from the chunk; the pool resets the
+// page state), else new memory from the boot allocator.
+bool reuse_or_alloc(BumpChunk& c, u64 bytes, u64 align) {
+    if (c.end - c.next >= bytes) return true;
+    auto m = hv().frames.alloc(bytes, align);
+    if (!m.ok()) return false;
+    c = {m.value.value, m.value.value + bytes};
+    return true;
+}
+
 }  // namespace
 
 bool ams_enabled() { return ams().enabled; }
@@ -68,18 +79,17 @@ bool ams_init(const SystemConfig& cfg) {
 bool ams_create_partition(Partition& p, const PartitionConfig& pc, u32 slot) {
     p.slot = slot;
     u64 pages = pc.mem_bytes / kPageSize;
-    auto info = hv().frames.alloc(align_up(pages * sizeof(PageInfo), kPageSize), kPageSize);
+    u64 ibytes = align_up(pages * sizeof(PageInfo), kPageSize);
     u64 tbytes = radix::kRootBytes + ((pc.mem_bytes >> 21) + (pc.mem_bytes >> 30) + 4) * radix::kDirBytes;
-    auto tables = hv().frames.alloc(tbytes, 64 << 10);
-    if (!info.ok() || !tables.ok()) {
+    if (!reuse_or_alloc(p.info_mem, ibytes, kPageSize) || !reuse_or_alloc(p.table_mem, tbytes, 64 << 10)) {
         log("partition %s: no memory for its page state", p.name);
         return false;
     }
-    p.table_chunk = {tables.value.value, tables.value.value + tbytes};
+    p.table_chunk = p.table_mem;
     if (p.radix.init(TablePool{bump_table_alloc, &p.table_chunk}) != Err::Ok) return false;
     p.mem_bytes = pc.mem_bytes;
     p.paging_block = pc.paging_offset / paging::kBlockBytes;
-    auto* pi = static_cast<PageInfo*>(arch::host_ptr(info.value));
+    auto* pi = static_cast<PageInfo*>(arch::host_ptr(HostReal{p.info_mem.next}));
     if (ams().pager.add_partition(p, std::span<PageInfo>(pi, pages), pc.io_entitled_bytes / kPageSize,
                                   static_cast<u8>(pc.mem_weight), hv().config.pool.fault_threshold) != Err::Ok) {
         log("config:%u: io_entitled_mem: the pool cannot guarantee partition %s its entitlement", pc.line, p.name);

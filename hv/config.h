@@ -41,6 +41,9 @@ struct PartitionConfig {
     // The NIC it owns (docs/network-link.md): 1..15 chars of [a-z0-9], "" if none.
     char network_device[16];
     u32 network_device_line;
+    // Not from the file: its partition migrated away and its slot was
+    // reclaimed, so its paging region and LPID are free (hv/incoming_partition.cpp).
+    bool reclaimed;
 };
 
 struct SystemConfig {

@@ -138,6 +138,12 @@ u64 ConsoleInput::dropped(const Partition& p) {
     return slot < kMaxPartitions ? rings_[slot].dropped : 0;
 }
 
+void ConsoleInput::forget(const Partition& p) {
+    Guard g(ring_lock_);
+    u32 slot = slot_of(p);
+    if (slot < kMaxPartitions) rings_[slot] = InputRing{};
+}
+
 // The first running partition other than the paging service partition has
 // the focus first (the PSP has a vty too, but nothing to say to a user).
 void ConsoleInput::start_locked() {
@@ -183,7 +189,7 @@ void ConsoleInput::escape_key(char c) {
     switch (c) {
     case 'n':
     case 'N':
-        if (move_focus(focus_)) announce();
+        if (move_focus(focus_, false)) announce();
         else if (focus_ >= 0) log("console: no other running partition; input stays with %s", hv().partitions[focus_].name);
         else log("console: no running partition takes input");
         break;
@@ -238,16 +244,17 @@ void ConsoleInput::command_key(char c) {
 
 // The next running partition after slot `from` in config order, wrapping;
 // false (focus unchanged) when there is none but `from` itself.
-bool ConsoleInput::move_focus(u32 from) {
+bool ConsoleInput::move_focus(u32 from, bool prefer_clients) {
     Hypervisor& h = hv();
     u32 count = h.partition_count;
-    for (u32 k = 1; k <= count; ++k) {
-        u32 i = (from + k) % count;
-        if (i == from || !h.partitions[i].is_running()) continue;
-        focus_ = static_cast<i32>(i);
-        partial_seen_ = 0;
-        return true;
-    }
+    for (u32 pass = prefer_clients ? 0 : 1; pass < 2; ++pass)
+        for (u32 k = 1; k <= count; ++k) {
+            u32 i = (from + k) % count;
+            if (i == from || !h.partitions[i].is_running() || (pass == 0 && ams_is_psp(h.partitions[i]))) continue;
+            focus_ = static_cast<i32>(i);
+            partial_seen_ = 0;
+            return true;
+        }
     return false;
 }
 
@@ -259,7 +266,7 @@ void ConsoleInput::check_focus_locked() {
     const Partition& f = hv().partitions[focus_];
     if (f.is_running() || __atomic_load_n(&f.restart_requested, __ATOMIC_ACQUIRE)) return;
     const char* ended = hv().partitions[focus_].name;
-    if (move_focus(static_cast<u32>(focus_))) {
+    if (move_focus(static_cast<u32>(focus_), true)) {
         log("console: partition %s has ended", ended);
         announce();
     } else {

@@ -49,6 +49,9 @@ public:
     Partition* focus();
     u32 waiting(const Partition& p);
     u64 dropped(const Partition& p);
+    // Its slot is reused by another partition (hv/incoming_partition.cpp):
+    // what was typed for the old one is dropped.
+    void forget(const Partition& p);
 
 private:
     void start_locked();
@@ -56,7 +59,9 @@ private:
     void escape_key(char c);
     void to_focus(char c, u32& woken);
     void command_key(char c);
-    bool move_focus(u32 from);
+    // The next running partition after `from`; prefer_clients: one the PSP
+    // serves if any runs (an ended focus passes on to where input matters).
+    bool move_focus(u32 from, bool prefer_clients);
     void check_focus_locked();
     void show_partial_locked();
     void announce();

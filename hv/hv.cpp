@@ -340,7 +340,7 @@ void init_partition(Partition& p, const PartitionConfig& pc) {
 
 Partition* find_partition(const char* name) {
     for (u32 i = 0; i < g_hv.partition_count; ++i)
-        if (std::strcmp(g_hv.partitions[i].name, name) == 0) return &g_hv.partitions[i];
+        if (!g_hv.partitions[i].gone && std::strcmp(g_hv.partitions[i].name, name) == 0) return &g_hv.partitions[i];
     return nullptr;
 }
 

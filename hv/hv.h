@@ -40,13 +40,22 @@ Hypervisor& hv();
 // (name, LPID, mode, vCPUs, watchdog, LPCR, HFSCR): the boot's and a
 // migration's incoming partition alike.
 void init_partition(Partition& p, const PartitionConfig& pc);
-// The partition of that name, or nullptr.
+// The partition of that name here, or nullptr (one that is gone elsewhere
+// is not found: a partition of its name may move in).
 Partition* find_partition(const char* name);
 // Live migration: the shell of a partition moving in from system `from`
-// (hv/mig_receive.cpp), in the next slot with a free LPID and the largest
-// free paging region; its vCPUs stopped. nullptr and why when it cannot be.
+// (hv/mig_receive.cpp), in a free slot (a reclaimed one, the one its name
+// had first, else the next) with a free LPID and the largest free paging
+// region; its vCPUs stopped. nullptr and why when it cannot be.
 struct MigStagedStart;
 Partition* create_incoming_partition(const MigStagedStart& s, const char* from, char* why, u32 why_len);
+// The slots a partition could move into now, and the LPIDs free for it:
+// slots of gone partitions that have wound down are reclaimed first (their
+// pool slot, entitlement, LPID and paging region given back).
+struct IncomingRoom {
+    u32 slots = 0, lpids = 0;
+};
+IncomingRoom incoming_room();
 
 // Boot: parse the bundle's config and create every partition, or print why
 // not (nothing starts then). Returns false if no partition could start.

@@ -93,8 +93,9 @@ Err parse_migrlpar(const Words& w, HvCommand& c) {
         }
         const char* v = w.w[i + 1];
         if (eq(opt, "-o")) {
-            if (!eq(v, "v") && !eq(v, "m") && !eq(v, "s")) {
-                format(c.error, sizeof c.error, "migrlpar: -o '%s': v (validate), m (migrate) or s (stop)", v);
+            if (!eq(v, "v") && !eq(v, "m") && !eq(v, "s") && !eq(v, "r")) {
+                format(c.error, sizeof c.error, "migrlpar: -o '%s': v (validate), m (migrate), s (stop) or r (recover)",
+                       v);
                 return Err::Invalid;
             }
             op = v[0];
@@ -107,11 +108,14 @@ Err parse_migrlpar(const Words& w, HvCommand& c) {
             return Err::Invalid;
         }
     }
-    if (!op || !c.partition[0] || (op != 's' && !c.system[0])) {
-        format(c.error, sizeof c.error, "usage: migrlpar -o v|m -p NAME -t SYSTEM, or migrlpar -o s -p NAME");
+    if (!op || !c.partition[0] || (op != 's' && op != 'r' && !c.system[0])) {
+        format(c.error, sizeof c.error, "usage: migrlpar -o v|m -p NAME -t SYSTEM, or migrlpar -o s|r -p NAME");
         return Err::Invalid;
     }
-    c.kind = op == 'v' ? HvCommandKind::Validate : op == 'm' ? HvCommandKind::Migrate : HvCommandKind::StopMigration;
+    c.kind = op == 'v'   ? HvCommandKind::Validate
+             : op == 'm' ? HvCommandKind::Migrate
+             : op == 's' ? HvCommandKind::StopMigration
+                         : HvCommandKind::RecoverMigration;
     return Err::Ok;
 }
 
@@ -154,7 +158,7 @@ void run_hv_command(const HvCommand& c) {
     switch (c.kind) {
     case HvCommandKind::Help:
         log("command: lssyscfg -r lpar | lslparmigr -r lpar | migrlpar -o v|m -p NAME -t SYSTEM | "
-            "migrlpar -o s -p NAME | help");
+            "migrlpar -o s|r -p NAME | help");
         return;
     case HvCommandKind::ListPartitions:
         for (u32 i = 0; i < h.partition_count; ++i) {
@@ -173,6 +177,7 @@ void run_hv_command(const HvCommand& c) {
     case HvCommandKind::Validate: mig_command_validate(c.partition, c.system, false); return;
     case HvCommandKind::Migrate: mig_command_validate(c.partition, c.system, true); return;
     case HvCommandKind::StopMigration: mig_command_stop(c.partition); return;
+    case HvCommandKind::RecoverMigration: mig_command_recover(c.partition); return;
     }
 }
 

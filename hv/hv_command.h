@@ -22,6 +22,7 @@ enum class HvCommandKind : u8 {
     Validate,        // migrlpar -o v
     Migrate,         // migrlpar -o m
     StopMigration,   // migrlpar -o s
+    RecoverMigration,  // migrlpar -o r: a partition in doubt resumes here
 };
 
 inline constexpr u32 kHvCommandLineMax = 160;

@@ -116,17 +116,17 @@ bool needs_target(const Job& j) {
 // What this system can take in, as the target.
 MigOffer local_offer() {
     const SystemConfig& cfg = *g_mig.cfg;
-    Hypervisor& h = hv();
     MigOffer o;
     format(o.system, sizeof o.system, "%s", cfg.migration.system);
     o.has_pool = ams_enabled();
+    IncomingRoom room = incoming_room();  // reclaims the slots of gone partitions first
     const Partition* psp = hv().ams.link.psp();
     o.psp_running = o.has_pool && psp && psp->is_running() && !hv().ams.link.failed();
     o.pool_bytes = cfg.pool.pool_bytes;
     const arch::PagingDevice& dev = hv().ams.link.device();
     o.paging_free_bytes = o.has_pool ? largest_free_paging_region(cfg, dev.blocks * dev.block_bytes) : 0;
-    o.free_partitions = kMaxPartitions - h.partition_count;
-    o.free_lpids = kMaxLpid - h.partition_count;  // LPIDs 1..kMaxLpid, one per partition
+    o.free_partitions = room.slots;
+    o.free_lpids = room.lpids;
     o.free_vcpus = o.free_partitions * kMaxConfigVcpus;
     o.max_vcpus_per_partition = kMaxConfigVcpus;
     o.page_bytes = static_cast<u32>(kPageSize);
@@ -205,7 +205,11 @@ void on_session(Job& j, const mover::SessionMsg& s, u64 now) {
         j.deadline_tb = now + ms_to_tb(kAnswerTimeoutMs);
         return;
     }
-    if (g_mig.serving_peer) mig_receive_session_lost();
+    if (g_mig.serving_peer) {
+        mig_receive_session_lost();
+        log("migration: the session %s opened has ended (%s)", g_mig.cfg->migration.peer,
+            s.state == SessionState::Closed ? "closed" : abort_reason_text(s.reason));
+    }
     g_mig.serving_peer = false;  // Closed, Aborted, Refused: the session is gone
     g_mig.pending_len = 0;       // what it still had for us is moot
     if (j.phase == Phase::Migrating) {
@@ -238,6 +242,39 @@ struct Collected {
     u32 events_n = 0, messages_n = 0, io_n = 0;
 };
 
+bool send_switch(MigSwitch step) {
+    u8 buf[kMigSwitchBytes];
+    mig_encode_switch(step, buf);
+    return send_message(buf, sizeof buf);
+}
+
+// The switch-over (docs/migration.md "Switch-over"): target Ready, source
+// Go, target Running. A step whose answer finds no mover slot is held and
+// handled again (each side's half is done once).
+bool on_switch(Job& j, const u8* p, u32 len, u64 now) {
+    MigSwitch step{};
+    if (mig_decode_switch(p, len, step) != Err::Ok) {
+        log("migration: a malformed switch-over message from %s: ignored", g_mig.cfg->migration.peer);
+        return true;
+    }
+    if (step == MigSwitch::Go && g_mig.serving_peer) return !mig_receive_go(now) || send_switch(MigSwitch::Running);
+    if (j.phase == Phase::Migrating && step == MigSwitch::Ready && mig_send_state() == MigSendState::Sent) {
+        if (!send_switch(MigSwitch::Go)) return false;
+        mig_send_committed();
+        j.deadline_tb = now + ms_to_tb(kConfirmTimeoutMs);
+        return true;
+    }
+    if (j.phase == Phase::Migrating && step == MigSwitch::Running && mig_send_state() == MigSendState::Committed) {
+        mig_send_confirmed();
+        log("command: migrlpar: %s migrated to %s", j.partition, j.system);
+        end_job(j, true);
+        return true;
+    }
+    log("migration: a switch-over step %u from %s that does not fit now: ignored", static_cast<unsigned>(step),
+        g_mig.cfg->migration.peer);
+    return true;
+}
+
 // False: the message must be given again later (a record the target
 // engine cannot take yet).
 bool on_message(Job& j, const u8* p, u32 len, u64 now) {
@@ -248,16 +285,7 @@ bool on_message(Job& j, const u8* p, u32 len, u64 now) {
         if (r == MigRecv::Abort) with_mover([](MoverLink& m) { (void)m.abort(); });
         return true;
     }
-    if (magic == kMigResumedMagic && j.phase == Phase::Migrating) {
-        if (mig_decode_resumed(p, len) != Err::Ok || mig_send_state() != MigSendState::Sent) {
-            log("migration: a confirmation from %s that does not fit: ignored", j.system);
-            return true;
-        }
-        mig_send_confirmed();
-        log("command: migrlpar: %s migrated to %s", j.partition, j.system);
-        end_job(j, true);
-        return true;
-    }
+    if (magic == kMigSwitchMagic) return on_switch(j, p, len, now);
     if (magic == kMigOfferRequestMagic && g_mig.serving_peer) {
         MigOfferRequest q;
         if (mig_decode_offer_request(p, len, q) != Err::Ok) {
@@ -346,11 +374,8 @@ void poll_unlocked(u64 now) {
     handle_messages(j, c, now);
     for (u32 i = 0; i < c.events_n; ++i)
         if (c.events[i].state != mover::SessionState::Open) on_session(j, c.events[i], now);
-    if (g_mig.serving_peer && mig_receive_poll(now)) {
-        u8 buf[kMigResumedBytes];
-        mig_encode_resumed(buf);
-        if (!send_message(buf, sizeof buf)) log("migration: no mover slot for the confirmation");
-    }
+    if (g_mig.serving_peer && mig_receive_poll(now) && send_switch(MigSwitch::Ready))
+        mig_receive_ready_sent();  // no slot now: again at the next poll
     if (j.phase == Phase::Migrating) {
         if (g_mig.stop_wanted) {
             g_mig.stop_wanted = false;
@@ -364,9 +389,10 @@ void poll_unlocked(u64 now) {
             with_mover([](MoverLink& m) { (void)m.abort(); });
             return end_job(j, false);
         }
-        if (st != MigSendState::Sent) j.deadline_tb = now + ms_to_tb(kConfirmTimeoutMs);
+        if (st != MigSendState::Sent && st != MigSendState::Committed) j.deadline_tb = now + ms_to_tb(kConfirmTimeoutMs);
         else if (now >= j.deadline_tb) {
-            mig_send_session_lost("no confirmation from the target in 60 s");
+            mig_send_session_lost(st == MigSendState::Sent ? "no word from the target in 60 s"
+                                                           : "no running from the target in 60 s");
             with_mover([](MoverLink& m) { (void)m.abort(); });
             return end_job(j, false);
         }
@@ -440,12 +466,21 @@ void mig_command_stop(const char* partition) {
     log("command: migrlpar: stopping the migration of %s", partition);
 }
 
+void mig_command_recover(const char* partition) {
+    Guard g(g_mig.lock);
+    if (!find_partition(partition)) return log("command: migrlpar: no partition %s", partition);
+    if (!mig_send_recover(partition)) return log("command: migrlpar: %s", mig_send_why());
+    log("command: migrlpar: %s resumed here", partition);
+}
+
 const char* mig_state_name(const Partition& p) {
     if (p.migrated_to[0]) return "Migration Complete";
     if (mig_send_partition() == &p) {
         MigSendState s = mig_send_state();
-        if (s == MigSendState::Precopy || s == MigSendState::Suspended || s == MigSendState::Sent)
+        if (s == MigSendState::Precopy || s == MigSendState::Suspended || s == MigSendState::Sent ||
+            s == MigSendState::Committed)
             return "Migration In Progress";
+        if (s == MigSendState::InDoubt) return "Migration In Doubt";
     }
     if (p.migrated_from[0] && mig_receive_active()) return "Migration In Progress";
     return "Not Migrating";

@@ -28,6 +28,8 @@ bool mig_configured();
 // migrlpar -o v (then_migrate false) and -o m; migrlpar -o s.
 void mig_command_validate(const char* partition, const char* system, bool then_migrate);
 void mig_command_stop(const char* partition);
+// migrlpar -o r: a partition left In Doubt (its session ended after the go) resumes here.
+void mig_command_recover(const char* partition);
 // lslparmigr: HMC's migration_state of p ("Not Migrating", ...).
 const char* mig_state_name(const Partition& p);
 

@@ -87,12 +87,5 @@ Err Pager::mig_pin_incoming(Partition& p, u64 addr, u64 len) {
     return e == Err::NotFound ? Err::Busy : e;
 }
 
-Err Pager::mig_remove_incoming(Partition& p) {
-    if (p.mem_mode != MemMode::Shared) return Err::Invalid;
-    if (has_active_requests(p.slot)) return Err::Busy;
-    release_partition(p);  // frames of pages pinned at install go back
-    Guard lk(lock_);
-    return pool_.remove_partition(p.slot);
-}
 
 }  // namespace pv

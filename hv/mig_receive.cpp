@@ -11,6 +11,7 @@
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/mig_target.h"
+#include "hv/suspend.h"
 
 namespace pv {
 namespace {
@@ -19,6 +20,8 @@ constexpr u64 kMaxLogicalPages = (u64{4} << 30) / kPageSize;  // desired_mem <= 
 
 struct Receive {
     bool active = false;    // a stream is being received (Start seen, not resumed or dropped)
+    bool installed = false;   // installed and held for the source's Go
+    bool ready_sent = false;  // the source has been told Ready
     bool resumed = false;
     bool final_state = false;  // the first vCPU record came: the source has suspended it
     char peer[16]{};
@@ -67,6 +70,7 @@ void io_unpin(void*, Partition& p, u64 addr, u64 len) { ams_unpin_area(p, addr, 
 // A shell that never ran ends as a stopped partition: the normal end path
 // gives its frames and pool slot back.
 void io_destroy(void*, Partition& p) {
+    p.gone = true;
     stop_partition(p, PartitionState::Stopped, "incoming migration from %s abandoned", g_recv.peer);
 }
 
@@ -137,6 +141,7 @@ bool mig_receive_io_done(u16 slot, u16 status) {
 
 bool mig_receive_poll(u64 now_tb) {
     Receive& r = g_recv;
+    if (r.installed) return !r.ready_sent;
     if (!r.active || !g_target->ready()) return false;
     Err e = g_target->install(now_tb);
     if (e == Err::Busy) return false;  // a pin is paging its area in
@@ -144,6 +149,29 @@ bool mig_receive_poll(u64 now_tb) {
         char why[160];
         format(why, sizeof why, "install failed: %s (%s)", mig_error_name(g_target->error()), g_target->why());
         drop(why);
+        return false;
+    }
+    // Held as a suspended partition is (it was created suspended): a vCPU
+    // that runs waits parked, and one that wakes from H_CEDE is parked when
+    // the scheduler pops it; the go's resume_partition releases them all.
+    Partition& p = *g_target->partition();
+    {
+        Guard g(p.lock);
+        for (u32 i = 0; i < p.vcpu_count; ++i)
+            if (p.vcpus[i].state == VcpuState::Runnable) p.vcpus[i].parked = true;
+    }
+    r.installed = true;
+    log("migration: %s from %s is installed here; holding it for %s's go", p.name, r.peer, r.peer);
+    return true;
+}
+
+void mig_receive_ready_sent() { g_recv.ready_sent = true; }
+
+bool mig_receive_go(u64 now_tb) {
+    Receive& r = g_recv;
+    if (r.resumed) return true;
+    if (!r.installed || !r.ready_sent) {
+        log("migration: a go from %s with no partition held for it: ignored", r.peer[0] ? r.peer : "the peer");
         return false;
     }
     Partition& p = *g_target->partition();
@@ -156,19 +184,33 @@ bool mig_receive_poll(u64 now_tb) {
             "back (no timebase offset yet)",
             p.name, (source_tb - here_tb) / (arch::timebase_hz() / 1000000));
     u32 runnable = 0;
-    for (u32 i = 0; i < p.vcpu_count; ++i)
-        if (p.vcpus[i].state == VcpuState::Runnable) make_runnable(p.vcpus[i]), ++runnable;
-    r.active = false;
+    for (u32 i = 0; i < p.vcpu_count; ++i) runnable += p.vcpus[i].parked ? 1 : 0;
+    resume_partition(p);
+    r.active = r.installed = false;
     r.resumed = true;
     log("migration: %s from %s resumed here (%u vCPU%s runnable, stream of %lu records in %lu ms)", p.name,
         r.peer, runnable, runnable == 1 ? "" : "s", g_target->stats().records,
         (now_tb - r.start_tb) * 1000 / arch::timebase_hz());
+    g_target->release();  // the partition is ours; the engine waits for the next stream
     return true;
 }
 
 void mig_receive_session_lost() {
-    if (g_recv.active) drop("the session with the source ended first (the source still has it)");
-    g_recv.resumed = false;
+    Receive& r = g_recv;
+    if (r.installed) {
+        // Installed but held: without Go the source still has it and resumes it there.
+        Partition& p = *g_target->partition();
+        log("migration: the partition coming from %s is dropped here: the session ended before its go (the source "
+            "still has it)",
+            r.peer);
+        g_target->release();
+        p.gone = true;
+        stop_partition(p, PartitionState::Stopped, "incoming migration from %s abandoned before its go", r.peer);
+        r.active = r.installed = false;
+    } else if (r.active) {
+        drop("the session with the source ended first (the source still has it)");
+    }
+    r.resumed = false;
 }
 
 bool mig_receive_active() { return g_recv.active; }

@@ -2,8 +2,8 @@
 // incoming partition (from the session the peer opened) fed to the target
 // engine (hv/mig_target.h), whole pages written to this system's paging
 // device through the mover, and once the stream is complete the partition
-// installed, resumed here and confirmed to the source (docs/migration.md,
-// "Moving a partition").
+// installed, held until the source's Go, and resumed here (docs/migration.md,
+// "Moving a partition", "Switch-over").
 //
 // Called by the migration control from mig_poll, no lock held, one thread
 // at a time (the Migration lock).
@@ -22,11 +22,16 @@ enum class MigRecv : u8 {
 MigRecv mig_receive_record(const u8* rec, u32 len, const char* peer, u64 now_tb);
 // A finished PSP write from one of our slots: true when it was ours.
 bool mig_receive_io_done(u16 slot, u16 status);
-// Install and resume once everything is in; true when the partition was just
-// resumed (the caller confirms to the source).
+// Install once everything is in, and hold it: true while the source is to
+// be told it is Ready (the caller sends it, then mig_receive_ready_sent).
 bool mig_receive_poll(u64 now_tb);
-// The session ended: a partition not resumed yet is dropped (the source still
-// has it); one that runs here stays.
+void mig_receive_ready_sent();
+// The source's Go: the held partition resumes here (once; true again on a
+// repeat, so that the caller can retry its Running). False: nothing is held
+// (a Go that does not fit; logged).
+bool mig_receive_go(u64 now_tb);
+// The session ended: a partition not resumed yet is dropped, installed or
+// not (before Go the source never gave it up); one that runs here stays.
 void mig_receive_session_lost();
 bool mig_receive_active();
 

@@ -73,8 +73,10 @@ void fail(const char* what, const char* detail) {
 
 bool mig_send_begin(Partition& p, const char* target, u64 now_tb) {
     Send& s = g_send;
-    if (s.state == MigSendState::Precopy || s.state == MigSendState::Suspended || s.state == MigSendState::Sent) {
-        format(s.why, sizeof s.why, "a migration of %s is under way", s.part ? s.part->name : "?");
+    if (s.state == MigSendState::Precopy || s.state == MigSendState::Suspended || s.state == MigSendState::Sent ||
+        s.state == MigSendState::Committed || s.state == MigSendState::InDoubt) {
+        format(s.why, sizeof s.why, "a migration of %s is %s", s.part ? s.part->name : "?",
+               s.state == MigSendState::InDoubt ? "in doubt (migrlpar -o r)" : "under way");
         return false;
     }
     u64 pages = p.mem_bytes / kPageSize;
@@ -163,9 +165,17 @@ bool mig_send_io_done(u16 slot, u16 status) {
     return true;
 }
 
-void mig_send_confirmed() {
+void mig_send_committed() {
     Send& s = g_send;
     if (s.state != MigSendState::Sent) return;
+    s.state = MigSendState::Committed;
+    log("migration: %s: %s holds it ready; go sent (from now on only %s may resume it)", s.part->name, s.target,
+        s.target);
+}
+
+void mig_send_confirmed() {
+    Send& s = g_send;
+    if (s.state != MigSendState::Committed) return;
     Partition& p = *s.part;
     u64 hz = arch::timebase_hz();
     u64 now = arch::timebase();
@@ -175,6 +185,7 @@ void mig_send_confirmed() {
         p.name, s.target, (s.suspend_tb - s.begin_tb) * 1000 / hz, (now - s.suspend_tb) * 1000 / hz, ss.rounds,
         ss.data_pages, ss.bytes >> 10, p.mem_bytes >> 10, ss.source_page_ins);
     format(p.migrated_to, sizeof p.migrated_to, "%s", s.target);
+    p.gone = true;  // its slot is reclaimed once it has wound down (a move back may want it)
     g_source->abort();  // tracking ends; the pages it tracked go with the partition
     resume_partition(p);  // its vCPUs leave the park to stop
     stop_partition(p, PartitionState::Stopped, "migrated to %s", s.target);
@@ -183,6 +194,16 @@ void mig_send_confirmed() {
 
 void mig_send_session_lost(const char* why) {
     Send& s = g_send;
+    if (s.state == MigSendState::Committed) {
+        // The target may have taken the go and resumed it, or not: resuming
+        // here could run it twice, ending it could lose it. It stays suspended.
+        s.state = MigSendState::InDoubt;
+        format(s.why, sizeof s.why, "%s", why);
+        log("migration: %s: %s after the go: it stays suspended here, intact; if %s does not run it, "
+            "migrlpar -o r -p %s resumes it here",
+            s.part->name, why, s.target, s.part->name);
+        return;
+    }
     if (s.state != MigSendState::Precopy && s.state != MigSendState::Suspended && s.state != MigSendState::Sent)
         return;
     bool suspended = s.state != MigSendState::Precopy;
@@ -190,6 +211,19 @@ void mig_send_session_lost(const char* why) {
     if (suspended) resume_partition(*s.part);
     fail(why, "");
     log("migration: %s: %s; it %s here", s.part->name, why, suspended ? "is resumed and runs on" : "runs on");
+}
+
+bool mig_send_recover(const char* name) {
+    Send& s = g_send;
+    if (s.state != MigSendState::InDoubt || std::strcmp(s.part->name, name) != 0) {
+        format(s.why, sizeof s.why, "%s is not in doubt (only a partition whose session ended after the go is)", name);
+        return false;
+    }
+    if (g_source) g_source->abort();
+    resume_partition(*s.part);
+    log("migration: %s: recovered: it resumes here (the migration to %s is abandoned)", name, s.target);
+    fail("recovered here by migrlpar -o r", "");
+    return true;
 }
 
 MigSendState mig_send_state() { return g_send.state; }

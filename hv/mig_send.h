@@ -17,7 +17,9 @@ enum class MigSendState : u8 {
     Idle,
     Precopy,    // the partition runs; rounds of pages go out
     Suspended,  // stopped here; the last pages and the vCPU state go out
-    Sent,       // everything sent: waiting for the target to confirm
+    Sent,       // everything sent: waiting for the target's Ready
+    Committed,  // Go sent: only the target may run it now; waiting for its Running
+    InDoubt,    // the session ended after Go: still suspended here (migrlpar -o r)
     Done,       // confirmed: the partition ended here as migrated
     Failed,     // why() says it; the partition runs on here
 };
@@ -29,11 +31,19 @@ bool mig_send_begin(Partition& p, const char* target, u64 now_tb);
 MigSendState mig_send_poll(u64 now_tb);
 // A finished PSP read into one of our slots: true when it was ours.
 bool mig_send_io_done(u16 slot, u16 status);
-// The target says the partition runs there: the partition ends here.
+// The switch-over (docs/migration.md "Switch-over"). The target holds the
+// installed partition Ready: Go has been handed to the mover, from now on
+// this system never resumes the partition by itself.
+void mig_send_committed();
+// The target says the partition runs there (Running): it ends here.
 void mig_send_confirmed();
-// The session ended before the confirmation: the partition runs on here
-// (resumed when it was suspended); nothing is lost.
+// The session ended. Before Go: the partition runs on here (resumed when it
+// was suspended); nothing is lost. After Go: the target may run it, so it
+// stays suspended here, intact, In Doubt, until the operator recovers it.
 void mig_send_session_lost(const char* why);
+// migrlpar -o r: an In Doubt partition resumes here (the operator has seen
+// that the target does not run it). False (and why()) when it is not In Doubt.
+bool mig_send_recover(const char* name);
 MigSendState mig_send_state();
 const char* mig_send_why();
 const Partition* mig_send_partition();

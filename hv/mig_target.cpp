@@ -346,6 +346,10 @@ void MigTarget::unpin_all() {
     pinned_ = 0;
 }
 
+void MigTarget::release() {
+    if (phase_ == Phase::Installed) reset();
+}
+
 void MigTarget::abort() {
     if (phase_ == Phase::Installed) return;
     if (part_) {

@@ -90,6 +90,9 @@ public:
     // engine Idle again. After install it does nothing (the partition is the
     // caller's).
     void abort();
+    // After install, once the caller has resumed the partition (or ended it):
+    // the engine is Idle for the next stream (the counters stay).
+    void release();
 
     Phase phase() const { return phase_; }
     Partition* partition() const { return part_; }

@@ -123,17 +123,23 @@ Err mig_decode_offer_request(const u8* buf, u32 len, MigOfferRequest& out) {
     return Err::Ok;
 }
 
-void mig_encode_resumed(u8 (&out)[kMigResumedBytes]) {
+void mig_encode_switch(MigSwitch step, u8 (&out)[kMigSwitchBytes]) {
     std::memset(out, 0, sizeof out);
-    for (u32 i = 0; i < 4; ++i) out[i] = static_cast<u8>(kMigResumedMagic >> (24 - 8 * i));
-    out[4] = 0, out[5] = 1;                // version
-    out[6] = 0, out[7] = kMigResumedBytes;  // length
+    for (u32 i = 0; i < 4; ++i) out[i] = static_cast<u8>(kMigSwitchMagic >> (24 - 8 * i));
+    out[4] = 0, out[5] = 2;                // version
+    out[6] = 0, out[7] = kMigSwitchBytes;  // length
+    out[8] = static_cast<u8>(step);
 }
 
-Err mig_decode_resumed(const u8* buf, u32 len) {
-    u8 want[kMigResumedBytes];
-    mig_encode_resumed(want);
-    return buf && len == kMigResumedBytes && std::memcmp(buf, want, len) == 0 ? Err::Ok : Err::Invalid;
+Err mig_decode_switch(const u8* buf, u32 len, MigSwitch& step) {
+    if (!buf || len != kMigSwitchBytes) return Err::Invalid;
+    auto s = static_cast<MigSwitch>(buf[8]);
+    if (s != MigSwitch::Ready && s != MigSwitch::Go && s != MigSwitch::Running) return Err::Invalid;
+    u8 want[kMigSwitchBytes];
+    mig_encode_switch(s, want);
+    if (std::memcmp(buf, want, len) != 0) return Err::Invalid;
+    step = s;
+    return Err::Ok;
 }
 
 u32 mig_message_magic(const u8* buf, u32 len) {

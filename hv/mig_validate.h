@@ -48,13 +48,19 @@ inline constexpr u32 kMigOfferRequestMagic = 0x50564d51;
 // The first four bytes of a control message or record, big-endian (0 if shorter).
 u32 mig_message_magic(const u8* buf, u32 len);
 
-// The target's word that the partition runs there (docs/migration.md): 16
-// bytes, magic "PVMR", version 1, length 16, status 0, 4 reserved bytes. Only
-// then does the source free the partition.
-inline constexpr u32 kMigResumedBytes = 16;
-inline constexpr u32 kMigResumedMagic = 0x50564d52;
-void mig_encode_resumed(u8 (&out)[kMigResumedBytes]);
-[[nodiscard]] Err mig_decode_resumed(const u8* buf, u32 len);
+// The switch-over handshake (docs/migration.md "Switch-over"), so that the
+// partition never runs on both systems and is never lost: 16 bytes, magic
+// "PVMR", version 2, length 16, the step (u8), 7 reserved zero bytes.
+enum class MigSwitch : u8 {
+    Ready = 1,    // target: installed and held; it resumes only on Go
+    Go = 2,       // source: resume it; from now on the source never resumes it by itself
+    Running = 3,  // target: it runs here; the source ends its copy
+};
+inline constexpr u32 kMigSwitchBytes = 16;
+inline constexpr u32 kMigSwitchMagic = 0x50564d52;
+void mig_encode_switch(MigSwitch step, u8 (&out)[kMigSwitchBytes]);
+// Invalid for anything but one of the three steps, exactly so encoded.
+[[nodiscard]] Err mig_decode_switch(const u8* buf, u32 len, MigSwitch& step);
 
 // What the source knows of the partition itself.
 struct MigCandidate {

@@ -415,8 +415,9 @@ void Pager::partition_ended(Partition& p) {
     for (u32 i = 0; i < p.vcpu_count; ++i) detach_vcpu(requests_, p.vcpus[i].fault);
 }
 
-// Its LPID never runs again: no TLB flush is needed before reuse. Pages with
-// I/O in flight are freed when it completes (complete_locked).
+// Its LPID does not run again before the slot is reclaimed, which flushes
+// it (hv/incoming_partition.cpp). Pages with I/O in flight are freed when it
+// completes (complete_locked).
 void Pager::release_partition(Partition& p) {
     if (p.mem_mode != MemMode::Shared) return;
     Guard lk(lock_);
@@ -429,6 +430,18 @@ void Pager::release_partition(Partition& p) {
         (void)pool_.free_frame(p.slot, lp);
     }
     serve_frame_waiters();
+}
+
+Err Pager::remove_partition(Partition& p) {
+    if (p.mem_mode != MemMode::Shared || p.slot >= kMaxPartitions) return Err::Invalid;
+    if (has_active_requests(p.slot)) return Err::Busy;
+    release_partition(p);  // pinned pages (an install's, a write kept resident) go back too
+    Guard lk(lock_);
+    Err e = pool_.remove_partition(p.slot);
+    if (e != Err::Ok) return e;
+    mig_[p.slot] = MigTracking{};
+    page_out_errors_[p.slot] = write_pins_[p.slot] = 0;
+    return Err::Ok;
 }
 
 // Page-ins of slot that wait for a frame have no I/O yet: they end now.

@@ -150,9 +150,11 @@ public:
     // request free now (call again); NoMemory: over the pinning limit;
     // Invalid: outside p, or a lost page.
     [[nodiscard]] Err mig_pin_incoming(Partition& p, u64 addr, u64 len);
-    // An incoming partition that never ran leaves the pool (frames freed,
-    // slot free). Busy while one of its paging requests is active.
-    [[nodiscard]] Err mig_remove_incoming(Partition& p);
+    // A partition that has ended (or an incoming one that never ran) leaves
+    // the pool: frames freed, entitlement given back, the slot's counters
+    // reset for the next partition in it. Busy while one of its paging
+    // requests is active.
+    [[nodiscard]] Err remove_partition(Partition& p);
 
     // PV-STAT fields of one partition, the pool line, make bench figures.
     u32 format_partition_stats(const Partition& p, char* buf, u32 n);

@@ -65,4 +65,12 @@ void PagingErrorLog::clear() {
     for (u64& c : per_slot_) c = 0;
 }
 
+void PagingErrorLog::forget_slot(u32 slot) {
+    Guard g(lock_);
+    if (slot >= kMaxPartitions) return;
+    for (PagingError& e : ring_)
+        if (e.partition_slot == slot) e.partition_slot = kMaxPartitions;  // no slot's any more
+    per_slot_[slot] = 0;
+}
+
 }  // namespace pv

@@ -17,7 +17,7 @@ struct PagingError {
     u32 vcpu = 0;            // the vCPU that faulted first
     u32 device = 0;          // paging device index
     u16 status = 0;          // the paging service partition's status for the request
-    u64 timebase = 0;        // when the failure was seen
+    u64 timebase = 0;        // when the failure was seen, in the partition's timebase (host TB + its offset)
     u64 effective_addr = 0;  // the faulting access, as the partition saw it
 };
 
@@ -44,6 +44,9 @@ public:
     // a bad slot, a count below n, or a slot that has errors already.
     [[nodiscard]] Err adopt(u32 slot, const PagingError* oldest_first, u32 n, u64 count);
     void clear();
+    // The slot's partition is gone and the slot is reused: its retained
+    // errors and its count are forgotten (total() keeps counting them).
+    void forget_slot(u32 slot);
 
 private:
     mutable SpinLock lock_{LockRank::PagingErrorLog};

@@ -29,7 +29,7 @@ u64 largest_free_paging_region(const SystemConfig& cfg, u64 device_bytes, u64* o
         u64 next_start = device_bytes, next_end = device_bytes;
         for (u32 i = 0; i < cfg.partition_count; ++i) {
             const PartitionConfig& p = cfg.partitions[i];
-            if (p.mem_mode != MemMode::Shared) continue;
+            if (p.mem_mode != MemMode::Shared || p.reclaimed) continue;
             u64 start = p.paging_offset, end = p.paging_offset + p.mem_bytes;
             if (end <= cursor) continue;
             if (start < cursor) start = cursor;  // overlaps the cursor: the gap is empty

@@ -47,6 +47,12 @@ struct Partition {
     volatile bool suspended = false;
     char migrated_to[16]{};    // it moved to this system and ended here (PV-STAT)
     char migrated_from[16]{};  // it came from this system (a migration target)
+    // It lives on elsewhere (it migrated away, or it is the shell of a
+    // migration in that was abandoned): nothing finds it by name, and once it
+    // has finished its slot is reclaimed for a partition that moves in
+    // (hv/incoming_partition.cpp). PV-STAT reports it until then.
+    bool gone = false;
+    bool reclaimed = false;  // its pool slot, LPID and paging region are given back
     u32 restarts = 0;
     // A shared partition's restart (hv/hv.cpp restart_shared_partitions): 0 none,
     // 1 waiting for its paging I/O or pool frames, 2 a thread is at it.
@@ -64,6 +70,11 @@ struct Partition {
     u64 mem_bytes = 0;
     RadixTable radix;
     BumpChunk table_chunk{};  // where its page tables come from
+    // A shared partition's page-state array and table memory, taken from the
+    // boot allocator once per slot: a partition that later moves into the
+    // slot uses them again if they are large enough (no allocation is ever
+    // given back).
+    BumpChunk info_mem{}, table_mem{};
 
     u32 slot = 0;               // index among the hypervisor's partitions (pool slot)
     u64 paging_block = 0;       // shared: first 512-byte block of its paging region

@@ -148,3 +148,44 @@ add_test(NAME boot.mig_move_target_killed COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY
     ${MIG_REJECT})
 set_tests_properties(boot.mig_move_target_killed PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
 
+
+# boot.mig_move_back: shared1 goes to B and comes back (make migrate). B sends
+# it back once A's session has ended; A takes it into the slot it had (its
+# pool slot, LPID and paging region reclaimed, hv/incoming_partition.cpp),
+# pages it in from A's paging device, and the guest finds every byte it wrote
+# before the first move. k1 keeps A up meanwhile and ends last; B's s1 ends
+# once shared1 has left B. The pages B sends back were never paged in at B:
+# B reads them from its own paging device (0 source page-ins there too).
+# A's console input passes from k1 to shared1 when k1 ends (the second
+# "input to partition shared1": the first is at boot).
+pv_bundle(mig_back_a ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_back_a.cfg pair-ab.key=${KEYS}/pair-ab.key)
+set(MIG_MOVE_BACK
+    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o m -p shared1 -t sysb\\r"
+    --input-when B 1 "^poolvisor: migration: the session sysa opened has ended \\(closed\\)" "\\x01cmigrlpar -o m -p shared1 -t sysa\\r"
+    --input-when B 1 "^poolvisor: migration: shared1 runs on sysa: ending it here" "x\\r"
+    --input-when A 1 "^poolvisor: migration: shared1 from sysb resumed here" "y\\r"
+    --input-when A 2 "^poolvisor: console: input to partition shared1" "go\\r"
+    --expect "${ACMD}migrlpar: shared1 can move to sysb\; migrating"
+    --expect "^B\\| poolvisor: migration: shared1 from sysa resumed here"
+    --expect "${ACMD}migrlpar: shared1 migrated to sysb"
+    --expect "^B\\| poolvisor: command: migrlpar: shared1 can move to sysa\; migrating"
+    --expect "^A\\| poolvisor: partition shared1: its slot 1, lpid [0-9]+ and paging region are free again \\(it migrated away\\)"
+    --expect "^A\\| poolvisor: partition shared1: lpid [0-9]+, 2 vCPUs, 16 MiB shared .*: migrating in from sysb \\(a reclaimed slot\\)"
+    --expect "^B\\| poolvisor: migration: shared1 runs on sysa: ending it here .*, 0 source page-ins\\)"
+    --expect "^A\\| poolvisor: migration: shared1 from sysb resumed here"
+    --expect "^B\\| poolvisor: command: migrlpar: shared1 migrated to sysa"
+    --expect "^A\\| \\[k1\\] smp-guest: PASS verified"
+    --expect "^A\\| \\[shared1\\] smp-guest: got 'go'"
+    --expect "^A\\| \\[shared1\\] smp-guest: hold: checked 4 MiB again: 0 mismatches"
+    --expect "^A\\| \\[shared1\\] smp-guest: PASS verified 4 MiB on 2 vCPUs, 3 rounds, 0 mismatches"
+    --expect "^A\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"stopped\".*\"migrated_from\":\"sysb\""
+    --expect "^B\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"migrated\".*\"migrated_to\":\"sysa\""
+    --expect "^B\\| \\[s1\\] smp-guest: PASS verified"
+    --expect "^A\\| poolvisor: all partitions have ended\; powering off"
+    --expect "^B\\| poolvisor: all partitions have ended\; powering off"
+    --reject "exists here"
+    ${MIG_REJECT})
+add_test(NAME boot.mig_move_back COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_back_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_move_back.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_move_back.b.img --timeout 400 ${MIG_MOVE_BACK})
+set_tests_properties(boot.mig_move_back PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)

@@ -37,15 +37,16 @@ TEST(HvCommand, HmcWordsParse) {
     EXPECT_EQ(m.kind, HvCommandKind::Migrate);
     EXPECT_STREQ(m.partition, "s1");
     EXPECT_EQ(parse_ok("migrlpar -o s -p s1").kind, HvCommandKind::StopMigration);
+    EXPECT_EQ(parse_ok("migrlpar -o r -p s1").kind, HvCommandKind::RecoverMigration);
 }
 
 TEST(HvCommand, MistakesAreNamed) {
     EXPECT_EQ(parse_error(""), "empty line (help: the commands)");
     EXPECT_EQ(parse_error("reboot"), "unknown command 'reboot' (help: the commands)");
     EXPECT_EQ(parse_error("lssyscfg -r sys"), "usage: lssyscfg -r lpar");
-    EXPECT_EQ(parse_error("migrlpar -o x -p a -t b"), "migrlpar: -o 'x': v (validate), m (migrate) or s (stop)");
+    EXPECT_EQ(parse_error("migrlpar -o x -p a -t b"), "migrlpar: -o 'x': v (validate), m (migrate), s (stop) or r (recover)");
     EXPECT_EQ(parse_error("migrlpar -o v -p a -t"), "migrlpar: -t needs a value");
-    EXPECT_EQ(parse_error("migrlpar -o v -p a"), "usage: migrlpar -o v|m -p NAME -t SYSTEM, or migrlpar -o s -p NAME");
+    EXPECT_EQ(parse_error("migrlpar -o v -p a"), "usage: migrlpar -o v|m -p NAME -t SYSTEM, or migrlpar -o s|r -p NAME");
     EXPECT_EQ(parse_error("migrlpar -o v -p A -t b"), "migrlpar: -p 'A': a name is 1 to 15 of a-z 0-9 _ -");
     EXPECT_EQ(parse_error("migrlpar -o v -p abcdefghijklmnop -t b"),
               "migrlpar: -p 'abcdefghijklmnop': a name is 1 to 15 of a-z 0-9 _ -");

@@ -120,7 +120,7 @@ struct MigTargetTest : ::testing::Test {
     }
     static void destroy(void* ctx, Partition& p) {
         auto* t = static_cast<MigTargetTest*>(ctx);
-        EXPECT_EQ(t->pager->mig_remove_incoming(p), Err::Ok);
+        EXPECT_EQ(t->pager->remove_partition(p), Err::Ok);
         t->region_taken = false;
         t->destroyed = true;
     }

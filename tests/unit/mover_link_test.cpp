@@ -234,6 +234,32 @@ TEST(FreePagingRegion, IsTheLargestGapBetweenConfiguredRegions) {
     EXPECT_EQ(at, 32 * M);
     EXPECT_EQ(largest_free_paging_region(cfg, 20 * M, &at), 16 * M);  // 0..16M; the region runs past the end
     EXPECT_EQ(at, 0u);
+    // A partition that migrated away and whose slot was reclaimed holds no region.
+    cfg.partitions[2].reclaimed = true;
+    EXPECT_EQ(largest_free_paging_region(cfg, 256 * M, &at), 224 * M);  // 32M..256M
+    EXPECT_EQ(at, 32 * M);
+}
+
+TEST(MigSwitch, EachStepRoundTripsAndNothingElseDecodes) {
+    for (MigSwitch step : {MigSwitch::Ready, MigSwitch::Go, MigSwitch::Running}) {
+        u8 buf[kMigSwitchBytes];
+        mig_encode_switch(step, buf);
+        EXPECT_EQ(mig_message_magic(buf, sizeof buf), kMigSwitchMagic);
+        MigSwitch out{};
+        ASSERT_EQ(mig_decode_switch(buf, sizeof buf, out), Err::Ok);
+        EXPECT_EQ(out, step);
+        EXPECT_EQ(mig_decode_switch(buf, sizeof buf - 1, out), Err::Invalid);
+        for (u32 i = 0; i < sizeof buf; ++i) {  // any byte changed: not a step
+            u8 bad[kMigSwitchBytes];
+            std::memcpy(bad, buf, sizeof bad);
+            bad[i] ^= i == 8 ? 0x04 : 0x01;
+            MigSwitch o2{};
+            EXPECT_EQ(mig_decode_switch(bad, sizeof bad, o2), Err::Invalid) << i;
+        }
+    }
+    u8 zero[kMigSwitchBytes]{};
+    MigSwitch out{};
+    EXPECT_EQ(mig_decode_switch(zero, sizeof zero, out), Err::Invalid);
 }
 
 }  // namespace
