@@ -66,7 +66,10 @@ void Mover::reset_slots() {
     tx_head_ = tx_count_ = 0;
 }
 
-void Mover::new_connection() { conn_ = new (conn_storage_) mig::Connection(s_.link.port, s_.psk, s_.transport); }
+void Mover::new_connection() {
+    conn_ = new (conn_storage_) mig::Connection(s_.link.port, s_.psk, s_.transport);
+    session_id_ = 0;
+}
 
 void Mover::listen() {
     new_connection();
@@ -205,7 +208,7 @@ void Mover::end_session(SessionState st, mig::AbortReason r) {
 void Mover::report(const char* why) const {
     const mig::TransportStats& s = conn_->stats();
     // Two lines: one would pass the console's 256 bytes.
-    u64 id = conn_->session().value;
+    u64 id = session_id_;
     rt::log("mover: session %016lx %s: frames %lu sent / %lu received, messages %lu sent / %lu delivered, %lu "
             "retransmissions, %lu probes, %lu acks",
             id, why, s.frames_sent, s.frames_received, s.messages_sent, s.messages_delivered, s.retransmits, s.probes,
@@ -251,6 +254,7 @@ void Mover::update(u64 t) {
         if (cs == mig::ConnState::Open || cs == mig::ConnState::Closing) {
             bool peer = state_ == State::Listening;
             state_ = State::Open;
+            session_id_ = conn_->session().value;
             ++c_.sessions;
             rt::log("mover: session %016lx open (%s)", conn_->session().value,
                     peer ? "the peer connected" : "we connected");

@@ -89,6 +89,10 @@ public:
     // The NIC and the connection want polling (a mover is up).
     bool active() const { return state_ >= State::Listening; }
     const MoverCounters& counters() const { return c_; }
+    // A session still open (at shutdown): its transport counts, as at its end.
+    void report_open(const char* why) const {
+        if (state_ == State::Open) report(why);
+    }
     const pv::mig::Connection* connection() const { return conn_; }
     pv::mover::AreaMsg area() const { return {s_.slots, s_.area_addr}; }
 
@@ -137,6 +141,7 @@ private:
     bool connect_pending_ = false; // Connect during Linger: when it ends
     u64 since_ = 0, asked_ = 0;    // Resolving: started, last ARP request; Linger: started
     u32 logged_ = 0;
+    u64 session_id_ = 0;  // the open session's (the connection forgets it when it aborts)
 };
 
 }  // namespace psp

@@ -142,6 +142,7 @@ u64 mover_cede_limit(u64 ticks) {
 void mover_finish() {
     if (!g_mv.nic) return;
     if (g_mv.mover) {
+        g_mv.mover->report_open("open at shutdown");
         const MoverCounters& m = g_mv.mover->counters();
         log("mover: %lu sessions, %lu messages sent, %lu received, %lu I/Os (%lu errors), %lu refused, %lu errors, "
             "%lu failed handshakes",
