@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "arch/arch.h"
+#include "base/endian.h"
 #include "hv/ams.h"
 #include "hv/hv.h"
+#include "hv/machine_check.h"
 #include "hv/mig_encode.h"
 #include "hv/mig_target.h"
 #include "hv/pager.h"
@@ -407,6 +409,42 @@ TEST_F(MigTargetTest, WholeStreamInstallsAPartitionThatFaultsInThroughAms) {
     EXPECT_TRUE(info(25).error == false && info(26).lost) << "the others still owe theirs";
     EXPECT_TRUE(pager->pool().check_invariants());
     EXPECT_EQ(feed(start_rec()), Err::Invalid) << "nothing after install";
+}
+
+// FWNMI registered at the source: a Failed page's first touch at the target
+// enters the registered handler with the RTAS error log of *this* access
+// (its EA and logical address) in the vCPU's buffer of the RTAS area, which
+// install pinned; the partition keeps the source's paging errors.
+TEST_F(MigTargetTest, AFailedPageMachineChecksThroughFwnmiAtTheTarget) {
+    src->fwnmi_registered = true, src->fwnmi_sreset_addr = 0x5000, src->fwnmi_mc_addr = 0x5100;
+    whole_stream();
+    ASSERT_EQ(install(), Err::Ok) << target.why();
+    Partition& p = tgt();
+    ASSERT_TRUE(p.fwnmi_registered);
+    EXPECT_EQ(p.fwnmi_mc_addr, 0x5100u);
+    EXPECT_EQ(tgt_log.count_for(kTgt), 3u);
+    ASSERT_EQ(final_kind(27), F);
+    ASSERT_TRUE(info(27).lost);
+    Vcpu& v = p.vcpus[1];
+    v.regs.pc = 0x700040, v.regs.gpr[3] = 0x1234;
+    const u64 ea = 0xc00000000001b018ull, la = 27 * kPageSize + 0x18;
+    EXPECT_EQ(pager->storage_fault(v, la, ea), Next::Resume);
+    EXPECT_FALSE(info(27).lost || info(27).error) << "zero-fill from now on";
+    EXPECT_EQ(v.regs.pc, 0x5100u) << "the registered handler";
+    EXPECT_EQ(v.sprs.srr0, 0x700040u);
+    EXPECT_EQ(v.sprs.dar, ea);
+    EXPECT_TRUE(v.mc_in_progress);
+    const u64 buf = fwnmi_buffer_addr(p, v);
+    EXPECT_EQ(v.regs.gpr[3], buf);
+    ASSERT_EQ(buf >> 12, 62u) << "inside the RTAS area's page";
+    ASSERT_EQ(info(62).state, PageState::Resident);
+    const u8* b = static_cast<const u8*>(arch::host_ptr(pager->frame_base(info(62)))) + (buf & 0xfff);
+    EXPECT_EQ(load_be<u64>(b), 0x1234u) << "the interrupted r3";
+    EXPECT_EQ(b[8], 6u) << "RTAS error log version 6";
+    EXPECT_EQ(load_be<u64>(b + 8 + 48), ea) << "its effective address";
+    EXPECT_EQ(load_be<u64>(b + 8 + 56), 27 * kPageSize) << "its logical address";
+    EXPECT_TRUE(info(24).lost && info(26).lost) << "the other Failed pages still owe theirs";
+    EXPECT_TRUE(pager->pool().check_invariants());
 }
 
 TEST_F(MigTargetTest, StatesForAPageBeingWrittenAreBusyUntilItsWriteEnds) {
