@@ -17,8 +17,9 @@ namespace {
 
 constexpr u64 kMaxLogicalPages = (u64{4} << 30) / kPageSize;  // desired_mem <= 4G
 constexpr u32 kPumpsPerPoll = 16;
-// The partition stays suspended at most this long: a PSP read that never
-// comes back, or a target that stops taking records, must not freeze it.
+// The partition stays suspended at most this long before Go: a PSP read that
+// never comes back, or a target that stops taking records or never says
+// Ready, must not freeze it.
 constexpr u64 kMaxSuspendMs = 30000;
 
 struct Send {
@@ -107,13 +108,22 @@ bool mig_send_begin(Partition& p, const char* target, u64 now_tb) {
 
 MigSendState mig_send_poll(u64 now_tb) {
     Send& s = g_send;
+    u64 max_suspend_tb = kMaxSuspendMs * (arch::timebase_hz() / 1000);
+    if (s.state == MigSendState::Sent && now_tb - s.suspend_tb > max_suspend_tb) {
+        // Everything went out but the target never said Ready: before Go it
+        // is ours to resume (the control aborts the session: the target drops it).
+        g_source->abort();
+        resume_partition(*s.part);
+        fail("the target was not ready 30 s after the suspend", "");
+        return s.state;
+    }
     if (s.state != MigSendState::Precopy && s.state != MigSendState::Suspended) return s.state;
     if (!s.part->is_running()) {  // it ended by itself (or was stopped) meanwhile
         g_source->abort();
         fail("the partition ended before the switch-over", "");
         return s.state;
     }
-    if (s.state == MigSendState::Suspended && now_tb - s.suspend_tb > kMaxSuspendMs * (arch::timebase_hz() / 1000)) {
+    if (s.state == MigSendState::Suspended && now_tb - s.suspend_tb > max_suspend_tb) {
         g_source->abort();
         resume_partition(*s.part);
         fail("the final records were not out 30 s after the suspend", "");

@@ -189,3 +189,27 @@ add_test(NAME boot.mig_move_back COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig
     --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_move_back.a.img
     --disk-b ${CMAKE_BINARY_DIR}/boot.mig_move_back.b.img --timeout 400 ${MIG_MOVE_BACK})
 set_tests_properties(boot.mig_move_back PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
+
+# boot.mig_move_busy: shared1 is moved while it works (3000 rounds of
+# filling and checking 4 MiB on 2 vCPUs), not while it waits: pages it writes
+# during the pre-copy are found by the write tracking and sent again, rounds
+# until the remainder is small, then the suspend. It finishes its rounds on B
+# and checks every round, with 0 mismatches.
+pv_bundle(mig_busy_a ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_busy_a.cfg pair-ab.key=${KEYS}/pair-ab.key)
+add_test(NAME boot.mig_move_busy COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_busy_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_move_busy.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_move_busy.b.img --timeout 400
+    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o m -p shared1 -t sysb\\r"
+    --input-when B 1 "^poolvisor: migration: shared1 from sysa resumed here" "x\\r"
+    --expect "${ACMD}migrlpar: shared1 can move to sysb\; migrating"
+    --expect "^A\\| poolvisor: migration: shared1: suspending after [0-9]+ rounds"
+    --expect "^B\\| poolvisor: migration: shared1 from sysa resumed here"
+    --expect "^A\\| poolvisor: migration: shared1 runs on sysb: ending it here .*, 0 source page-ins\\)"
+    --expect "^B\\| \\[shared1\\] smp-guest: PASS verified 4 MiB on 2 vCPUs, 3000 rounds, 0 mismatches"
+    --expect "^A\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"migrated\".*\"migrated_to\":\"sysb\""
+    --expect "^B\\| \\[s1\\] smp-guest: PASS verified"
+    --expect "^A\\| poolvisor: all partitions have ended\; powering off"
+    --expect "^B\\| poolvisor: all partitions have ended\; powering off"
+    --reject "^A\\| \\[shared1\\] smp-guest: PASS"
+    ${MIG_REJECT})
+set_tests_properties(boot.mig_move_busy PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
