@@ -103,11 +103,35 @@ Err Pager::mig_snapshot(Partition& p, std::span<const LogicalPage> pages, std::s
     return Err::Ok;
 }
 
+namespace {
+
+// A pinned page the hypervisor never stores into: pinned once, for the
+// process table (the MMU only reads it; the partition's own stores set its
+// C), in none of the areas the hypervisor writes through its own mapping.
+// Linux's table is 8 MiB: sent every round, it alone kept a round from
+// getting below 2048 pages and made up most of the final round.
+bool pin_with_c(const Partition& p, const PageInfo& pg, LogicalPage lp) {
+    if (pg.pins != 1) return false;
+    u64 a = lp.value * kPageSize;
+    auto in = [a](u64 base, u64 len) { return len && a < base + len && base < a + kPageSize; };
+    if (!in(p.prtb_pin_base, p.prtb_pin_len) || in(p.rtas_base, p.rtas_size)) return false;
+    for (u32 i = 0; i < p.vcpu_count; ++i) {
+        const VcpuVpa& v = p.vcpus[i].vpa;
+        if ((v.vpa.addr && in(v.vpa.addr, v.vpa.len)) || (v.dtl.addr && in(v.dtl.addr, v.dtl.len)) ||
+            (v.slb.addr && in(v.slb.addr, v.slb.len)))
+            return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 // Only pages the target holds as they were (Sent) or that are being read for
 // it (Reading) need their C bit: for the others note_changed changes nothing,
 // and their C is recorded when they are snapshotted. A pinned page is an area
 // the hypervisor stores into (VPA, DTL, the RTAS area's error logs) through
-// its own mapping, which sets no C bit: it counts as changed every round.
+// its own mapping, which sets no C bit: it counts as changed every round,
+// unless it is only the process table's (pin_with_c).
 u64 Pager::mig_harvest(Partition& p, u64 first, u64 count) {
     Guard lk(lock_);
     if (p.slot >= kMaxPartitions || !mig_[p.slot].src) return 0;
@@ -121,7 +145,7 @@ u64 Pager::mig_harvest(Partition& p, u64 first, u64 count) {
         if (!holds_sent(s)) continue;  // Failed: no frame
         const PageInfo& pg = *pool_.page(p.slot, lp);
         if (pg.state != PageState::Resident) continue;  // no PTE: its last C was recorded at the unmap
-        if (pg.pins) {
+        if (pg.pins && !pin_with_c(p, pg, lp)) {
             ++t.stats.pinned_changed;
             mig_note(p.slot, lp);
             continue;

@@ -476,6 +476,40 @@ TEST_F(MigTrackingTest, APinnedPageIsChangedEveryRound) {
     pager->unpin_area(*p, 2 * kPageSize, 640);
 }
 
+// The process table is pinned for the MMU, which only reads it; the
+// partition's own stores set its C. So its pages are harvested by C, unless
+// an area the hypervisor stores into shares the page.
+TEST_F(MigTrackingTest, AProcessTablePageIsChangedOnlyByAStore) {
+    for (u64 k = 4; k < 8; ++k) ASSERT_TRUE(touch(k));
+    p->prtb_pin_base = 4 * kPageSize, p->prtb_pin_len = 4 * kPageSize;
+    ASSERT_EQ(pager->pin_area(p->vcpus[0], p->prtb_pin_base, p->prtb_pin_len), Pager::PinOutcome::Pinned);
+    // vCPU 1's VPA inside the table's last page: the hypervisor stores there.
+    ASSERT_EQ(pager->pin_area(p->vcpus[1], 7 * kPageSize + 0x400, 640), Pager::PinOutcome::Pinned);
+    p->vcpus[1].vpa.vpa = VpaArea{7 * kPageSize + 0x400, 640, nullptr};
+    begin();
+    for (u64 k = 4; k < 8; ++k) send(k);
+    EXPECT_EQ(pager->mig_harvest(*p), 0u);
+    EXPECT_EQ(state(4), MigSrcPage::Sent) << "no store, no change";
+    EXPECT_EQ(state(5), MigSrcPage::Sent);
+    EXPECT_EQ(state(7), MigSrcPage::Dirty) << "the VPA's page changes every round";
+    EXPECT_EQ(pager->mig_stats(*p).pinned_changed, 1u);
+    store_qemu(5, 0x55);
+    EXPECT_EQ(pager->mig_harvest(*p), 1u);
+    EXPECT_EQ(state(5), MigSrcPage::Dirty) << "the partition's store is found by its C";
+    EXPECT_EQ(state(4), MigSrcPage::Sent);
+    EXPECT_FALSE(pte_changed(5)) << "C cleared: the next store is seen too";
+    EXPECT_EQ(send(5).kind, MigPageKind::ResidentDirty);
+    EXPECT_EQ(contents(5), pattern(0x55));
+    // Without the registration the same pages are plain pins: every round.
+    p->prtb_pin_base = p->prtb_pin_len = 0;
+    EXPECT_EQ(pager->mig_harvest(*p), 0u);
+    EXPECT_EQ(state(4), MigSrcPage::Dirty);
+    p->vcpus[1].vpa.vpa = VpaArea{};
+    pager->unpin_area(*p, 7 * kPageSize + 0x400, 640);
+    pager->unpin_area(*p, 4 * kPageSize, 4 * kPageSize);
+    EXPECT_TRUE(invariants());
+}
+
 TEST_F(MigTrackingTest, ARestartChangesEveryPage) {
     store_qemu(1, 0x11);
     begin();
