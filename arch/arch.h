@@ -45,6 +45,8 @@ struct WallClock {
     u32 year, month, day, hour, minute, second, nanosecond;
 };
 bool wall_clock(WallClock& out);
+// The same in ns since 1970-01-01 UTC; 0 if the machine has no clock.
+u64 wall_clock_ns();
 
 // The paging device (a PCIe NVMe controller) handed to the paging service
 // partition: configured through firmware, its registers at regs_phys, its DMA

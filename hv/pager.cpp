@@ -324,7 +324,7 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     e.lp = r.lp;
     e.vcpu = static_cast<u32>(first->vcpu->id.value);
     e.status = status;
-    e.timebase = now;
+    e.timebase = now + p.tb_offset;  // the partition's timebase: it reads it and it migrates with it
     e.effective_addr = first->fault_ea;
     hv().paging_errors.record(e);
     bool logged = page_in_log_.allow(now, arch::timebase_hz());

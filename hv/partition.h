@@ -80,6 +80,10 @@ struct Partition {
     u64 paging_block = 0;       // shared: first 512-byte block of its paging region
 
     u64 lpcr = 0;           // per-partition LPCR (ILE changes with H_SET_MODE)
+    // Its timebase is the host's + this (modulo 2^64, a multiple of 2^24 for
+    // TBU40): 0 if it booted here, set when it migrates in so that its
+    // timebase continues from the source's (hv/mig_timebase.h).
+    u64 tb_offset = 0;
     u64 hfscr = kGuestHfscr;  // the facilities its vCPUs get (config deny_facilities, hv/facilities.h)
     u64 process_table = 0;  // partition-table dw1 (H_REGISTER_PROC_TBL)
     u64 prtb_pin_base = 0, prtb_pin_len = 0;  // the process table, pinned for the MMU (hv/vpa.h)

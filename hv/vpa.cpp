@@ -157,7 +157,7 @@ void write_dtl_entry(VcpuVpa& s, const Vcpu& v, u8 dispatch_reason, bool was_run
     e.enqueue_to_dispatch_time.store(was_runnable ? clamp32(waited) : 0);
     e.ready_to_enqueue_time.store(0);
     e.waiting_to_ready_time.store(was_runnable ? 0 : clamp32(waited));
-    e.timebase.store(now);
+    e.timebase.store(now + v.part->tb_offset);  // the partition's timebase
     e.fault_addr.store(s.preempt_reason == vpa::kPreemptPageFault ? s.fault_addr : 0);
     e.srr0.store(v.regs.pc);
     e.srr1.store(v.regs.msr);

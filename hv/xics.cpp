@@ -90,7 +90,7 @@ Next h_xirr(Vcpu& v) {
 
 Next h_xirr_x(Vcpu& v) {
     Next n = h_xirr(v);
-    v.regs.gpr[5] = arch::timebase();
+    v.regs.gpr[5] = arch::timebase() + v.part->tb_offset;  // the partition's timebase
     return n;
 }
 

@@ -37,6 +37,9 @@ bool wall_clock(WallClock& out) {
     out = WallClock{2026, 11, 24, 12, 0, 0, 0};
     return true;
 }
+// Tests set the wall clock a migration target sees (0: none).
+u64 g_fake_wall_clock_ns = 0;
+u64 wall_clock_ns() { return g_fake_wall_clock_ns; }
 bool random64(u64& out) {
     out = static_cast<u64>(std::rand());
     return true;

@@ -49,6 +49,20 @@ static_assert(kPsscrStopNoLoss == 0xf00f0);
 
 void set_timebase_hz(u64 hz) { g_timebase_hz = hz; }
 
+// Adds delta (modulo 2^64, a multiple of 2^24) to this thread's timebase.
+// TBU40 replaces the upper 40 bits and leaves the lower 24 counting: when
+// those wrapped between the mftb and the mtspr, their carry into the upper
+// bits was lost, and is added back. POWER9 in LPAR-per-thread mode keeps one
+// TB per thread (docs/migration.md, "Timebase").
+namespace {
+void timebase_move(u64 delta) {
+    constexpr u64 kLow = (u64{1} << 24) - 1;
+    u64 target = mftb() + delta;
+    spr::write<spr::TBU40>(target);
+    if ((mftb() & kLow) < (target & kLow)) spr::write<spr::TBU40>(target + kLow + 1);
+}
+}  // namespace
+
 ThreadBlock& thread_block(u32 index) { return pv_thread_slots[index].block; }
 ThreadBlock& this_thread() { return *reinterpret_cast<ThreadBlock*>(spr::read<spr::HSPRG0>()); }
 
@@ -189,6 +203,13 @@ void init_wall_clock() {
     g_boot_tb = mftb();
 }
 
+u64 wall_clock_ns() {
+    if (g_boot_epoch < 0) return 0;
+    u64 elapsed = mftb() - g_boot_tb;
+    return static_cast<u64>(g_boot_epoch) * 1'000'000'000 + elapsed / g_timebase_hz * 1'000'000'000 +
+           elapsed % g_timebase_hz * 1'000'000'000 / g_timebase_hz;
+}
+
 bool wall_clock(WallClock& out) {
     if (g_boot_epoch < 0) return false;
     u64 elapsed = mftb() - g_boot_tb;
@@ -289,6 +310,12 @@ void load_sprs(arch::ThreadBlock& tb, Vcpu& v) {
     // SPRs in the registers (hv/lazy_state.h), an armed entry probe.
     if (__builtin_expect((arch::lazy_key_diff(tb, v) | cpu.resume_completion_instructions) != 0, 0))
         entry_slow(tb, v);
+    // Last: from here to the exit the TB is the partition's (host TB + its
+    // offset, a partition that migrated in), which nothing on the entry path reads.
+    if (__builtin_expect(p.tb_offset != 0, 0)) {
+        arch::timebase_move(p.tb_offset);
+        tb.tb_offset_applied = p.tb_offset;
+    }
 }
 
 }  // namespace
@@ -336,6 +363,12 @@ namespace {
 extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv::VcpuRegs* regs) {
     using namespace pv;
     Vcpu& v = *reinterpret_cast<Vcpu*>(regs);
+    // The host's TB back first: everything after reads it (an HMI's timebase
+    // resync too, which then finds no partition offset on this thread).
+    if (__builtin_expect(tb->tb_offset_applied != 0, 0)) {
+        arch::timebase_move(-tb->tb_offset_applied);
+        tb->tb_offset_applied = 0;
+    }
     if (__builtin_expect((v.regs.msr & msr::HV) != 0, 0)) vector = replay_exit(*tb, v, vector);
     arch::ExitRegs r = save_sprs(*tb, v, vector);
     v.regs.msr = arch::resume_msr(r.msr);

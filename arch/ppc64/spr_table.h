@@ -16,6 +16,7 @@
 	X(AMR, 29, RW)                                                         \
 	X(PID, 48, RW)                                                         \
 	X(TBRL, 268, RO)                                                       \
+	X(TBU40, 286, RW)      /* written only: the upper 40 bits of TB */     \
 	X(SPRG0, 272, RW)                                                      \
 	X(SPRG1, 273, RW)                                                      \
 	X(SPRG2, 274, RW)                                                      \

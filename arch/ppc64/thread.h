@@ -49,6 +49,9 @@ struct ThreadBlock {
     // Added to PMC5 for the hypervisor's own counts: loading a vCPU's PMC5
     // must not break a path length measured across it (arch::instructions).
     u64 pmc5_bias = 0;
+    // The partition timebase offset TBU40 added at this entry (0: the TB is
+    // the host's); the exit path takes it off before anything reads the TB.
+    u64 tb_offset_applied = 0;
 };
 static_assert(offsetof(ThreadBlock, scr11) == TB_SCR11 && offsetof(ThreadBlock, scr12) == TB_SCR12 &&
               offsetof(ThreadBlock, scrctr) == TB_SCRCTR && offsetof(ThreadBlock, regs) == TB_REGS &&

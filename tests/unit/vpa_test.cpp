@@ -377,4 +377,24 @@ TEST_F(VpaTest, DedicatedPartitionsPinThroughTheAmsLayer) {
     EXPECT_EQ(rc(), H_SUCCESS);
 }
 
+// A partition that migrated in reads its own timebase (host TB + its offset,
+// docs/migration.md "Timebase"): the DTL's timestamps are in that timebase.
+TEST_F(VpaTest, DispatchTraceLogTimestampsAreThePartitionsTimebase) {
+    prepare_vpa(kVpa0);
+    reg(vpa::kRegVpa, 0, kVpa0);
+    prepare32(kDtl0, 2 * 48 + 10);
+    reg(vpa::kRegDtl, 0, kDtl0);
+    ASSERT_EQ(rc(), H_SUCCESS);
+    mem_[kVpa0 + vpa::kOffDtlMask] = vpa::kDtlLogPreempt;
+    p_->tb_offset = u64{0x1234} << 24;
+    vpa_dispatched(*v_, 0);
+    u64 before = arch::timebase();
+    vpa_undispatched(*v_, Next::Resume, Vector::HDecrementer);
+    vpa_dispatched(*v_, 0);
+    u64 after = arch::timebase();
+    ASSERT_EQ(rd(kVpa0 + vpa::kOffDtlIdx, 8), 1u);
+    EXPECT_GE(rd(kDtl0 + 16, 8), before + p_->tb_offset);
+    EXPECT_LE(rd(kDtl0 + 16, 8), after + p_->tb_offset);
+}
+
 }  // namespace

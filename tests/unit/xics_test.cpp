@@ -254,5 +254,16 @@ TEST_F(XicsTest, NothingPresentedLeavesTheVcpuAlone) {
     EXPECT_EQ(v_->regs.msr, msr::SF | msr::EE);
 }
 
+// H_XIRR_X's timebase is the partition's (host TB + its offset).
+TEST_F(XicsTest, XirrXReturnsThePartitionsTimebase) {
+    p_->tb_offset = u64{0x55} << 24;
+    u64 before = arch::timebase();
+    call_as(t_, H_XIRR_X);
+    u64 after = arch::timebase();
+    EXPECT_EQ(static_cast<i64>(t_->regs.gpr[3]), H_SUCCESS);
+    EXPECT_GE(t_->regs.gpr[5], before + p_->tb_offset);
+    EXPECT_LE(t_->regs.gpr[5], after + p_->tb_offset);
+}
+
 }  // namespace
 }  // namespace pv
