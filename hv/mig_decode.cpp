@@ -193,6 +193,7 @@ MigError check_partition(const MigPartitionState& s, const MigStagedStart& st, M
     out.fwnmi_registered = s.fwnmi_registered;
     out.fwnmi_sreset_addr = sr, out.fwnmi_mc_addr = mc;
     out.guest_tb = s.guest_tb.get();
+    out.suspend_wall_ns = s.suspend_wall_ns.get();
     out.paging_errors = s.paging_errors.get();
     out.errors_retained = retained;
     out.restarts = s.restarts.get();

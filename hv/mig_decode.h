@@ -81,6 +81,7 @@ struct MigStagedPartition {
     bool fwnmi_registered;
     u64 fwnmi_sreset_addr, fwnmi_mc_addr;
     u64 guest_tb;
+    u64 suspend_wall_ns;  // the source's wall clock at the suspend, 0: unknown
     u64 paging_errors;
     u32 errors_retained;
     u32 restarts, pinned_pages;

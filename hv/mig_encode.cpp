@@ -150,7 +150,7 @@ Result<u32> mig_encode_vcpu_fp(const Vcpu& v, std::span<u8> out) {
 }
 
 Result<u32> mig_encode_partition_state(const Partition& p, const PagingErrorLog& log, u64 guest_tb,
-                                       u32 pinned_pages, std::span<u8> out) {
+                                       u32 pinned_pages, std::span<u8> out, u64 suspend_wall_ns) {
     MigPartitionState s{};
     s.lpcr.set(p.lpcr & (lpcr::ILE | lpcr::AIL_MASK));
     s.process_table.set(p.process_table);
@@ -159,6 +159,7 @@ Result<u32> mig_encode_partition_state(const Partition& p, const PagingErrorLog&
     s.fwnmi_registered = p.fwnmi_registered ? 1 : 0;
     if (p.fwnmi_registered) s.fwnmi_sreset_addr.set(p.fwnmi_sreset_addr), s.fwnmi_mc_addr.set(p.fwnmi_mc_addr);
     s.guest_tb.set(guest_tb);
+    s.suspend_wall_ns.set(suspend_wall_ns);
     s.paging_errors.set(log.count_for(p.slot));
     PagingError pe;
     u32 retained = 0;

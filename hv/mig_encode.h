@@ -22,8 +22,10 @@ class PagingErrorLog;
 [[nodiscard]] Result<u32> mig_encode_vcpu_core(const Vcpu& v, u64 now_tb, std::span<u8> out);
 [[nodiscard]] Result<u32> mig_encode_vcpu_fp(const Vcpu& v, std::span<u8> out);
 // guest_tb: the partition's timebase now; pinned_pages: its pinned page count (informational).
+// suspend_wall_ns: the wall clock then (arch::wall_clock_ns, 0 if unknown).
 [[nodiscard]] Result<u32> mig_encode_partition_state(const Partition& p, const PagingErrorLog& log, u64 guest_tb,
-                                                     u32 pinned_pages, std::span<u8> out);
+                                                     u32 pinned_pages, std::span<u8> out,
+                                                     u64 suspend_wall_ns = 0);
 // The slot's retained paging errors from the first-newest on, at most
 // kMigErrorsPerRecord: Err::NotFound when there is none at `first` (done).
 [[nodiscard]] Result<u32> mig_encode_error_log(const PagingErrorLog& log, u32 slot, u32 first, std::span<u8> out);

@@ -11,6 +11,7 @@
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/mig_target.h"
+#include "hv/mig_timebase.h"
 #include "hv/suspend.h"
 
 namespace pv {
@@ -175,14 +176,16 @@ bool mig_receive_go(u64 now_tb) {
         return false;
     }
     Partition& p = *g_target->partition();
-    // POWER9 keeps a partition's timebase monotonic across systems with a
-    // per-partition offset applied at entry (TBU40); not built yet: say when
-    // the partition's timebase steps back here.
-    u64 source_tb = g_target->staging().part.guest_tb, here_tb = arch::timebase();
-    if (here_tb < source_tb)
-        log("migration: %s: this system's timebase is %lu us behind the source's: the partition's timebase steps "
-            "back (no timebase offset yet)",
-            p.name, (source_tb - here_tb) / (arch::timebase_hz() / 1000000));
+    // Its timebase continues from the source's, on by the downtime (hv/mig_timebase.h).
+    const MigStagedPartition& sp = g_target->staging().part;
+    MigTimebase t = mig_resume_timebase(sp.guest_tb, sp.suspend_wall_ns, now_tb, arch::wall_clock_ns(),
+                                        arch::timebase_hz());
+    mig_apply_timebase(p, t, now_tb);
+    u64 tb_ms = arch::timebase_hz() / 1000;
+    bool back = static_cast<i64>(t.offset) < 0;
+    log("migration: %s: timebase offset %c%lu ms (its timebase continues from %s's, %lu ms on%s)", p.name,
+        back ? '-' : '+', (back ? -t.offset : t.offset) / tb_ms, r.peer, t.step / tb_ms,
+        t.wall ? "" : "; no wall clock to measure the downtime");
     u32 runnable = 0;
     for (u32 i = 0; i < p.vcpu_count; ++i) runnable += p.vcpus[i].parked ? 1 : 0;
     resume_partition(p);

@@ -200,11 +200,12 @@ struct MigPartitionState {
     Be32 errors_retained; // ErrorLog entries that follow (<= PagingErrorLog::kCapacity)
     char console[160];    // the unfinished console line
     char panel[160];      // the unfinished operator-panel line
+    Be64 suspend_wall_ns; // the source's wall clock at the suspend (ns since 1970 UTC), 0: none
 };
-static_assert(sizeof(MigPartitionState) == 424 && offsetof(MigPartitionState, guest_tb) == 64 &&
+static_assert(sizeof(MigPartitionState) == 432 && offsetof(MigPartitionState, guest_tb) == 64 &&
               offsetof(MigPartitionState, restarts) == 80 && offsetof(MigPartitionState, fwnmi_registered) == 88 &&
               offsetof(MigPartitionState, console_len) == 92 && offsetof(MigPartitionState, console) == 104 &&
-              offsetof(MigPartitionState, panel) == 264);
+              offsetof(MigPartitionState, panel) == 264 && offsetof(MigPartitionState, suspend_wall_ns) == 424);
 
 // Type 5.
 struct MigPagingError {  // PagingError without the source's slot and LPID

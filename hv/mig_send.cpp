@@ -132,7 +132,8 @@ MigSendState mig_send_poll(u64 now_tb) {
     if (s.state == MigSendState::Suspended && !s.suspend_done) {
         if (!partition_quiesced(*s.part)) return s.state;  // its vCPUs are still leaving their threads
         s.suspend_done = true;
-        g_source->suspended(now_tb, arch::timebase());  // the guest's timebase is the host's here
+        // The partition's timebase, and the wall clock the target advances it by.
+        g_source->suspended(now_tb, arch::timebase() + s.part->tb_offset, arch::wall_clock_ns());
     }
     for (u32 i = 0; i < kPumpsPerPoll; ++i) {
         MigSource::Step st = g_source->pump(now_tb);

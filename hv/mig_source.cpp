@@ -44,7 +44,7 @@ Err MigSource::begin(Partition& p, const PartitionConfig& cfg, Pager& pager, std
     max_read_failures_ = max_read_failures;
     failure_ = MigSourceFail::None;
     stats_ = MigSourceStats{};
-    begin_tb_ = now_tb_ = guest_tb_ = 0;
+    begin_tb_ = now_tb_ = guest_tb_ = wall_ns_ = 0;
     started_ = cursor_done_ = snapped_ = last_ = false;
     rec_len_ = r.value;
     cur_ = Cur::None, cur_idx_ = cur_chunk_ = 0;
@@ -326,9 +326,9 @@ bool MigSource::end_of_pass() {
     return true;
 }
 
-void MigSource::suspended(u64 now_tb, u64 guest_tb) {
+void MigSource::suspended(u64 now_tb, u64 guest_tb, u64 wall_ns) {
     if (phase_ != Phase::WaitSuspend) return;
-    now_tb_ = now_tb, guest_tb_ = guest_tb;
+    now_tb_ = now_tb, guest_tb_ = guest_tb, wall_ns_ = wall_ns;
     (void)pager_->mig_harvest(*p_);  // the hypervisor's last VPA/DTL stores count too
     Guard lk(pager_->lock());
     src_.suspend();
@@ -353,7 +353,7 @@ bool MigSource::produce_final() {
             pinned = static_cast<u32>(pager_->pool().stats(p.slot).pinned);
         }
         ++fin_step_;
-        return encoded(mig_encode_partition_state(p, log, guest_tb_, pinned, rec_));
+        return encoded(mig_encode_partition_state(p, log, guest_tb_, pinned, rec_, wall_ns_));
     }
     if (fin_step_ == vcpu_records + 1) {
         Result<u32> r = mig_encode_error_log(log, p.slot, err_first_, rec_);

@@ -87,8 +87,9 @@ public:
     void read_done(LogicalPage lp, const u8* data);
     // Every vCPU is stopped: a last harvest, then the final round, then per
     // vCPU VcpuCore + VcpuFp (now_tb: the host timebase their decrementers are
-    // measured against), PartitionState (guest_tb), ErrorLog, Complete.
-    void suspended(u64 now_tb, u64 guest_tb);
+    // measured against), PartitionState (guest_tb, the wall clock wall_ns),
+    // ErrorLog, Complete.
+    void suspended(u64 now_tb, u64 guest_tb, u64 wall_ns = 0);
     // Tracking ends; nothing of the partition changes (it keeps running here).
     void abort();
 
@@ -134,7 +135,7 @@ private:
     MigConvergence conv_{MigPolicy{}};
     u64 max_read_failures_ = 0;
     MigSourceStats stats_{};
-    u64 begin_tb_ = 0, now_tb_ = 0, guest_tb_ = 0;
+    u64 begin_tb_ = 0, now_tb_ = 0, guest_tb_ = 0, wall_ns_ = 0;
     bool started_ = false;     // the first pump saw the time
     bool cursor_done_ = false; // next_to_send found the round's end
     bool snapped_ = false;     // this pump took its one snapshot

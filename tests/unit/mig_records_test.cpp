@@ -121,7 +121,9 @@ protected:
     Rec core_rec(u32 i) { return rec([&](std::span<u8> o) { return mig_encode_vcpu_core(p_->vcpus[i], kNow, o); }); }
     Rec fp_rec(u32 i) { return rec([&](std::span<u8> o) { return mig_encode_vcpu_fp(p_->vcpus[i], o); }); }
     Rec part_rec() {
-        return rec([&](std::span<u8> o) { return mig_encode_partition_state(*p_, log_, 0xabcdef0123, 9, o); });
+        return rec([&](std::span<u8> o) {
+            return mig_encode_partition_state(*p_, log_, 0xabcdef0123, 9, o, 0x1122334455667788);
+        });
     }
     Rec log_rec(u32 first) {
         return rec([&](std::span<u8> o) { return mig_encode_error_log(log_, p_->slot, first, o); });
@@ -162,7 +164,7 @@ TEST_F(MigRecordsTest, HeaderBytesAreBigEndianAsDocumented) {
     EXPECT_EQ(load_be<u64>(&c[16 + 8 + 3 * 8]), p_->vcpus[0].regs.gpr[3]);
     EXPECT_EQ(load_be<u64>(&c[16 + 8 + 288]), p_->vcpus[0].regs.pc);
     EXPECT_EQ(fp_rec(0).size(), 16 + 1064u);
-    EXPECT_EQ(part_rec().size(), 16 + 424u);
+    EXPECT_EQ(part_rec().size(), 16 + 432u);
     EXPECT_EQ(log_rec(0).size(), 16 + 8 + 16 * 40u);
     EXPECT_EQ(log_rec(16).size(), 16 + 8 + 4 * 40u);
 }
@@ -237,6 +239,7 @@ TEST_F(MigRecordsTest, EveryRecordRoundTrips) {
     EXPECT_EQ(m.fwnmi_sreset_addr, 0x7100u);
     EXPECT_EQ(m.fwnmi_mc_addr, 0x7200u);
     EXPECT_EQ(m.guest_tb, 0xabcdef0123u);
+    EXPECT_EQ(m.suspend_wall_ns, 0x1122334455667788u);
     EXPECT_EQ(m.restarts, 2u);
     EXPECT_EQ(m.pinned_pages, 9u);
     EXPECT_EQ(m.console.len, 11u);
@@ -318,7 +321,9 @@ TEST_F(MigRecordsTest, InstalledStateEncodesToTheSameRecords) {
     EXPECT_EQ(q.lpcr, lpcr::kGuestBase | lpcr::ILE | lpcr::ail(3));
     q.process_table = p_->process_table;  // registered by the hypervisor
     q.prtb_pin_base = p_->prtb_pin_base, q.prtb_pin_len = p_->prtb_pin_len;
-    Rec again = rec([&](std::span<u8> o) { return mig_encode_partition_state(q, log_, 0xabcdef0123, 9, o); });
+    Rec again = rec([&](std::span<u8> o) {
+        return mig_encode_partition_state(q, log_, 0xabcdef0123, 9, o, 0x1122334455667788);
+    });
     EXPECT_EQ(again, part_rec());
 }
 
