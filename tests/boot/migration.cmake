@@ -92,18 +92,22 @@ set_tests_properties(boot.mig_key_missing boot.mig_key_bad PROPERTIES LABELS "bo
 # confirmation, the end at A): it finishes its rounds on B with every byte
 # it wrote intact; A's PV-STAT says where it went.
 pv_bundle(mig_move_a ${CMAKE_CURRENT_SOURCE_DIR}/configs/mig_move_a.cfg pair-ab.key=${KEYS}/pair-ab.key)
-set(MIG_MOVE
-    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o m -p shared1 -t sysb\\r"
+# B starts 3 s after A: its timebase is 3 s behind, and the partition's must
+# not go back (docs/migration.md, "Timebase"); A asks once both movers are up.
+set(MIG_MOVE --b-after 3
+    --input-when-merged A 2 "^[AB]\\| poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o m -p shared1 -t sysb\\r"
     --input-when B 1 "^poolvisor: migration: shared1 from sysa resumed here" "x\\r"
     --input-when B 1 "^poolvisor: console: input to partition shared1" "go\\r"
     --expect "${ACMD}migrlpar: shared1 can move to sysb\; migrating"
     --expect "^A\\| poolvisor: migration: shared1: suspending after [0-9]+ rounds"
     --expect "^B\\| poolvisor: partition shared1: lpid [0-9]+, 2 vCPUs, 16 MiB shared .*: migrating in from sysa"
     --expect "^B\\| poolvisor: migration: shared1 from sysa resumed here"
+    --expect "^B\\| poolvisor: migration: shared1: timebase offset \\+[0-9]+ ms \\(its timebase continues from sysa's"
     --expect "^A\\| poolvisor: migration: shared1 runs on sysb: ending it here .*, 0 source page-ins\\)"
     --expect "${ACMD}migrlpar: shared1 migrated to sysb"
     --expect "^A\\| \\[shared1\\] smp-guest: hold: every slice written"
     --expect "^B\\| \\[shared1\\] smp-guest: got 'go'"
+    --expect "^B\\| \\[shared1\\] smp-guest: hold: timebase never went back"
     --expect "^B\\| \\[shared1\\] smp-guest: hold: checked 4 MiB again: 0 mismatches"
     --expect "^B\\| \\[shared1\\] smp-guest: PASS verified 4 MiB on 2 vCPUs, 3 rounds, 0 mismatches"
     --expect "^A\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"migrated\".*\"migrated_to\":\"sysb\""

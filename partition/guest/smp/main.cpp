@@ -163,12 +163,33 @@ u64 time_of_day_ns() {
     return ((u64{t[3]} * 60 + t[4]) * 60 + t[5]) * 1'000'000'000 + t[6];
 }
 
-// Waiting for input: with max_gap_ns, the time of day is read at every
-// wake-up (cede_us apart at most) and the longest step between two readings
-// kept: the time the partition did not run, as it sees it (a migration's
-// downtime).
-void echo_input(u64 lines, u64* max_gap_ns = nullptr, u64 cede_us = kEchoCedeUs) {
-    u64 last = max_gap_ns ? time_of_day_ns() : 0;
+// hold=1's samples, at every wake-up while it waits (cede_us apart at most):
+// the longest step of the time of day between two, which is the time the
+// partition did not run as it sees it (a migration's downtime), and the
+// timebase's largest step forward and back (it must never go back, on
+// whichever system the partition runs, docs/migration.md "Timebase").
+struct HoldSamples {
+    u64 max_gap_ns = 0;
+    u64 max_tb_step = 0, max_tb_back = 0;  // ticks
+    u64 last_ns = 0, last_tb = 0;
+
+    void sample() {
+        u64 now = time_of_day_ns(), tb = timebase();
+        if (now > last_ns && last_ns && now - last_ns > max_gap_ns) max_gap_ns = now - last_ns;
+        if (last_tb && tb >= last_tb && tb - last_tb > max_tb_step) max_tb_step = tb - last_tb;
+        if (last_tb && tb < last_tb && last_tb - tb > max_tb_back) max_tb_back = last_tb - tb;
+        last_ns = now, last_tb = tb;
+    }
+};
+
+u64 us_from_ticks(u64 ticks) {
+    u64 per_us = platform().timebase_hz / 1'000'000;
+    return ticks / (per_us ? per_us : 1);
+}
+
+// Waiting for input, sampling the clocks into hold if given.
+void echo_input(u64 lines, HoldSamples* hold = nullptr, u64 cede_us = kEchoCedeUs) {
+    if (hold) hold->sample();
     for (u64 l = 0; l < lines; ++l) {
         log("echo: waiting for line %lu of %lu", l + 1, lines);
         char line[kEchoLineMax + 1];
@@ -183,11 +204,7 @@ void echo_input(u64 lines, u64* max_gap_ns = nullptr, u64 cede_us = kEchoCedeUs)
                 return;
             }
             u64 n = out[0] > 16 ? 16 : out[0];
-            if (max_gap_ns) {
-                u64 now = time_of_day_ns();
-                if (now > last && last && now - last > *max_gap_ns) *max_gap_ns = now - last;
-                last = now;
-            }
+            if (hold) hold->sample();
             if (n == 0) {
                 cede(ticks_from_us(cede_us));
                 continue;
@@ -351,9 +368,13 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     // have kept every byte.
     if (bootarg_u64("hold", 0)) {
         log("hold: every slice written; checked again after a line");
-        u64 gap = 0;
-        echo_input(1, &gap, kHoldCedeUs);
-        log("hold: longest time-of-day gap while waiting: %lu ms", gap / 1'000'000);
+        HoldSamples hold;
+        echo_input(1, &hold, kHoldCedeUs);
+        log("hold: longest time-of-day gap while waiting: %lu ms", hold.max_gap_ns / 1'000'000);
+        if (hold.max_tb_back)
+            log("hold: FAIL timebase went back by %lu us", us_from_ticks(hold.max_tb_back));
+        else
+            log("hold: timebase never went back (largest step %lu us)", us_from_ticks(hold.max_tb_step));
         u64 again = 0;
         for (u32 i = 0; i < p.cpus; ++i) {
             if (!finished[i]) continue;
