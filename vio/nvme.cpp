@@ -19,10 +19,12 @@ constexpr u8 kAdminCreateSq = 0x01, kAdminCreateCq = 0x05, kAdminIdentify = 0x06
 constexpr u8 kIoFlush = 0x00, kIoWrite = 0x01, kIoRead = 0x02;
 constexpr u32 kFeatureNumQueues = 0x07;
 
-// Pages of the DMA area.
-enum Page : u32 { kAdminSq, kAdminCq, kIoSq, kIoCq, kIdentify, kPrpList };
+// Pages of the DMA area (then the slots' PRP lists).
+enum Page : u32 { kAdminSq, kAdminCq, kIoSq, kIoCq, kIdentify, kPrpLists };
+static_assert(kPrpLists == 5);
 
-constexpr u32 kMaxTransferPages = kNvmePage / 8;  // one PRP list page
+constexpr u32 kMaxTransferPages = kPrpListEntries;  // a slot's PRP list, PRP1 besides
+constexpr u32 kSlotBits = 5;                        // cid = generation << 5 | slot
 
 constexpr bool kHostLittle = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 constexpr u32 le32(u32 v) { return kHostLittle ? v : byteswap(v); }
@@ -123,6 +125,7 @@ u32 NvmeDriver::init() {
     zero(page(kAdminCq), kNvmePage);
     admin_ = Queue{reinterpret_cast<Sqe*>(page(kAdminSq)), reinterpret_cast<Cqe*>(page(kAdminCq)), 0, 0, 0, 1};
     io_ = Queue{};
+    reset_slots();
     hw_.write32(hw_.ctx, kRegAqa, (depth_ - 1) << 16 | (depth_ - 1));
     hw_.write64(hw_.ctx, kRegAsq, dma_of(admin_.sq));
     hw_.write64(hw_.ctx, kRegAcq, dma_of(admin_.cq));
@@ -243,73 +246,192 @@ u32 NvmeDriver::create_io_queues() {
     c.cdw11 = u32{q.id} << 16 | 1;  // completions to CQ 1, physically contiguous
     if (u32 s = submit_and_wait(admin_, c)) return s;
     io_ = q;
+    reset_slots();
     io_ready_ = true;
     return kOk;
 }
 
-u32 NvmeDriver::rw(u8 opcode, u64 lba, u32 count, u64 dma) {
-    if (!io_ready_ || count == 0 || count > max_blocks_ || (dma & 3) || lba >= blocks_ || count > blocks_ - lba)
-        return kInvalid;
-    u64 bytes = u64{count} * kLbaBytes;
-    Sqe c{};
-    c.cdw0 = opcode;
-    c.nsid = 1;
-    c.prp1 = dma;
-    u64 first = kNvmePage - (dma & (kNvmePage - 1));
-    if (bytes > first) {
-        u64 next = (dma & ~(kNvmePage - 1)) + kNvmePage;
-        u64 pages = (bytes - first + kNvmePage - 1) / kNvmePage;
-        if (pages == 1) {
-            c.prp2 = next;
-        } else {
-            auto* list = reinterpret_cast<u64*>(page(kPrpList));
-            for (u64 i = 0; i < pages; ++i) list[i] = le64(next + i * kNvmePage);
-            c.prp2 = dma_of(list);
-        }
-    }
-    c.cdw10 = static_cast<u32>(lba);
-    c.cdw11 = static_cast<u32>(lba >> 32);
-    c.cdw12 = count - 1;
-    return submit_and_wait(io_, c);
+void NvmeDriver::reset_slots() {
+    for (Slot& sl : slots_) sl = Slot{};
+    in_flight_ = in_flight_async_ = 0;
+    // At most depth - 1 commands: neither queue can then overflow (the SQ
+    // entries we know taken never exceed the commands not yet completed).
+    slot_limit_ = depth_ - 1 < kCommandSlots ? depth_ - 1 : kCommandSlots;
+    async_limit_ = slot_limit_ - 1;  // one slot always left for read()/write()
 }
 
-u32 NvmeDriver::read(u64 lba, u32 count, u64 dma) { return rw(kIoRead, lba, count, dma); }
-u32 NvmeDriver::read_pages(u64 lba, const u64* pages, u32 n) { return rw_pages(kIoRead, lba, pages, n); }
-u32 NvmeDriver::write_pages(u64 lba, const u64* pages, u32 n) { return rw_pages(kIoWrite, lba, pages, n); }
-
-u32 NvmeDriver::rw_pages(u8 opcode, u64 lba, const u64* pages, u32 n) {
-    constexpr u32 kBlocksPerPage = kNvmePage / kLbaBytes;
-    u64 count = u64{n} * kBlocksPerPage;
-    if (!io_ready_ || n == 0 || n > kMaxTransferPages || count > max_blocks_ || lba >= blocks_ ||
-        count > blocks_ - lba)
-        return kInvalid;
-    for (u32 i = 0; i < n; ++i)
-        if (pages[i] & (kNvmePage - 1)) return kInvalid;
-    Sqe c{};
-    c.cdw0 = opcode;
-    c.nsid = 1;
-    c.prp1 = pages[0];
-    if (n == 2) {
-        c.prp2 = pages[1];
-    } else if (n > 2) {
-        auto* list = reinterpret_cast<u64*>(page(kPrpList));
-        for (u32 i = 1; i < n; ++i) list[i - 1] = le64(pages[i]);
-        c.prp2 = dma_of(list);
-    }
-    c.cdw10 = static_cast<u32>(lba);
-    c.cdw11 = static_cast<u32>(lba >> 32);
-    c.cdw12 = static_cast<u32>(count - 1);
-    return submit_and_wait(io_, c);
-}
-u32 NvmeDriver::write(u64 lba, u32 count, u64 dma) { return rw(kIoWrite, lba, count, dma); }
-
-u32 NvmeDriver::flush() {
+u32 NvmeDriver::start(u8 opcode, u64 lba, u32 count, u64 dma, const u64* pages, u32 n, bool async, u64 cookie,
+                      u32& slot) {
     if (!io_ready_) return kInvalid;
     Sqe c{};
-    c.cdw0 = kIoFlush;
+    c.cdw0 = opcode;
     c.nsid = 1;
-    return submit_and_wait(io_, c);
+    u64 rest = 0;       // PRP entries after PRP1
+    u64 next = 0;       // contiguous: the first page after PRP1's
+    if (opcode != kIoFlush) {
+        if (pages) {
+            u64 blocks = u64{n} * (kNvmePage / kLbaBytes);
+            if (n == 0 || n > kMaxTransferPages || blocks > max_blocks_ || lba >= blocks_ || blocks > blocks_ - lba)
+                return kInvalid;
+            for (u32 i = 0; i < n; ++i)
+                if (pages[i] & (kNvmePage - 1)) return kInvalid;
+            count = static_cast<u32>(blocks);
+            c.prp1 = pages[0];
+            rest = n - 1;
+        } else {
+            if (count == 0 || count > max_blocks_ || (dma & 3) || lba >= blocks_ || count > blocks_ - lba)
+                return kInvalid;
+            u64 bytes = u64{count} * kLbaBytes, first = kNvmePage - (dma & (kNvmePage - 1));
+            c.prp1 = dma;
+            next = (dma & ~(kNvmePage - 1)) + kNvmePage;
+            rest = bytes > first ? (bytes - first + kNvmePage - 1) / kNvmePage : 0;
+        }
+        c.cdw10 = static_cast<u32>(lba);
+        c.cdw11 = static_cast<u32>(lba >> 32);
+        c.cdw12 = count - 1;
+    }
+    if (in_flight_ >= slot_limit_ || (async && in_flight_async_ >= async_limit_)) return kBusy;
+    u16 next_tail = static_cast<u16>((io_.tail + 1) % depth_);
+    if (next_tail == io_.sq_head) return kBusy;  // cannot happen within slot_limit_; never overrun the SQ
+    u32 i = 0;
+    while (slots_[i].state != kSlotFree) ++i;  // in_flight_ < slot_limit_ ≤ kCommandSlots: one is free
+    if (rest == 1) {
+        c.prp2 = pages ? pages[1] : next;
+    } else if (rest > 1) {
+        u64* list = prp_list(i);
+        for (u64 k = 0; k < rest; ++k) list[k] = le64(pages ? pages[k + 1] : next + k * kNvmePage);
+        c.prp2 = dma_of(list);
+    }
+    if (++generation_ == (0xffff >> kSlotBits)) generation_ = 0;  // cid 0xffff means "no command"
+    Slot& sl = slots_[i];
+    sl = Slot{cookie, deadline(cfg_.command_timeout_ms), 0, static_cast<u16>(generation_ << kSlotBits | i),
+              async ? kSlotAsync : kSlotSync, async, false};
+    ++in_flight_;
+    if (async) ++in_flight_async_;
+
+    Sqe* e = &io_.sq[io_.tail];
+    e->cdw0 = le32(c.cdw0 | u32{sl.cid} << 16);
+    e->nsid = le32(c.nsid);
+    e->rsvd2 = e->rsvd3 = 0;
+    e->mptr = 0;
+    e->prp1 = le64(c.prp1);
+    e->prp2 = le64(c.prp2);
+    e->cdw10 = le32(c.cdw10);
+    e->cdw11 = le32(c.cdw11);
+    e->cdw12 = le32(c.cdw12);
+    e->cdw13 = e->cdw14 = e->cdw15 = 0;
+    io_.tail = next_tail;
+    // The entry and the PRP list before the doorbell. The fence keeps the
+    // compiler's order; for the device, the write accessor's own barrier does
+    // it (sync on POWER: lwsync does not order against a cache-inhibited store).
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    hw_.write32(hw_.ctx, sq_doorbell(io_.id), io_.tail);
+    slot = i;
+    return kOk;
 }
+
+void NvmeDriver::reap() {
+    bool consumed = false;
+    for (;;) {
+        volatile Cqe* c = &io_.cq[io_.head];
+        u32 dw3 = le32(c->dw3);
+        if (((dw3 >> 16) & 1) != io_.phase) break;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);  // the rest of the entry (and the data) after the phase
+        dw3 = le32(c->dw3);
+        u32 dw2 = le32(c->dw2);
+        io_.sq_head = static_cast<u16>(dw2 & 0xffff);
+        if (++io_.head == depth_) {
+            io_.head = 0;
+            io_.phase ^= 1;
+        }
+        consumed = true;
+        u16 cid = static_cast<u16>(dw3 & 0xffff);
+        Slot& sl = slots_[cid & (kCommandSlots - 1)];
+        if (sl.cid != cid) continue;  // not a command of ours (any more)
+        if (sl.state == kSlotLost) {  // the late answer of a command given up on: its slot is free again
+            sl.state = kSlotFree;
+            --in_flight_;
+            if (sl.async) --in_flight_async_;
+            continue;
+        }
+        if (sl.state != kSlotAsync && sl.state != kSlotSync) continue;
+        sl.status = (dw3 >> 17) & 0x7ff;  // SCT and SC (CRD, More and DNR apart)
+        sl.dnr = dw3 >> 31;
+        sl.state = kSlotDone;
+    }
+    // One head update for everything consumed: the CQ slots are free again.
+    if (consumed) hw_.write32(hw_.ctx, cq_doorbell(io_.id), io_.head);
+}
+
+u32 NvmeDriver::lost_status() const {
+    u32 csts = hw_.read32(hw_.ctx, kRegCsts);
+    return (csts == ~u32{0} || (csts & kCstsCfs)) ? kFatal : kTimeout;
+}
+
+u32 NvmeDriver::poll(IoCompletion* out, u32 max) {
+    if (!io_ready_ || in_flight_async_ == 0) return 0;
+    reap();
+    u32 n = 0;
+    for (u32 i = 0; i < kCommandSlots && n < max; ++i) {
+        Slot& sl = slots_[i];
+        if (!sl.async) continue;
+        if (sl.state == kSlotDone) {
+            out[n++] = IoCompletion{sl.cookie, sl.status, sl.dnr};
+            sl.state = kSlotFree;
+            --in_flight_;
+            --in_flight_async_;
+        } else if (sl.state == kSlotAsync && expired(sl.deadline)) {
+            out[n++] = IoCompletion{sl.cookie, lost_status(), false};
+            sl.state = kSlotLost;  // still counted in flight: it may still read its PRP list
+        }
+    }
+    return n;
+}
+
+u32 NvmeDriver::wait_slot(u32 i) {
+    Slot& sl = slots_[i];
+    for (;;) {
+        reap();
+        if (sl.state == kSlotDone) {
+            sl.state = kSlotFree;
+            --in_flight_;
+            last_dnr_ = sl.dnr;
+            return sl.status;
+        }
+        if (expired(sl.deadline)) {
+            sl.state = kSlotLost;
+            return lost_status();
+        }
+    }
+}
+
+u32 NvmeDriver::sync_io(u8 opcode, u64 lba, u32 count, u64 dma, const u64* pages, u32 n) {
+    last_dnr_ = false;
+    u32 slot = 0;
+    u32 s = start(opcode, lba, count, dma, pages, n, false, 0, slot);
+    if (s == kBusy) return kTimeout;  // every slot held by commands that never completed
+    return s ? s : wait_slot(slot);
+}
+
+u32 NvmeDriver::submit(bool write, u64 lba, u32 count, u64 dma, u64 cookie) {
+    u32 slot = 0;
+    return start(write ? kIoWrite : kIoRead, lba, count, dma, nullptr, 0, true, cookie, slot);
+}
+u32 NvmeDriver::submit_pages(bool write, u64 lba, const u64* pages, u32 n, u64 cookie) {
+    u32 slot = 0;
+    if (!pages) return kInvalid;
+    return start(write ? kIoWrite : kIoRead, lba, 0, 0, pages, n, true, cookie, slot);
+}
+
+u32 NvmeDriver::read(u64 lba, u32 count, u64 dma) { return sync_io(kIoRead, lba, count, dma, nullptr, 0); }
+u32 NvmeDriver::write(u64 lba, u32 count, u64 dma) { return sync_io(kIoWrite, lba, count, dma, nullptr, 0); }
+u32 NvmeDriver::read_pages(u64 lba, const u64* pages, u32 n) {
+    return pages ? sync_io(kIoRead, lba, 0, 0, pages, n) : kInvalid;
+}
+u32 NvmeDriver::write_pages(u64 lba, const u64* pages, u32 n) {
+    return pages ? sync_io(kIoWrite, lba, 0, 0, pages, n) : kInvalid;
+}
+u32 NvmeDriver::flush() { return sync_io(kIoFlush, 0, 0, 0, nullptr, 0); }
 
 u32 NvmeDriver::shutdown() {
     if (!enabled_) return kOk;

@@ -6,9 +6,14 @@
 //   * NvmeDma: one caller-provided, device-visible memory area (queues,
 //     identify data, PRP lists) and its CPU pointer → device address map;
 //   * NvmeClock: a monotonic tick counter for timeouts.
-// One admin queue pair and one I/O queue pair; one command in flight at a
-// time (submit, then poll its completion). Data buffers are given by device
-// (DMA) address, so the caller decides what the device may reach.
+// One admin queue pair and one I/O queue pair. Admin commands are submitted
+// and waited for one at a time. I/O commands have a fixed pool of command
+// slots (each with its own PRP list): submit_*() queues a command without
+// waiting, poll() hands back completions as the controller posts them (any
+// order, each matched to its command id); read()/write()/flush() are a submit
+// and a wait for that one command, and may run while others are in flight.
+// Data buffers are given by device (DMA) address, so the caller decides what
+// the device may reach.
 #pragma once
 #include "base/types.h"
 
@@ -38,10 +43,15 @@ struct NvmeClock {
 };
 
 // Memory the driver needs in its DMA area: admin SQ, admin CQ, I/O SQ, I/O
-// CQ, an identify buffer and a PRP list, one 4 KiB page each.
+// CQ and an identify buffer, one 4 KiB page each, then the command slots' PRP
+// lists (kPrpListEntries each, kPrpListPages pages).
 inline constexpr u64 kNvmePage = 4096;
-inline constexpr u64 kDmaAreaBytes = 6 * kNvmePage;
-inline constexpr u32 kQueueDepth = 64;  // entries per queue (fewer if CAP.MQES says so)
+inline constexpr u32 kQueueDepth = 64;       // entries per queue (fewer if CAP.MQES says so)
+inline constexpr u32 kCommandSlots = 32;     // I/O commands in flight at most (fewer on a shallow queue)
+inline constexpr u32 kPrpListEntries = 64;   // per slot: transfers of up to 64 pages (256 KiB)
+inline constexpr u64 kPrpListPages = kCommandSlots * kPrpListEntries * 8 / kNvmePage;
+inline constexpr u64 kDmaAreaBytes = (5 + kPrpListPages) * kNvmePage;
+static_assert(kCommandSlots == 32, "command ids keep the slot in their low 5 bits (a mask)");
 inline constexpr u32 kLbaBytes = 512;   // the only LBA format accepted (as PowerVM)
 
 // Status: 0 = success; 1..0x7ff = the controller's completion status,
@@ -54,6 +64,7 @@ enum Status : u32 {
     kBadLbaFormat = 0x10003,  // namespace 1 does not use 512-byte LBAs without metadata
     kNoNamespace = 0x10004,   // namespace 1 absent or empty
     kInvalid = 0x10005,       // bad argument (range, count, alignment) or wrong state
+    kBusy = 0x10006,          // no free command slot: poll() first
 };
 inline constexpr u32 sct_of(u32 status) { return (status >> 8) & 0x7; }
 inline constexpr u32 sc_of(u32 status) { return status & 0xff; }
@@ -62,6 +73,13 @@ const char* status_name(u32 status);  // short text, e.g. "timeout", "media erro
 struct NvmeConfig {
     u32 command_timeout_ms = 5000;
     u32 min_ready_timeout_ms = 500;  // at least this long for CSTS.RDY changes (CAP.TO may say more)
+};
+
+// One finished I/O command, as poll() hands it back.
+struct IoCompletion {
+    u64 cookie = 0;   // what submit_*() was given
+    u32 status = 0;   // kOk, SCT << 8 | SC, or kTimeout / kFatal (no answer in time)
+    bool dnr = false; // the controller set Do Not Retry
 };
 
 class NvmeDriver {
@@ -86,6 +104,24 @@ public:
     [[nodiscard]] u32 read_pages(u64 lba, const u64* pages, u32 n);
     [[nodiscard]] u32 write_pages(u64 lba, const u64* pages, u32 n);
     [[nodiscard]] u32 flush();
+    // The last read/write/flush's completion had DNR set.
+    bool last_dnr() const { return last_dnr_; }
+
+    // Asynchronous I/O: the same transfers as read()/write() and
+    // read_pages()/write_pages(), queued without waiting. kOk once the
+    // doorbell is rung; kBusy when max_in_flight() commands are out (poll
+    // first); kInvalid as above. A command that is not answered within the
+    // command timeout comes back from poll() as kTimeout (kFatal if the
+    // controller says so); its slot stays taken until its late completion
+    // or init(), as the controller may still read its PRP list.
+    [[nodiscard]] u32 submit(bool write, u64 lba, u32 count, u64 dma, u64 cookie);
+    [[nodiscard]] u32 submit_pages(bool write, u64 lba, const u64* pages, u32 n, u64 cookie);
+    // Completions that arrived (and commands that timed out), at most max.
+    u32 poll(IoCompletion* out, u32 max);
+    u32 in_flight() const { return in_flight_async_; }
+    // Asynchronous commands at once: min(kCommandSlots, depth - 1) less the
+    // one slot kept for read()/write(); 0 on a queue too shallow for it.
+    u32 max_in_flight() const { return async_limit_; }
     // Orderly shutdown (CC.SHN normal, wait SHST complete), then disable.
     u32 shutdown();
 
@@ -120,9 +156,26 @@ private:
         u8 phase = 1;  // phase bit a new completion carries
         u16 sq_head = 0;  // controller's SQ head, from the last completion
     };
+    enum SlotState : u8 { kSlotFree, kSlotAsync, kSlotSync, kSlotDone, kSlotLost };
+    struct Slot {
+        u64 cookie = 0;
+        u64 deadline = 0;
+        u32 status = 0;
+        u16 cid = 0;
+        SlotState state = kSlotFree;
+        bool async = false;
+        bool dnr = false;
+    };
     u32 submit_and_wait(Queue& q, Sqe cmd, u32* dw0_out = nullptr);
-    u32 rw(u8 opcode, u64 lba, u32 count, u64 dma);
-    u32 rw_pages(u8 opcode, u64 lba, const u64* pages, u32 n);
+    // Checks, PRPs into the slot's list, SQE, doorbell: the one way an I/O
+    // command starts (pages == nullptr: dma is contiguous).
+    u32 start(u8 opcode, u64 lba, u32 count, u64 dma, const u64* pages, u32 n, bool async, u64 cookie, u32& slot);
+    u32 wait_slot(u32 slot);
+    u32 sync_io(u8 opcode, u64 lba, u32 count, u64 dma, const u64* pages, u32 n);
+    void reap();  // consume posted completions into their slots
+    u32 lost_status() const;
+    void reset_slots();
+    u64* prp_list(u32 slot) const { return reinterpret_cast<u64*>(page(5)) + slot * kPrpListEntries; }
     u32 wait_ready(bool want);
     u64 deadline(u32 ms) const;
     bool expired(u64 deadline) const;
@@ -142,7 +195,10 @@ private:
     u32 ready_timeout_ms_ = 500;
     Queue admin_, io_;
     u16 next_cid_ = 0;
-    bool enabled_ = false, io_ready_ = false;
+    bool enabled_ = false, io_ready_ = false, last_dnr_ = false;
+    Slot slots_[kCommandSlots];
+    u32 slot_limit_ = 0, async_limit_ = 0, in_flight_ = 0, in_flight_async_ = 0;
+    u16 generation_ = 0;
     u64 blocks_ = 0;
     u32 max_blocks_ = 0;
     char model_[41]{}, serial_[21]{}, firmware_[9]{};

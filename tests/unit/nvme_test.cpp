@@ -62,6 +62,27 @@ struct FakeController {
     std::vector<std::pair<u16, u8>> held;  // (cid, sqid) of dropped commands, completed later on request
     std::vector<u8> opcodes;
     u64 max_prp_pages = 0;
+    // lazy: I/O commands are fetched at the doorbell (SQE copied, SQ head
+    // moved on) but run (PRP list walked, data moved, completion posted) only
+    // when the test says, in the order it says: out of order, several at once.
+    bool lazy = false;
+    struct Fetched {
+        u8 qid;
+        u8 sqe[64];
+    };
+    std::vector<Fetched> fetched;
+    // Run fetched command i (an index into fetched), then forget it.
+    void run_fetched(size_t i) {
+        Fetched f = fetched[i];
+        fetched.erase(fetched.begin() + static_cast<long>(i));
+        bool was = lazy;
+        lazy = false;
+        execute(f.qid, f.sqe);
+        lazy = was;
+    }
+    void run_all_fetched_reversed() {
+        while (!fetched.empty()) run_fetched(fetched.size() - 1);
+    }
 
     explicit FakeController(Arena& a) : arena(a), disk(blocks * 512) {}
 
@@ -197,13 +218,19 @@ struct FakeController {
     }
 
     void execute(u8 qid, u8* e) {
-        ++commands;
+        if (!lazy || qid == 0) ++commands;
         u32 cdw0 = ld32(e);
         u8 op = cdw0 & 0xff;
         u16 cid = static_cast<u16>(cdw0 >> 16);
         u32 nsid = ld32(e + 4);
         u64 prp1 = ld64(e + 24), prp2 = ld64(e + 32);
         u32 cdw10 = ld32(e + 40), cdw11 = ld32(e + 44), cdw12 = ld32(e + 48);
+        if (lazy && qid != 0) {
+            Fetched f{qid, {}};
+            std::memcpy(f.sqe, e, 64);
+            fetched.push_back(f);
+            return;
+        }
         opcodes.push_back(op);
         if (drop_next) {
             --drop_next;
@@ -291,8 +318,9 @@ struct Rig {
     Arena arena{};
     FakeController fake{arena};
     Clock clock;
-    u8* area = arena.mem;  // first six pages: the driver's
-    u8* buf = arena.mem + 8 * 4096;
+    u8* area = arena.mem;  // the first kDmaAreaBytes: the driver's
+    u8* buf = arena.mem + 12 * 4096;
+    static_assert(kDmaAreaBytes <= 12 * 4096);
     u8* buf2 = arena.mem + 48 * 4096;
 
     NvmeHw hw() {
@@ -550,4 +578,178 @@ TEST(Nvme, ReinitAfterUse) {
     ASSERT_EQ(d.read(3, 2, r.iova(r.buf2)), kOk);
     EXPECT_EQ(std::memcmp(r.buf, r.buf2, 1024), 0);
     EXPECT_EQ(r.fake.bad_doorbells, 0u);
+}
+
+// --- asynchronous I/O --------------------------------------------------------
+
+TEST(NvmeAsync, ManyInFlightCompleteOutOfOrder) {
+    Rig r;
+    NvmeDriver d = r.make();
+    bring_up(d);
+    ASSERT_EQ(d.max_in_flight(), kCommandSlots - 1);  // 64-entry queues: the pool bounds it, one slot kept for read()
+    for (u32 i = 0; i < 32; ++i) fill(&r.fake.disk[i * 4096], 4096, static_cast<u8>(i + 1));
+    r.fake.lazy = true;
+    u32 n = d.max_in_flight();
+    for (u32 i = 0; i < n; ++i) ASSERT_EQ(d.submit(false, i * 8, 8, r.iova(r.buf2 + i * 4096), 100 + i), kOk) << i;
+    EXPECT_EQ(d.in_flight(), n);
+    EXPECT_EQ(d.submit(false, 0, 8, r.iova(r.buf2), 999), kBusy);  // the pool is full: nothing reaches the device
+    EXPECT_EQ(r.fake.fetched.size(), n);
+    IoCompletion got[kCommandSlots];
+    EXPECT_EQ(d.poll(got, kCommandSlots), 0u);
+    // Every other command first, then the rest backwards, a few per poll.
+    std::vector<bool> seen(n);
+    u32 done = 0;
+    for (size_t i = 0; i < r.fake.fetched.size();) r.fake.run_fetched(i), ++i;  // runs 0, 2, 4 ... of the original order
+    while (done < n) {
+        u32 k = d.poll(got, 5);
+        EXPECT_LE(k, 5u);
+        for (u32 j = 0; j < k; ++j) {
+            u64 c = got[j].cookie - 100;
+            ASSERT_LT(c, n);
+            EXPECT_FALSE(seen[c]) << "answered twice: " << c;
+            seen[c] = true;
+            EXPECT_EQ(got[j].status, kOk);
+            EXPECT_FALSE(got[j].dnr);
+        }
+        done += k;
+        if (k == 0) {
+            ASSERT_FALSE(r.fake.fetched.empty()) << "commands lost";
+            r.fake.run_fetched(r.fake.fetched.size() - 1);
+            if (!r.fake.fetched.empty()) r.fake.run_fetched(0);
+        }
+    }
+    EXPECT_EQ(d.in_flight(), 0u);
+    for (u32 i = 0; i < n; ++i) EXPECT_EQ(std::memcmp(r.buf2 + i * 4096, &r.fake.disk[i * 4096], 4096), 0) << i;
+    EXPECT_EQ(r.fake.bad_doorbells, 0u);
+    EXPECT_EQ(r.fake.dma_faults, 0u);
+}
+
+TEST(NvmeAsync, EachSlotKeepsItsOwnPrpListUntilItCompletes) {
+    Rig r;
+    NvmeDriver d = r.make();
+    bring_up(d);
+    // Three scattered 4-page reads in flight at once; the controller walks
+    // their PRP lists only when it runs them, in reverse order.
+    for (u32 i = 0; i < 12; ++i) fill(&r.fake.disk[(64 + i * 8) * 512], 4096, static_cast<u8>(0x40 + i));
+    r.fake.lazy = true;
+    u64 pages[3][4];
+    for (u32 c = 0; c < 3; ++c)
+        for (u32 p = 0; p < 4; ++p) pages[c][p] = r.iova(r.buf2 + ((3 - p) * 3 + c) * 4096);  // scattered, backwards
+    for (u32 c = 0; c < 3; ++c) ASSERT_EQ(d.submit_pages(false, 64 + c * 32, pages[c], 4, c), kOk);
+    r.fake.run_all_fetched_reversed();
+    IoCompletion got[4];
+    ASSERT_EQ(d.poll(got, 4), 3u);
+    EXPECT_EQ(got[0].status | got[1].status | got[2].status, kOk);
+    for (u32 c = 0; c < 3; ++c)
+        for (u32 p = 0; p < 4; ++p)
+            EXPECT_EQ(std::memcmp(r.buf2 + ((3 - p) * 3 + c) * 4096, &r.fake.disk[(64 + c * 32 + p * 8) * 512], 4096), 0)
+                << c << " " << p;
+    EXPECT_EQ(r.fake.dma_faults, 0u);
+}
+
+TEST(NvmeAsync, PhaseAndHeadsAcrossWrapsWithSeveralAtOnce) {
+    Rig r;
+    r.fake.mqes = 7;  // eight-entry queues: 7 commands at most, 6 of them asynchronous
+    NvmeDriver d = r.make();
+    bring_up(d);
+    ASSERT_EQ(d.max_in_flight(), 6u);
+    r.fake.lazy = true;
+    u64 next = 0, answered = 0;
+    IoCompletion got[8];
+    for (u32 round = 0; round < 40; ++round) {
+        while (d.submit(true, next % 64, 1, r.iova(r.buf), next) == kOk) ++next;
+        EXPECT_EQ(d.in_flight(), 6u);
+        // A varying number complete, from the back or the front.
+        u32 k = 1 + round % 4;
+        for (u32 j = 0; j < k && !r.fake.fetched.empty(); ++j)
+            r.fake.run_fetched(round % 2 ? 0 : r.fake.fetched.size() - 1);
+        u32 m = d.poll(got, 8);
+        EXPECT_EQ(m, k) << round;
+        for (u32 j = 0; j < m; ++j) EXPECT_EQ(got[j].status, kOk);
+        answered += m;
+    }
+    r.fake.run_all_fetched_reversed();
+    answered += d.poll(got, 8);
+    EXPECT_EQ(answered, next);
+    EXPECT_EQ(d.in_flight(), 0u);
+    EXPECT_EQ(r.fake.cq[1].head, r.fake.cq[1].tail);
+    EXPECT_EQ(r.fake.bad_doorbells, 0u);
+    // The synchronous path still works on the same queue.
+    r.fake.lazy = false;
+    EXPECT_EQ(d.read(0, 1, r.iova(r.buf2)), kOk);
+}
+
+TEST(NvmeAsync, ReadWhileOthersAreInFlight) {
+    Rig r;
+    NvmeDriver d = r.make();
+    bring_up(d);
+    fill(&r.fake.disk[0], 4096, 0x33);
+    r.fake.lazy = true;
+    while (d.submit(false, 8, 8, r.iova(r.buf), 7) == kOk) {
+    }
+    EXPECT_EQ(d.in_flight(), d.max_in_flight());
+    r.fake.lazy = false;  // the synchronous read completes at once; the others still wait
+    ASSERT_EQ(d.read(0, 8, r.iova(r.buf2)), kOk);
+    EXPECT_EQ(std::memcmp(r.buf2, &r.fake.disk[0], 4096), 0);
+    EXPECT_EQ(d.in_flight(), d.max_in_flight());
+    r.fake.run_all_fetched_reversed();
+    IoCompletion got[kCommandSlots];
+    EXPECT_EQ(d.poll(got, kCommandSlots), d.max_in_flight());
+    EXPECT_EQ(d.in_flight(), 0u);
+}
+
+TEST(NvmeAsync, ErrorStatusAndDnr) {
+    Rig r;
+    r.fake.bad_lba = 20;
+    NvmeDriver d = r.make();
+    bring_up(d);
+    ASSERT_EQ(d.submit(false, 16, 8, r.iova(r.buf2), 1), kOk);
+    ASSERT_EQ(d.submit(false, 0, 8, r.iova(r.buf2 + 4096), 2), kOk);
+    IoCompletion got[4];
+    ASSERT_EQ(d.poll(got, 4), 2u);
+    for (u32 j = 0; j < 2; ++j) {
+        if (got[j].cookie == 1) {
+            EXPECT_EQ(got[j].status, 0x281u);
+            EXPECT_TRUE(got[j].dnr);
+        } else {
+            EXPECT_EQ(got[j].status, kOk);
+            EXPECT_FALSE(got[j].dnr);
+        }
+    }
+    EXPECT_EQ(d.read(16, 8, r.iova(r.buf2)), 0x281u);
+    EXPECT_TRUE(d.last_dnr());
+    EXPECT_EQ(d.read(0, 8, r.iova(r.buf2)), kOk);
+    EXPECT_FALSE(d.last_dnr());
+    EXPECT_EQ(d.submit(false, 2047, 2, r.iova(r.buf2), 3), kInvalid);
+    EXPECT_EQ(d.submit(false, 0, 1, r.iova(r.buf2) + 2, 3), kInvalid);
+    u64 bad[2] = {r.iova(r.buf2), r.iova(r.buf2) + 8};
+    EXPECT_EQ(d.submit_pages(false, 0, bad, 2, 3), kInvalid);
+    EXPECT_EQ(d.in_flight(), 0u);
+}
+
+TEST(NvmeAsync, LostCommandTimesOutAndKeepsItsSlotUntilItsLateAnswer) {
+    Rig r;
+    NvmeDriver d = r.make();
+    bring_up(d);
+    r.fake.drop_next = 1;
+    ASSERT_EQ(d.submit(false, 0, 8, r.iova(r.buf2), 5), kOk);
+    ASSERT_EQ(d.submit(false, 8, 8, r.iova(r.buf2 + 4096), 6), kOk);
+    IoCompletion got[4];
+    ASSERT_EQ(d.poll(got, 4), 1u);
+    EXPECT_EQ(got[0].cookie, 6u);
+    u64 before = r.clock.t;
+    u32 k = 0;
+    while ((k = d.poll(got, 4)) == 0 && r.clock.t - before < 100000) {
+    }
+    ASSERT_EQ(k, 1u);
+    EXPECT_EQ(got[0].cookie, 5u);
+    EXPECT_EQ(got[0].status, kTimeout);
+    EXPECT_GE(r.clock.t - before, 40u * 100);
+    EXPECT_EQ(d.in_flight(), 1u);  // its PRPs may still be read: the slot stays taken
+    EXPECT_EQ(d.poll(got, 4), 0u);  // reported once
+    r.fake.complete_held();
+    EXPECT_EQ(d.poll(got, 4), 0u);  // the late answer frees the slot and is not reported
+    EXPECT_EQ(d.in_flight(), 0u);
+    bring_up(d);                    // init() frees lost slots too
+    EXPECT_EQ(d.in_flight(), 0u);
 }
