@@ -31,7 +31,7 @@ include(GoogleTest)
 gtest_discover_tests(pv_unit_tests PROPERTIES LABELS unit)
 # The paging service partition's service, on the host (it brings its own rt::log).
 add_executable(psp_service_test ${CMAKE_SOURCE_DIR}/partition/guest/psp/service_test.cpp
-    ${CMAKE_SOURCE_DIR}/partition/guest/psp/service.cpp)
+    ${CMAKE_SOURCE_DIR}/partition/guest/psp/service_async_test.cpp ${CMAKE_SOURCE_DIR}/partition/guest/psp/service.cpp)
 target_link_libraries(psp_service_test PRIVATE pv_core GTest::gtest_main)
 gtest_discover_tests(psp_service_test PROPERTIES LABELS unit)
 # The PSP as the mover (mover.cpp): two instances joined in memory; its node (mover_node.cpp).

@@ -6,8 +6,10 @@
 //   2. NVMe bring-up (vio/nvme, polling), identify, I/O queues;
 //   3. raw sequential read throughput from block 0: PV-BENCH psp_raw_read;
 //   4. H_REG_CRQ, init handshake, SetDescTable;
-//   5. serve doorbells (service.cpp) until the hypervisor closes the channel
-//      (FF 02), then shut the controller down and power off.
+//   5. serve doorbells (service.cpp), many transfers in the device at once
+//      (the driver's asynchronous I/O, polled: no interrupts), until the
+//      hypervisor closes the channel (FF 02), then shut the controller down
+//      and power off.
 // With /poolvisor-mover and /poolvisor-network in the tree it is also the
 // mover of live migration (mover_run.cpp, docs/mover.md): the NIC (shared with
 // net-guest: partition/guest/net/nic.h), the UdpLink, a mover area, and the
@@ -192,46 +194,35 @@ u32 bring_up(nvme::NvmeDriver& d, const char** step) {
     return d.create_io_queues();
 }
 
-// The driver returns SCT and SC only (it drops CRD, More and DNR). DNR is the
-// controller saying another attempt cannot help, and the service does not
-// retry such a status (psp::kStatusDnr), so read it back from the I/O
-// completion queue, which lives in our g_dma_area: page 3 in the order
-// vio/nvme.h gives (admin SQ, admin CQ, I/O SQ, I/O CQ, identify, PRP list).
-// One command is in flight at a time, so the entry the driver just consumed is
-// the last one the controller wrote: the one before the first slot whose phase
-// tag differs from slot 0's (the last slot if none does). It counts only if it
-// is an I/O queue (SQ 1) completion with the very status the driver returned;
-// if not, no DNR: the service retries, a bounded number of times.
-constexpr u32 kIoCqPage = 3;
-static_assert(nvme::kDmaAreaBytes >= (kIoCqPage + 1) * nvme::kNvmePage);
-
-u32 last_io_dnr(const nvme::NvmeDriver& d, u32 status) {
-    const volatile u32* cq = reinterpret_cast<const volatile u32*>(g_dma_area + kIoCqPage * nvme::kNvmePage);
-    u32 depth = d.queue_depth();
-    if (depth < 2 || depth > nvme::kNvmePage / 16) return 0;
-    auto phase = [cq](u32 i) { return (cq[i * 4 + 3] >> 16) & 1; };
-    u32 last = depth - 1;
-    for (u32 i = 1; i < depth; ++i) {
-        if (phase(i) != phase(0)) {
-            last = i - 1;
-            break;
-        }
-    }
-    u32 dw2 = cq[last * 4 + 2], dw3 = cq[last * 4 + 3];
-    if ((dw2 >> 16) != 1 || ((dw3 >> 17) & 0x7ff) != status) return 0;
-    return dw3 >> 31 ? psp::kStatusDnr : 0;
-}
+// The driver returns SCT and SC; DNR (the controller saying another attempt
+// cannot help: the service does not retry it) comes as psp::kStatusDnr.
+u32 with_dnr(u32 s, bool dnr) { return s != nvme::kOk && s <= 0x7ff && dnr ? s | psp::kStatusDnr : s; }
 
 u32 dev_io(void* c, bool write, u64 block, u32 count, u64 dma) {
     auto* d = static_cast<nvme::NvmeDriver*>(c);
     u32 s = write ? d->write(block, count, dma) : d->read(block, count, dma);
-    if (s != nvme::kOk && s <= 0x7ff) s |= last_io_dnr(*d, s);
-    return s;
+    return with_dnr(s, d->last_dnr());
 }
+
+// Asynchronous: up to the driver's command slots in flight at once.
+u32 dev_submit(void* c, bool write, u64 block, u32 count, u64 dma, const u64* pages, u32 n, u64 cookie) {
+    auto* d = static_cast<nvme::NvmeDriver*>(c);
+    return pages ? d->submit_pages(write, block, pages, n, cookie) : d->submit(write, block, count, dma, cookie);
+}
+
+u32 dev_poll(void* c, psp::DeviceCompletion* out, u32 max) {
+    nvme::IoCompletion done[nvme::kCommandSlots];
+    u32 n = static_cast<nvme::NvmeDriver*>(c)->poll(done, max < nvme::kCommandSlots ? max : nvme::kCommandSlots);
+    for (u32 i = 0; i < n; ++i) out[i] = {done[i].cookie, with_dnr(done[i].status, done[i].dnr)};
+    return n;
+}
+
+u32 dev_max_in_flight(void* c) { return static_cast<nvme::NvmeDriver*>(c)->max_in_flight(); }
 
 u32 dev_io_pages(void* c, bool write, u64 block, const u64* pages, u32 n) {
     auto* d = static_cast<nvme::NvmeDriver*>(c);
-    return write ? d->write_pages(block, pages, n) : d->read_pages(block, pages, n);
+    u32 s = write ? d->write_pages(block, pages, n) : d->read_pages(block, pages, n);
+    return with_dnr(s, d->last_dnr());
 }
 
 u32 dev_reset(void* c) {
@@ -343,6 +334,7 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
         if (why == PagingService::Action::Closed)
             log("channel closed, %lu page-ins, %lu page-outs, %lu errors", c.page_ins, c.page_outs, c.errors);
         if (c.requests) svc->log_stats("final");
+        if (c.max_in_device) log("paging I/O: at most %lu transfers were in the device at once", c.max_in_device);
         if (c.page_ins)
             log("PV-BENCH {\"name\":\"psp_page_in_device_ticks\",\"value\":%lu,\"unit\":\"timebase_ticks\","
                 "\"goal\":null}",
@@ -398,11 +390,18 @@ u64 g_bench_buf = 0;  // the raw-read buffer (the descriptor table's memory once
             if (psp::mover_present()) n = psp::mover_split(batch, n, movers, nm);
             PagingService::Action a = n ? svc.handle_batch(batch, n) : PagingService::Action::Continue;
             if (a != PagingService::Action::Continue) finish(a, &svc, d, ch);
+            (void)svc.progress();
             psp::mover_follow(svc);
             psp::mover_handle(movers, nm);
             active = timebase();
             // A paging storm does not starve the connection's timers.
             if (psp::mover_up() && active - psp::mover_polled_at() >= mover_busy_poll) psp::mover_poll();
+            continue;
+        }
+        // Transfers in the device: poll their completions, never cede.
+        if (svc.in_flight()) {
+            if (svc.progress()) active = timebase();
+            if (psp::mover_up() && timebase() - psp::mover_polled_at() >= mover_busy_poll) psp::mover_poll();
             continue;
         }
         u64 now = timebase();
@@ -516,6 +515,11 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     s.ticks_per_us = p.timebase_hz / 1000000 ? p.timebase_hz / 1000000 : 1;
     s.dev.io = dev_io;
     s.dev.io_pages = dev_io_pages;
+    if (!bootarg_is("async_io", "off")) {  // async_io=off: one transfer at a time, each waited for
+        s.dev.submit = dev_submit;
+        s.dev.poll = dev_poll;
+        s.dev.max_in_flight = dev_max_in_flight;
+    }
     s.dev.reset = dev_reset;
     s.dev.blocks = dev_blocks;
     s.dev.max_blocks = dev_max_blocks;
@@ -537,7 +541,11 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         s.pause = pause_us;
         log("fail_delay_ms=%lu: a failed page-in is answered that late", s.fail_delay_us / 1000);
     }
-    PagingService svc(s);
+    static PagingService svc(s);  // static: ~25 KiB of request state, no guard variable (-fno-threadsafe-statics)
+    if (s.dev.submit)
+        log("paging I/O: asynchronous, up to %u transfers in flight", drv.max_in_flight());
+    else
+        log("paging I/O: one transfer at a time (async_io=off)");
     psp::mover_create(svc, send_entry, &ch);
     svc.start(rc == papr::H_SUCCESS);
     serve(queue, svc, drv, ch);

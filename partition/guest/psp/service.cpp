@@ -158,6 +158,7 @@ void PagingService::complete(const IoRequestMsg& m, u16 status, bool more) {
 }
 
 void PagingService::fail(const IoRequestMsg& m, FailureReason r, u32 detail, u32 retries) {
+    flush_answers();  // a Failure ends the hypervisor's burst: the Completions gathered before it go first
     ++c_.failures;
     if (log_error()) {
         if (retries)
@@ -205,15 +206,27 @@ bool PagingService::retryable(u32 status) const {
 PagingService::Action PagingService::handle_batch(const CrqEntry* es, u32 n) {
     IoRequestMsg run[kMaxMerge];
     Descriptor ds[kMaxMerge];
+    const bool async = s_.dev.submit && s_.dev.poll && s_.dev.max_in_flight && s_.dev.max_in_flight(s_.dev.ctx) > 0;
+    // Asynchronously a run is one transfer, so it stops at what one command moves.
+    const u64 run_max = async ? s_.dev.max_blocks(s_.dev.ctx) / kBlocksPerPage : kMaxMerge;
     for (u32 i = 0; i < n;) {
         u32 k = 0;
-        if (s_.dev.io_pages) {
-            while (i + k < n && k < kMaxMerge && es[i + k].valid() == crq::kCmdRsp && decode(es[i + k], run[k]) &&
-                   mergeable(run[k], ds[k]) &&
+        if (s_.dev.io_pages || async) {
+            while (i + k < n && k < kMaxMerge && k < run_max && es[i + k].valid() == crq::kCmdRsp &&
+                   decode(es[i + k], run[k]) && mergeable(run[k], ds[k]) &&
                    (k == 0 || (run[k].op == run[0].op && ds[k].device_block == ds[k - 1].device_block + kBlocksPerPage)))
                 ++k;
         }
-        if (k >= 2 && serve_merged(run, ds, k)) {
+        if (k >= 2 && async) {
+            bool all = true;
+            for (u32 j = 0; j < k; ++j) all = all && async_ok(run[j]);
+            if (all) {
+                accept_run(run, ds, k);
+                i += k;
+                continue;
+            }
+        }
+        if (k >= 2 && s_.dev.io_pages && serve_merged(run, ds, k)) {
             i += k;
             continue;
         }
@@ -223,8 +236,12 @@ PagingService::Action PagingService::handle_batch(const CrqEntry* es, u32 n) {
             continue;
         }
         Action a = handle(es[i++]);
-        if (a != Action::Continue) return a;
+        if (a != Action::Continue) {
+            flush_answers();
+            return a;
+        }
     }
+    flush_answers();
     return Action::Continue;
 }
 
@@ -287,6 +304,7 @@ bool PagingService::serve_merged(const IoRequestMsg* ms, const Descriptor* ds, u
 }
 
 void PagingService::serve(const IoRequestMsg& m) {
+    if (async_ok(m)) return accept(m);
     ++c_.requests;
     Descriptor d;
     FailureReason why;
@@ -364,6 +382,250 @@ u16 PagingService::transfer(bool write, u64 block, u32 blocks, u64 dma) {
                 block, nvme::status_name(s < 0x10000 ? s & kNvmeStatusMask : s), s, tries);
     if (s < 0x10000) return static_cast<u16>(s & kNvmeStatusMask);
     return failure_status(reason_of(s));
+}
+
+// --- asynchronous serving ----------------------------------------------------
+// Every request taken is in exactly one place until it is answered: waiting
+// (in wait_, as part of its unit), in the device, or being answered. The
+// device reaches only frames of requests taken and not yet answered: a
+// request is answered after its transfer finished, or after the controller
+// reset that follows a timeout (recover()).
+
+bool PagingService::async_ok(const IoRequestMsg& m) const {
+    return s_.dev.submit && s_.dev.poll && s_.dev.max_in_flight && m.req_id < kMaxTracked &&
+           s_.dev.max_in_flight(s_.dev.ctx) > 0;
+}
+
+void PagingService::note_request() {
+    if (s_.log_every && c_.requests % s_.log_every == 0) log_stats("statistics");
+}
+
+void PagingService::wait_idle(u16 id) {
+    // The hypervisor reuses a request id only after our answer: a second
+    // doorbell for one in flight is its mistake, served after the first.
+    while (ops_[id].state != OpState::Idle) (void)progress();
+}
+
+void PagingService::accept(const IoRequestMsg& m) {
+    wait_idle(m.req_id);
+    ++c_.requests;
+    Descriptor d;
+    FailureReason why;
+    u32 detail;
+    if (!check(m, d, why, detail)) {
+        fail(m, why, detail);
+        note_request();
+        return;
+    }
+    Op& o = ops_[m.req_id];
+    o = Op{m, d, 0, 0, nvme::kOk, m.req_id, 1, OpState::Waiting, true};
+    ++in_flight_;
+    enqueue(m.req_id, false);
+    note_request();
+    pump();
+}
+
+void PagingService::accept_run(const IoRequestMsg* ms, const Descriptor* ds, u32 n) {
+    for (u32 i = 0; i < n; ++i) wait_idle(ms[i].req_id);
+    for (u32 i = 0; i < n; ++i) {
+        ++c_.requests;
+        ops_[ms[i].req_id] = Op{ms[i], ds[i], 0, 0, nvme::kOk, i + 1 < n ? ms[i + 1].req_id : ms[i].req_id,
+                                static_cast<u16>(i == 0 ? n : 1), OpState::Waiting, i == 0};
+        ++in_flight_;
+        note_request();
+    }
+    enqueue(ms[0].req_id, false);
+    pump();
+}
+
+void PagingService::enqueue(u16 head, bool front) {
+    // Each request is in at most one unit, and units ≤ kMaxTracked: never full.
+    if (front) {
+        wait_head_ = (wait_head_ + kMaxTracked - 1) % kMaxTracked;
+        wait_[wait_head_] = head;
+    } else {
+        wait_[(wait_head_ + wait_len_) % kMaxTracked] = head;
+    }
+    ++wait_len_;
+}
+
+// Start waiting units while the device takes them.
+void PagingService::pump() {
+    while (wait_len_) {
+        u16 head = wait_[wait_head_];
+        Op& o = ops_[head];
+        if (s_.dev_status) {  // given up: what check() says of every request now
+            wait_head_ = (wait_head_ + 1) % kMaxTracked;
+            --wait_len_;
+            for (u16 id = head, k = 0, n = o.run; k < n; ++k) {
+                u16 next = ops_[id].next;
+                ops_[id].state = OpState::Idle;
+                --in_flight_;
+                fail(ops_[id].m, FailureReason::DeviceFatal, kDetailDeviceDown, ops_[id].tries);
+                id = next;
+            }
+            continue;
+        }
+        bool out = o.m.op == Opcode::PageOut;
+        u32 s;
+        u64 cookie = head;
+        if (o.run == 1) {
+            s = s_.dev.submit(s_.dev.ctx, out, o.d.device_block, o.d.blocks, o.d.dma_addr, nullptr, 0, cookie);
+        } else {
+            u64 pages[kMaxMerge];
+            u16 id = head;
+            for (u32 k = 0; k < o.run; ++k, id = ops_[id].next) pages[k] = ops_[id].d.dma_addr;
+            s = s_.dev.submit(s_.dev.ctx, out, o.d.device_block, 0, 0, pages, o.run, cookie);
+        }
+        if (s == nvme::kBusy) return;  // the device is full: the next completion makes room
+        wait_head_ = (wait_head_ + 1) % kMaxTracked;
+        --wait_len_;
+        if (s != nvme::kOk) {  // refused at once (kInvalid): as a transfer that failed so
+            finished(head, s);
+            continue;
+        }
+        u64 t = now();
+        for (u16 id = head, k = 0; k < o.run; ++k, id = ops_[id].next) {
+            ops_[id].state = OpState::InDevice;
+            ops_[id].t0 = t;
+        }
+        if (++in_device_ > c_.max_in_device) c_.max_in_device = in_device_;
+    }
+}
+
+bool PagingService::progress() {
+    if (!s_.dev.poll) return false;
+    bool any = false;
+    if (in_device_) {
+        DeviceCompletion done[32];
+        u32 n = s_.dev.poll(s_.dev.ctx, done, 32);
+        for (u32 i = 0; i < n; ++i) {
+            u16 head = static_cast<u16>(done[i].cookie);
+            // Not in the device any more: a reset earlier in this batch
+            // requeued it (it runs again) or it was answered.
+            if (head >= kMaxTracked || ops_[head].state != OpState::InDevice) continue;
+            --in_device_;
+            finished(head, done[i].status);
+            any = true;
+        }
+    }
+    pump();
+    flush_answers();
+    return any;
+}
+
+void PagingService::requeue_in_device() {
+    for (u32 id = 0; id < kMaxTracked; ++id) {
+        Op& o = ops_[id];
+        if (o.state != OpState::InDevice || !o.head) continue;
+        for (u16 m = static_cast<u16>(id), k = 0; k < o.run; ++k, m = ops_[m].next) ops_[m].state = OpState::Waiting;
+        enqueue(static_cast<u16>(id), true);
+    }
+    in_device_ = 0;
+}
+
+void PagingService::finished(u16 head, u32 s) {
+    Op& o = ops_[head];
+    if (o.run == 1) return finished_one(o, s);
+    bool out = o.m.op == Opcode::PageOut;
+    u32 n = o.run;
+    u16 ids[kMaxMerge];
+    for (u16 id = head, k = 0; k < n; ++k, id = ops_[id].next) ids[k] = id;
+    if (s == nvme::kOk) {
+        u64 ticks = now() - o.t0;
+        ++(out ? c_.merged_writes : c_.merged_reads);
+        for (u32 k = 0; k < n; ++k) {
+            Op& r = ops_[ids[k]];
+            ++(out ? c_.page_outs : c_.page_ins);
+            (out ? c_.page_out_ticks : c_.page_in_ticks) += ticks / n;
+            r.state = OpState::Idle;
+            --in_flight_;
+            answer(r.m, 0);
+        }
+        return;
+    }
+    if (log_error())
+        rt::log("merged %s of %u pages at block %lu failed: %s (0x%x); serving them one by one", out ? "write" : "read",
+                n, o.d.device_block, nvme::status_name(s < 0x10000 ? s & kNvmeStatusMask : s), s);
+    // Each on its own, with its own retries and answer, so that an error names the very page.
+    for (u32 k = 0; k < n; ++k) {
+        Op& r = ops_[ids[k]];
+        r.next = ids[k], r.run = 1, r.head = true, r.tries = 0, r.first = nvme::kOk, r.state = OpState::Waiting;
+    }
+    if (s == nvme::kTimeout || s == nvme::kFatal) {
+        recover(s);
+        requeue_in_device();
+    }
+    for (u32 k = 0; k < n; ++k) enqueue(ids[k], false);
+}
+
+void PagingService::finished_one(Op& o, u32 s) {
+    const IoRequestMsg& m = o.m;
+    bool out = m.op == Opcode::PageOut;
+    o.state = OpState::Waiting;
+    if (s == nvme::kOk) {
+        u64 ticks = now() - o.t0;  // of the last attempt: device time, not the retries'
+        ++(out ? c_.page_outs : c_.page_ins);
+        (out ? c_.page_out_ticks : c_.page_in_ticks) += ticks;
+        if (o.tries) {
+            ++c_.retried_ok;
+            u32 f = o.first < 0x10000 ? o.first & kNvmeStatusMask : o.first;
+            if (c_.retried_ok <= s_.logged_errors)
+                rt::log("%s req %u tag 0x%x lpid %u page 0x%lx block %lu: %s (status 0x%x): ok after %u retries",
+                        op_name(m.op), m.req_id, m.tag, m.lpid, o.d.logical_page, o.d.device_block,
+                        nvme::status_name(f), f, o.tries);
+            else if (c_.retried_ok == u64{s_.logged_errors} + 1)
+                rt::log("more requests ok after a retry: counted, no longer logged one by one");
+        }
+        o.state = OpState::Idle;
+        --in_flight_;
+        answer(m, 0);
+        return;
+    }
+    if (o.first == nvme::kOk) o.first = s;
+    if (s == nvme::kTimeout || s == nvme::kFatal) {
+        recover(s);  // the reset ends every transfer in flight: they run again
+        requeue_in_device();
+    }
+    u32 limit = s_.retries < kMaxRetries ? s_.retries : kMaxRetries;
+    if (o.tries < limit && retryable(s)) {
+        ++o.tries;
+        ++c_.retries;
+        enqueue(m.req_id, true);
+        return;
+    }
+    o.state = OpState::Idle;
+    --in_flight_;
+    u32 status = s & kNvmeStatusMask;
+    if (s < 0x10000) {
+        if (log_error())
+            rt::log("%s req %u tag 0x%x lpid %u page 0x%lx block %lu: %s (status 0x%x%s) after %u retries",
+                    op_name(m.op), m.req_id, m.tag, m.lpid, o.d.logical_page, o.d.device_block,
+                    nvme::status_name(status), status, s & kStatusDnr ? ", do not retry" : "", o.tries);
+        if (!out && s_.fail_delay_us && s_.pause) {
+            flush_answers();  // only this answer is late
+            s_.pause(s_.fail_delay_us);
+        }
+        answer(m, static_cast<u16>(status));
+    } else {
+        fail(m, reason_of(s), s, o.tries);
+    }
+}
+
+void PagingService::answer(const IoRequestMsg& m, u16 status) {
+    if (answers_len_ == kMaxTracked) flush_answers();
+    answers_[answers_len_++] = CompletionMsg{m.req_id, m.tag, m.lpid, status, false};
+}
+
+// The answers gathered in one pass, as one burst: the hypervisor revokes
+// their TCEs with one kill when the last (more = 0) arrives.
+void PagingService::flush_answers() {
+    u32 n = answers_len_;
+    answers_len_ = 0;
+    for (u32 i = 0; i < n; ++i) {
+        answers_[i].more = i + 1 < n;
+        send(encode(answers_[i]), "Completion");
+    }
 }
 
 }  // namespace psp

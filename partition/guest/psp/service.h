@@ -38,6 +38,11 @@ private:
 // a fake in the host test. Statuses are vio/nvme.h's: 0, an NVMe completion
 // status (SCT << 8 | SC, at most 0x7ff), or the driver's own (kTimeout, ...).
 // io() may add kStatusDnr to an NVMe status: the controller set Do Not Retry.
+struct DeviceCompletion {
+    u64 cookie = 0;
+    u32 status = 0;  // as io() returns it (kStatusDnr included)
+};
+
 struct BlockDevice {
     u32 (*io)(void* ctx, bool write, u64 block, u32 count, u64 dma) = nullptr;
     u32 (*reset)(void* ctx) = nullptr;  // controller reset and bring-up again; 0 = usable
@@ -47,6 +52,15 @@ struct BlockDevice {
     // device addresses pages[0..n) in one command (merged page-ins, page-outs);
     // nullptr = one command each.
     u32 (*io_pages)(void* ctx, bool write, u64 block, const u64* pages, u32 n) = nullptr;
+    // Optional asynchronous transfers (all three or none; nullptr = every
+    // transfer waits, through io()/io_pages()). submit: the transfer of
+    // count blocks at dma or, with pages, of n pages to/from pages[0..n),
+    // queued; 0 = queued, kBusy = no room (poll first), anything else = the
+    // transfer's status at once. poll: transfers that finished, at most max.
+    // max_in_flight: transfers the device takes at once (0: none).
+    u32 (*submit)(void* ctx, bool write, u64 block, u32 count, u64 dma, const u64* pages, u32 n, u64 cookie) = nullptr;
+    u32 (*poll)(void* ctx, DeviceCompletion* out, u32 max) = nullptr;
+    u32 (*max_in_flight)(void* ctx) = nullptr;
     void* ctx = nullptr;
 };
 
@@ -90,6 +104,7 @@ struct Counters {
     u64 retried_ok = 0;     // requests that succeeded after at least one retry (not errors)
     u64 merged_reads = 0;   // device reads that served several page-ins at once
     u64 merged_writes = 0;  // device writes that served several page-outs at once
+    u64 max_in_device = 0;  // most transfers in the device at once (asynchronous device)
 };
 
 class PagingService {
@@ -135,6 +150,16 @@ public:
     Action handle_batch(const CrqEntry* es, u32 n);
     static constexpr u32 kMaxMerge = 64;
 
+    // With an asynchronous device (BlockDevice::submit), handle() and
+    // handle_batch() only start requests: the transfers of up to the
+    // device's max_in_flight() run at once, the rest wait in order.
+    // progress() takes the transfers that finished, answers them (or
+    // retries them), starts waiting ones; true if anything finished.
+    bool progress();
+    // Requests taken and not yet answered.
+    u32 in_flight() const { return in_flight_; }
+    static constexpr u32 kMaxTracked = 256;  // request ids served asynchronously (the hypervisor's pool: ≤ 256)
+
     // One device transfer outside the paging protocol (the mover's Read and
     // Write, docs/mover.md): the same checks of the device, retries and
     // controller recovery as a request's. The answer as a request's status
@@ -174,9 +199,42 @@ private:
     void ignore(const CrqEntry& e, const char* why);
     u64 now() const { return s_.now ? s_.now(s_.now_ctx) : 0; }
 
+    // --- asynchronous serving ---
+    // A request taken: its doorbell, descriptor, attempts. A transfer (a
+    // "unit") is one request or a run of merged ones, named by its first
+    // request id; the others follow through next.
+    enum class OpState : u8 { Idle, Waiting, InDevice };
+    struct Op {
+        pv::paging::IoRequestMsg m{};
+        pv::paging::Descriptor d{};
+        u64 t0 = 0;
+        u32 tries = 0, first = 0;
+        u16 next = 0, run = 1;  // run: requests of the unit (at its first)
+        OpState state = OpState::Idle;
+        bool head = true;       // the unit's first request
+    };
+    bool async_ok(const pv::paging::IoRequestMsg& m) const;
+    void accept(const pv::paging::IoRequestMsg& m);
+    void accept_run(const pv::paging::IoRequestMsg* ms, const pv::paging::Descriptor* ds, u32 n);
+    void wait_idle(u16 id);  // a request id taken again while still in flight: its answer first
+    void enqueue(u16 head, bool front);
+    void pump();
+    void finished(u16 head, u32 status);
+    void finished_one(Op& o, u32 status);
+    void requeue_in_device();  // a controller reset lost every transfer in flight
+    void answer(const pv::paging::IoRequestMsg& m, u16 status);
+    void flush_answers();
+    void note_request();  // the statistics line every log_every requests
+
     Setup s_;
     State state_ = State::WaitInit;
     Counters c_;
+    Op ops_[kMaxTracked];
+    u16 wait_[kMaxTracked];  // units waiting for the device, a ring
+    u32 wait_head_ = 0, wait_len_ = 0;
+    u32 in_device_ = 0, in_flight_ = 0;
+    pv::paging::CompletionMsg answers_[kMaxTracked];  // sent together: all but the last with more = 1
+    u32 answers_len_ = 0;
 };
 
 }  // namespace psp
