@@ -16,6 +16,7 @@
 #include "hv/host_event.h"
 #include "hv/tlb_stale.h"
 #include "hv/hv.h"
+#include "hv/path_meter.h"
 #include "hv/vpa.h"
 #include "hv/xics.h"
 
@@ -323,7 +324,9 @@ Vcpu& schedule(PhysCpu& cpu) {
             return entering(*v);
         }
         cpu.idle = true;
+        u64 idle_from = arch::instructions();
         if (hv().runq.empty() && !hv().all_done) arch::idle_wait(next_wake);
+        cpu.idle_instructions += pmc_delta(idle_from, arch::instructions());
         cpu.idle = false;
     }
 }

@@ -20,6 +20,9 @@ struct PartitionStats {
     u64 hcalls = 0;
     u64 hv_exits = 0;
     u64 threads_used = 0;  // bitmask of hardware thread indexes that ran its vCPUs
+    // PMC5: instructions its vCPUs ran, and the hypervisor ran for them (hv/instruction_account.h).
+    u64 guest_instructions = 0, hv_instructions = 0;
+    u64 instructions_discarded = 0;  // intervals too long to be real (not added)
 };
 
 // A range handed out front to back (page-table pages of one partition).

@@ -87,6 +87,8 @@ struct Vcpu {
     Icp icp{};                    // XICS presentation state (hv/xics.h)
     bool mc_in_progress = false;  // FWNMI machine check delivered, ibm,nmi-interlock not yet called
     u64 resume_instructions = 0;  // make bench: completion path up to runnable (0: none)
+    u64 entry_instructions = 0;   // PMC5 count at its last entry (hv/instruction_account.h)
+    bool entry_instructions_valid = false;
 };
 
 }  // namespace pv

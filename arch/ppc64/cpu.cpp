@@ -15,6 +15,7 @@
 #include "hv/console.h"
 #include "hv/host_event.h"
 #include "hv/hv.h"
+#include "hv/instruction_account.h"
 #include "hv/probe.h"
 
 static_assert(MSR_EE == pv::msr::EE && MSR_RI == pv::msr::RI && MSR_LE == pv::msr::LE, "arch/ppc64/asm.h");
@@ -370,11 +371,14 @@ extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv
         tb->tb_offset_applied = 0;
     }
     if (__builtin_expect((v.regs.msr & msr::HV) != 0, 0)) vector = replay_exit(*tb, v, vector);
+    u64 exit_i = arch::instructions_at_exit(), idle_i = tb->cpu.idle_instructions;  // before a switch moves the bias
     arch::ExitRegs r = save_sprs(*tb, v, vector);
     v.regs.msr = arch::resume_msr(r.msr);
     if (static_cast<Vector>(vector) == Vector::HMaint) r.hmer = arch::handle_hmi();
     Vcpu& next = handle_exit(tb->cpu, v, arch::decode_exit(r));
     load_sprs(*tb, next);
+    account_instructions(v, next, exit_i, arch::instructions() + arch::entry_tail_instructions(),
+                         tb->cpu.idle_instructions - idle_i);
     lock_witness_assert_none_held("partition entry");  // no hypervisor lock is held across a partition's run
     return &next.regs;
 }
@@ -383,6 +387,7 @@ extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv
 [[noreturn]] void pv::enter_first(arch::ThreadBlock& tb) {
     Vcpu& v = schedule(tb.cpu);
     load_sprs(tb, v);
+    account_first_entry(v, arch::instructions() + arch::entry_tail_instructions());
     lock_witness_assert_none_held("partition entry");
     pv_enter_guest(&v.regs);
 }

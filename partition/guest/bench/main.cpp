@@ -7,9 +7,10 @@
 // the figure is deterministic but below the true path length (about 2/3 of it
 // on the hcall path): compare it only with itself. Times are timebase ticks.
 //
-// Bootargs: mode=dedicated (default: null hcall, compute in even slices) or
+// Bootargs: mode=dedicated (default: null hcall, compute in even slices),
 // mode=shared (compute in odd slices with every page resident, then page-in
-// streaming); stream_mib=N.
+// streaming; stream_mib=N) or mode=overhead (after the slices, compute 2 s
+// without a pause: the hypervisor's share of its instructions).
 // tools/pv-bench turns figures of partitions of one run into ratios.
 #include "partition/guest/rt/console.h"
 #include "partition/guest/rt/cpu.h"
@@ -82,15 +83,24 @@ void wait_until(u64 start) {
     }
 }
 
+constexpr u64 kWindow = u64{1} << kSliceWindowLog2;
+constexpr u64 kStartAlign = u64{1} << 31;
+
+// Both compute partitions start at the same window pair: the next multiple
+// of 2^31 ticks (4 s) at least 0.5 s away (they reach here within
+// milliseconds); the slices end kSliceTrials * kSliceWindows pairs later.
+u64 slices_start() { return (timebase() + ticks_from_us(500000) + kStartAlign - 1) & ~(kStartAlign - 1); }
+constexpr u64 kSlicesTicks = u64{kSliceTrials} * kSliceWindows * 2 * kWindow;
+
+void fill_compute_buffer(volatile u64* buf) {
+    for (u64 i = 0; i < kComputeBytes / 8; ++i) buf[i] = i * 0x9E3779B97F4A7C15ULL;  // every page resident (and hot)
+}
+
 void compute_slices(u64 base, bool odd, const char* name) {
     auto* buf = reinterpret_cast<volatile u64*>(base);
     constexpr u64 kWords = kComputeBytes / 8, kChunk = 512;
-    for (u64 i = 0; i < kWords; ++i) buf[i] = i * 0x9E3779B97F4A7C15ULL;  // every page resident (and hot)
-    constexpr u64 kWindow = u64{1} << kSliceWindowLog2;
-    // Both partitions start at the same window pair: the next multiple of 2^31
-    // ticks (4 s) at least 0.5 s away (they reach here within milliseconds).
-    constexpr u64 kStartAlign = u64{1} << 31;
-    u64 first = (timebase() + ticks_from_us(500000) + kStartAlign - 1) & ~(kStartAlign - 1);
+    fill_compute_buffer(buf);
+    u64 first = slices_start();
     u64 sink = 0, chunk = 0;
     for (u32 t = 0; t < kSliceTrials; ++t) {
         u64 units = 0;
@@ -108,6 +118,22 @@ void compute_slices(u64 base, bool odd, const char* name) {
         report(trial, units, "checksums_4k", "null");
     }
     asm volatile("" : : "r"(sink));
+}
+
+// The hypervisor's share while an all-resident shared partition computes
+// (hv_overhead_fraction): once the slices are over, 2^30 ticks (2 s) of the
+// checksum loop without a pause; the hypervisor counts the instructions of
+// this partition's vCPU and its own for it (PV-STAT guest_instructions,
+// hv_instructions), and tools/pv-bench divides.
+void compute_for_overhead(u64 base) {
+    auto* buf = reinterpret_cast<volatile u64*>(base);
+    fill_compute_buffer(buf);
+    u64 start = slices_start() + kSlicesTicks, end = start + (u64{1} << 30);
+    wait_until(start);
+    u64 sink = 0;
+    while (timebase() < end) sink += checksum(buf, kComputeBytes / 8);
+    asm volatile("" : : "r"(sink));
+    log("computed for the overhead figure");
 }
 
 // Page-in streaming: write `bytes` (more than the pool holds, so the first
@@ -133,6 +159,10 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     bool counting = pmc5() != probe;
     bool shared = bootarg_is("mode", "shared");
     Range free = free_memory();
+    if (bootarg_is("mode", "overhead")) {
+        compute_for_overhead(free.base);
+        power_off();
+    }
     if (!shared) {
         Sample null_hcall = measure(kRounds, [] { rt_hcall(0x3FF0); });
         if (counting) report("null_hcall_instructions", null_hcall.instructions, "instructions", "null");

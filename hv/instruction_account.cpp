@@ -1,0 +1,36 @@
+#include "hv/instruction_account.h"
+
+#include "hv/partition.h"
+#include "hv/path_meter.h"
+
+namespace pv {
+namespace {
+
+// No vCPU runs 2^31 instructions between an entry and an exit (its slice
+// ends it long before), nor the hypervisor between an exit and an entry: a
+// larger difference means one of the two counts was not taken where it
+// should be (a path that enters or exits around this accounting). It is
+// counted as discarded, never added.
+constexpr u64 kMaxInterval = u64{1} << 31;
+
+void add(u64& to, u64 n, PartitionStats& s) {
+    if (n < kMaxInterval) __atomic_add_fetch(&to, n, __ATOMIC_RELAXED);
+    else __atomic_add_fetch(&s.instructions_discarded, 1, __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+void account_instructions(Vcpu& exited, Vcpu& next, u64 exit_i, u64 entry_i, u64 idle_i) {
+    PartitionStats& s = exited.part->stats;
+    if (exited.entry_instructions_valid) add(s.guest_instructions, pmc_delta(exited.entry_instructions, exit_i), s);
+    u64 hv = pmc_delta(exit_i, entry_i);
+    add(s.hv_instructions, hv > idle_i ? hv - idle_i : 0, s);
+    account_first_entry(next, entry_i);
+}
+
+void account_first_entry(Vcpu& v, u64 entry_i) {
+    v.entry_instructions = entry_i;
+    v.entry_instructions_valid = true;
+}
+
+}  // namespace pv

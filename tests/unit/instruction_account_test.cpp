@@ -1,0 +1,50 @@
+// hv/instruction_account: the partition's and the hypervisor's instructions
+// from PMC5 counts at entry and exit (32-bit counter, idle time excluded).
+#include <gtest/gtest.h>
+
+#include "hv/instruction_account.h"
+#include "hv/partition.h"
+
+namespace pv {
+namespace {
+
+struct InstructionAccountTest : ::testing::Test {
+    Partition p;
+    void SetUp() override {
+        p.vcpu_count = 2;
+        for (u32 i = 0; i < 2; ++i) p.vcpus[i].part = &p;
+    }
+};
+
+TEST_F(InstructionAccountTest, GuestRunsBetweenEntryAndExitTheHypervisorBetweenExitAndEntry) {
+    Vcpu& v = p.vcpus[0];
+    account_first_entry(v, 1000);
+    account_instructions(v, v, 5000, 5300, 0);  // ran 4000, the exit took 300
+    account_instructions(v, v, 9300, 9450, 0);  // ran 4000 again, 150 more in the hypervisor
+    EXPECT_EQ(p.stats.guest_instructions, 8000u);
+    EXPECT_EQ(p.stats.hv_instructions, 450u);
+    EXPECT_EQ(p.stats.instructions_discarded, 0u);
+}
+
+TEST_F(InstructionAccountTest, WaitingForWorkIsNobodysAndTheCounterWraps) {
+    Vcpu& v = p.vcpus[0];
+    account_first_entry(v, 0xffffff00u);
+    // PMC5 wrapped during the run; the thread then idled 10000 of the 10200 before the next entry.
+    account_instructions(v, v, 0x100, 0x100 + 10200, 10000);
+    EXPECT_EQ(p.stats.guest_instructions, 0x200u);
+    EXPECT_EQ(p.stats.hv_instructions, 200u);
+}
+
+TEST_F(InstructionAccountTest, TheNextVcpuStartsCountingAtItsEntryAndNonsenseIsDiscarded) {
+    Vcpu &a = p.vcpus[0], &b = p.vcpus[1];
+    account_instructions(a, b, 100, 200, 0);  // a had no entry yet: only the hypervisor part counts
+    EXPECT_EQ(p.stats.guest_instructions, 0u);
+    EXPECT_EQ(p.stats.hv_instructions, 100u);
+    account_instructions(b, a, 200 + (u64{3} << 30), 200 + (u64{3} << 30) + 50, 0);  // b "ran" 3 G: not real
+    EXPECT_EQ(p.stats.guest_instructions, 0u);
+    EXPECT_EQ(p.stats.instructions_discarded, 1u);
+    EXPECT_EQ(p.stats.hv_instructions, 150u);
+}
+
+}  // namespace
+}  // namespace pv
