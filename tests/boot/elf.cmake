@@ -12,6 +12,11 @@ add_custom_command(OUTPUT ${PV_TEST_ELFS}/truncated.elf ${PV_TEST_ELFS}/x86.elf 
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/make_test_elfs.sh ${PV_IMAGE_DIR}/smp-guest.elf ${PV_TEST_ELFS}
     DEPENDS images ${CMAKE_CURRENT_SOURCE_DIR}/make_test_elfs.sh
     COMMENT "test ELF images")
+# One target owns the rule: every bundle below depends on it, not on the
+# files, or a parallel build runs the script once per bundle, over the same
+# files at the same time (CI once loaded a big.elf patched half-way).
+add_custom_target(test-elfs DEPENDS ${PV_TEST_ELFS}/truncated.elf ${PV_TEST_ELFS}/x86.elf ${PV_TEST_ELFS}/big.elf
+    ${PV_TEST_ELFS}/big-initrd)
 
 pv_bundle(elf_image ${CMAKE_CURRENT_SOURCE_DIR}/configs/elf_image.cfg)
 
@@ -20,9 +25,10 @@ function(pv_elf_bundle name config)
     set(out ${CMAKE_BINARY_DIR}/${name}.bundle)
     add_custom_command(OUTPUT ${out}
         COMMAND mkbundle ${out} poolvisor.cfg=${config} ${ARGN}
-        DEPENDS mkbundle images ${config} ${PV_TEST_ELFS}/big.elf
+        DEPENDS mkbundle images ${config} test-elfs
         COMMENT "bundle ${name}")
     add_custom_target(bundle-${name} ALL DEPENDS ${out})
+    add_dependencies(bundle-${name} test-elfs)
 endfunction()
 pv_elf_bundle(bad_elf ${CMAKE_CURRENT_SOURCE_DIR}/configs/bad_elf.cfg smp-guest-elf=${PV_IMAGE_DIR}/smp-guest.elf
     truncated-elf=${PV_TEST_ELFS}/truncated.elf x86-elf=${PV_TEST_ELFS}/x86.elf big-initrd=${PV_TEST_ELFS}/big-initrd
