@@ -40,7 +40,7 @@ void write_line(const char* prefix, const char* text, u32 n) {
 void partition_prefix(const Partition& p, char (&prefix)[24]) { format(prefix, sizeof prefix, "[%s] ", p.name); }
 
 void vlog(const char* prefix, const char* fmt, va_list ap) {
-    char buf[512];
+    char buf[1024];  // a PV-STAT line of a shared partition is over 500 characters
     u32 n = vformat(buf, sizeof buf, fmt, ap);
     write_line(prefix, buf, n);
 }
