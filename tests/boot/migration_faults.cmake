@@ -61,3 +61,49 @@ add_test(NAME boot.mig_move_target_killed_suspended COMMAND ${MIG_PAIR} --a ${CM
     ${MIG_REJECT})
 set_tests_properties(boot.mig_move_forged boot.mig_move_target_killed_suspended PROPERTIES
     LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
+
+# boot.mig_move_in_doubt: the session ends after A handed Go to its mover,
+# and A cannot know whether B resumed shared1 (docs/migration.md
+# "Switch-over"). The relay drops the datagram carrying Go, and everything
+# after it in both directions (--cut-at-switch 2): B holds the installed
+# partition and never gets its go. A's transport gives up (~6 s) and keeps
+# shared1 suspended, In Doubt (lslparmigr says so); B's session ends too
+# and it drops the held partition, never resuming it. The operator's
+# migrlpar -o r then resumes shared1 at A, where it checks every byte it
+# wrote (0 mismatches) and ends stopped, never migrated. Before the move,
+# migrlpar -o r refuses: nothing is in doubt.
+add_test(NAME boot.mig_move_in_doubt COMMAND ${MIG_PAIR} --a ${CMAKE_BINARY_DIR}/mig_move_a.bundle
+    --b ${CMAKE_BINARY_DIR}/mig_b.bundle --disk-a ${CMAKE_BINARY_DIR}/boot.mig_move_in_doubt.a.img
+    --disk-b ${CMAKE_BINARY_DIR}/boot.mig_move_in_doubt.b.img --timeout 300
+    --relay "--cut-at-switch 2"
+    --input-when A 1 "^poolvisor: mover: the paging service partition is the mover" "\\x01cmigrlpar -o r -p shared1\\r"
+    --input-when A 1 "^poolvisor: command: migrlpar: shared1 is not in doubt" "\\x01cmigrlpar -o m -p shared1 -t sysb\\r"
+    --input-when A 1 "^poolvisor: migration: shared1: .* after the go: it stays suspended here" "\\x01clslparmigr -r lpar\\r"
+    --input-when A 1 "^poolvisor: command: name=shared1,lpar_id=[0-9]+,migration_state=Migration In Doubt" "\\x01cmigrlpar -o r -p shared1\\r"
+    --input-when A 1 "^poolvisor: command: migrlpar: shared1 resumed here" "go\\r"
+    --input-when B 1 "^poolvisor: migration: the partition coming from sysa is dropped here: the session ended before its go" "x\\r"
+    --expect "${ACMD}migrlpar: shared1 is not in doubt \\(only a partition whose session ended after the go is\\)"
+    --expect "${ACMD}migrlpar: shared1 can move to sysb\; migrating"
+    --expect "^A\\| poolvisor: migration: shared1: suspending after [0-9]+ rounds"
+    --expect "^B\\| poolvisor: migration: shared1 from sysa is installed here\; holding it for sysa's go"
+    --expect "^A\\| poolvisor: migration: shared1: sysb holds it ready\; go sent \\(from now on only sysb may resume it\\)"
+    --expect "^A\\| poolvisor: migration: shared1: the session with sysb ended \\(the peer did not answer\\) after the go: it stays suspended here, intact\; if sysb does not run it, migrlpar -o r -p shared1 resumes it here"
+    --expect "^B\\| poolvisor: migration: the partition coming from sysa is dropped here: the session ended before its go \\(the source still has it\\)"
+    --expect "${ACMD}name=shared1,lpar_id=[0-9]+,migration_state=Migration In Doubt"
+    --expect "^A\\| poolvisor: migration: shared1: recovered: it resumes here \\(the migration to sysb is abandoned\\)"
+    --expect "${ACMD}migrlpar: shared1 resumed here"
+    --expect "^A\\| \\[shared1\\] smp-guest: got 'go'"
+    --expect "^A\\| \\[shared1\\] smp-guest: hold: checked 4 MiB again: 0 mismatches"
+    --expect "^A\\| \\[shared1\\] smp-guest: PASS verified 4 MiB on 2 vCPUs, 3 rounds, 0 mismatches"
+    --expect "^A\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"stopped\""
+    --expect "^B\\| \\[s1\\] smp-guest: PASS verified"
+    --expect "^A\\| poolvisor: all partitions have ended\; powering off"
+    --expect "^B\\| poolvisor: all partitions have ended\; powering off"
+    --expect "^R\\| relay: 0 forged, 0 replayed, [1-9][0-9]* cut$"
+    --reject "^B\\| poolvisor: migration: shared1 from sysa resumed here"
+    --reject "^A\\| poolvisor: migration: shared1: .*\; it is resumed and runs on here"
+    --reject "${ACMD}migrlpar: shared1 migrated"
+    --reject "^A\\|.*migrated_to"
+    --reject "^A\\| PV-STAT \\{\"type\":\"partition\",\"name\":\"shared1\".*\"state\":\"migrated\""
+    ${MIG_REJECT})
+set_tests_properties(boot.mig_move_in_doubt PROPERTIES LABELS "boot;migration" ENVIRONMENT PV_DISK_SIZE=160M)
