@@ -477,9 +477,7 @@ const char* mig_state_name(const Partition& p) {
     if (p.migrated_to[0]) return "Migration Complete";
     if (mig_send_partition() == &p) {
         MigSendState s = mig_send_state();
-        if (s == MigSendState::Precopy || s == MigSendState::Suspended || s == MigSendState::Sent ||
-            s == MigSendState::Committed)
-            return "Migration In Progress";
+        if (mig_send_under_way(s)) return "Migration In Progress";
         if (s == MigSendState::InDoubt) return "Migration In Doubt";
     }
     if (p.migrated_from[0] && mig_receive_active()) return "Migration In Progress";

@@ -93,10 +93,18 @@ bool ensure_engine() {
     return true;
 }
 
+// Installed and held for its go, the partition is ours to end (the engine
+// lets go of it); before, the engine undoes what it made.
 void drop(const char* why) {
     log("migration: the partition coming from %s is dropped here: %s", g_recv.peer, why);
-    if (g_target) g_target->abort();
-    g_recv.active = false;
+    if (g_target && g_target->phase() == MigTarget::Phase::Installed) {
+        Partition& p = *g_target->partition();
+        g_target->release();
+        io_destroy(nullptr, p);
+    } else if (g_target) {
+        g_target->abort();
+    }
+    g_recv.active = g_recv.installed = false;
 }
 
 }  // namespace
@@ -200,19 +208,10 @@ bool mig_receive_go(u64 now_tb) {
 
 void mig_receive_session_lost() {
     Receive& r = g_recv;
-    if (r.installed) {
-        // Installed but held: without Go the source still has it and resumes it there.
-        Partition& p = *g_target->partition();
-        log("migration: the partition coming from %s is dropped here: the session ended before its go (the source "
-            "still has it)",
-            r.peer);
-        g_target->release();
-        p.gone = true;
-        stop_partition(p, PartitionState::Stopped, "incoming migration from %s abandoned before its go", r.peer);
-        r.active = r.installed = false;
-    } else if (r.active) {
-        drop("the session with the source ended first (the source still has it)");
-    }
+    // Without its go the source still has it (and resumes it there).
+    if (r.active)
+        drop(r.installed ? "the session ended before its go (the source still has it)"
+                         : "the session with the source ended first (the source still has it)");
     r.resumed = false;
 }
 

@@ -74,8 +74,7 @@ void fail(const char* what, const char* detail) {
 
 bool mig_send_begin(Partition& p, const char* target, u64 now_tb) {
     Send& s = g_send;
-    if (s.state == MigSendState::Precopy || s.state == MigSendState::Suspended || s.state == MigSendState::Sent ||
-        s.state == MigSendState::Committed || s.state == MigSendState::InDoubt) {
+    if (mig_send_under_way(s.state) || s.state == MigSendState::InDoubt) {
         format(s.why, sizeof s.why, "a migration of %s is %s", s.part ? s.part->name : "?",
                s.state == MigSendState::InDoubt ? "in doubt (migrlpar -o r)" : "under way");
         return false;
@@ -215,8 +214,7 @@ void mig_send_session_lost(const char* why) {
             s.part->name, why, s.target, s.part->name);
         return;
     }
-    if (s.state != MigSendState::Precopy && s.state != MigSendState::Suspended && s.state != MigSendState::Sent)
-        return;
+    if (!mig_send_under_way(s.state)) return;
     bool suspended = s.state != MigSendState::Precopy;
     if (g_source) g_source->abort();
     if (suspended) resume_partition(*s.part);

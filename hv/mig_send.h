@@ -24,6 +24,13 @@ enum class MigSendState : u8 {
     Failed,     // why() says it; the partition runs on here
 };
 
+// A migration that still holds its partition here and may yet resume it or
+// hand it over (In Doubt is neither: only migrlpar -o r ends it).
+constexpr bool mig_send_under_way(MigSendState s) {
+    return s == MigSendState::Precopy || s == MigSendState::Suspended || s == MigSendState::Sent ||
+           s == MigSendState::Committed;
+}
+
 // Begins moving p to `target` over the open session. False (and why()) when
 // the engine refuses (not shared, already moving).
 bool mig_send_begin(Partition& p, const char* target, u64 now_tb);
