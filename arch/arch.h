@@ -69,6 +69,12 @@ void dma_unmap(u64 index, u64 npages = 1);
 // revokes every one the device may still hold (one TCE kill for many unmaps).
 void dma_unmap_deferred(u64 index);
 void dma_revoke_all();
+// TCE kills so far (all DMA windows): by the PHB's own TCE kill register, and
+// by the firmware call (OPAL_PCI_TCE_KILL, when the register is unknown).
+struct TceKillCounts {
+    u64 by_register = 0, by_opal = 0;
+};
+TceKillCounts tce_kill_counts();
 
 // The network device (an Intel 82574 NIC, PCI 8086:10d3, class 020000)
 // handed to one partition: on a PHB other than the paging device's, alone in

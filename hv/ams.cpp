@@ -128,11 +128,11 @@ bool HeldArea::hold(Vcpu& v, u64 addr, u64 len) {
 // Without a pool nobody has a channel: the calls fail as for a wrong unit.
 Next ams_crq_hcall(Vcpu& v, u64 number) { return ams().link.crq_hcall(v, number); }
 
-void ams_poll_interrupts(u64 now) {
-    if (!ams().enabled) return;
-    ams().pager.poll_interrupts(now);
-    ams().link.poll(now);
+void ams_poll_link(u64 now) {
+    if (ams().enabled) ams().link.poll(now);
 }
+
+u64 ams_poll_interrupts(u64 now) { return ams().enabled ? ams().pager.poll_interrupts(now) : ~u64{0}; }
 
 bool ams_interrupt_pending(Vcpu& v, u64 now) {
     if (!shared(*v.part) || !ams().pager.interrupt_pending(v, now)) return false;

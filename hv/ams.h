@@ -48,9 +48,13 @@ bool ams_ensure_resident(Vcpu& v, u64 addr, u64 len);
 Next ams_page_init_hcall(Vcpu& v);
 // CRQ hcalls (H_REG_CRQ, H_FREE_CRQ, H_SEND_CRQ, H_ENABLE_CRQ).
 Next ams_crq_hcall(Vcpu& v, u64 number);
-// Timer work (no lock held): parked vCPUs whose decrementer fired may run to
-// take it; messages the PSP's full queue refused; paging request deadlines.
-void ams_poll_interrupts(u64 now);
+// Timer work (no lock held), on every scheduler pass: messages the PSP's full
+// queue refused; paging request deadlines.
+void ams_poll_link(u64 now);
+// When a timed wake-up is due (hv/timed_wake.h): parked vCPUs whose
+// decrementer fired (or that hold an interrupt) may run to take it. Returns
+// the next decrementer of a parked vCPU that may be woken (~0: none).
+u64 ams_poll_interrupts(u64 now);
 // An interrupt became pending for v (an IPI, hv/xics.cpp), parked on paging
 // with MSR[EE]=1. Caller holds v.part->lock. True: v left its wait
 // (now Runnable): make_runnable it after the lock.

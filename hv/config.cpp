@@ -150,7 +150,7 @@ bool Parser::check_required() {
 bool Parser::close_partition() {
     if (!check_required()) return false;
     PartitionConfig& p = cur();
-    mem_mode_line_[out_.partition_count - 1] = key_line_[kMemMode];
+    cur().mem_mode_line = key_line_[kMemMode];
     if (p.io_entitled_bytes > p.mem_bytes)
         return fail(key_line_[kIoEntitledMem], "io_entitled_mem", "io_entitled_mem ", Size{p.io_entitled_bytes},
                     " is larger than desired_mem ", Size{p.mem_bytes}, " (line ", key_line_[kDesiredMem], ")");

@@ -21,7 +21,7 @@ enum class MemMode : u8 { Dedicated, Shared };
 
 struct PartitionConfig {
     char name[16];  // 1..15 chars of [a-z0-9_-]
-    Lpid lpid;      // 1..1023, unique (assigned if the config gave none)
+    Lpid lpid;      // 1..kMaxLpid, unique (assigned if the config gave none)
     u32 vcpus;      // 1..kMaxConfigVcpus
     u64 mem_bytes;  // multiple of 1 MiB, 16 MiB..4 GiB
     MemMode mem_mode;
@@ -31,6 +31,7 @@ struct PartitionConfig {
     u64 watchdog_us;     // 0: off
     u64 hfscr;           // the facilities it is given: kGuestHfscr less deny_facilities (hv/facilities.h)
     u32 line;            // line of the [partition NAME] header
+    u32 mem_mode_line;   // line of its mem_mode key (0: none), for the whole-file pool checks
     // Active Memory Sharing (meaningful for mem_mode = shared only):
     u32 mem_weight;          // 0..255, default 128
     u64 io_entitled_bytes;   // multiple of 1 MiB, <= mem_bytes; default 0

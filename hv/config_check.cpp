@@ -42,7 +42,7 @@ bool Parser::check_pool() {
         const PartitionConfig& p = out_.partitions[i];
         if (p.mem_mode != MemMode::Shared) continue;
         if (!pool.present)
-            return fail(mem_mode_line_[i], "mem_mode", "partition ", Quoted{p.name},
+            return fail(out_.partitions[i].mem_mode_line, "mem_mode", "partition ", Quoted{p.name},
                         " has mem_mode = shared but there is no [shared_pool] section (pool_mem, paging_vios)");
         entitled += p.io_entitled_bytes;
         logical += p.mem_bytes;
@@ -78,7 +78,7 @@ bool Parser::check_network() {
         if (!p.network_device[0]) continue;
         if (p.mem_mode != MemMode::Dedicated)
             return fail(p.network_device_line, "network_device", "partition ", Quoted{p.name},
-                        " has mem_mode = shared (line ", mem_mode_line_[i],
+                        " has mem_mode = shared (line ", out_.partitions[i].mem_mode_line,
                         "); a network device's owner must use dedicated memory");
         if (owner && sv(owner->network_device) == sv(p.network_device))
             return fail(p.network_device_line, "network_device", "network device ", Quoted{p.network_device},

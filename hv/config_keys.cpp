@@ -7,7 +7,7 @@ namespace pv::config_detail {
 namespace {
 
 constexpr u64 kMaxWatchdogUs = 600 * kSUs;
-constexpr u64 kMaxPoolBytes = 32 * kGiB;  // kMaxPartitions x the largest desired_mem
+constexpr u64 kMaxPoolBytes = 32 * kGiB;  // 8M frames: a 160 MiB frame table (FrameInfo) at most
 constexpr u64 kMaxEntitledBytes = 4 * kGiB;
 constexpr u64 kPagingAlign = 4 * kKiB;
 

@@ -71,7 +71,6 @@ private:
     u32 section_line_ = 0;
     u32 key_line_[kKeyCount]{};  // where each key of the current section was set (0: not yet)
     u32 system_line_ = 0;
-    u32 mem_mode_line_[kMaxPartitions]{};  // per partition, for the whole-file pool checks
     u32 pool_key_line_[kKeyCount]{};       // key_line_ of the [shared_pool] section
     bool any_content_ = false;
 };

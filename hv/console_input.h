@@ -38,6 +38,11 @@ public:
     // that got input and show the focus's unfinished line. Returns the
     // timebase by which it wants to run again (an idle thread's deadline).
     u64 poll(u64 now);
+    // A partition has ended: the next poll (any thread's next scheduler pass)
+    // runs at once, so the focus moves on, and says so, while another
+    // partition still runs, not up to kPollUs later when the machine may
+    // already be powering off.
+    void poll_soon() { __atomic_store_n(&next_poll_tb_, u64{0}, __ATOMIC_RELAXED); }
     // Route bytes typed on the machine console (poll's work after the read).
     void feed(const char* s, u32 n);
     // H_GET_TERM_CHAR: up to max bytes typed for p, oldest first (polls first

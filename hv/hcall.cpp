@@ -1,4 +1,5 @@
 #include "hv/hcall.h"
+#include "hv/timed_wake.h"
 
 #include "hv/ams.h"
 #include "arch/arch.h"
@@ -63,6 +64,7 @@ Next h_cede(Vcpu& v) {
     if (dec <= 0) return Next::Resume;
     v.wake_tb = v.sprs.dec_tb + static_cast<u64>(dec);
     v.state = VcpuState::Ceded;
+    timed_wake_note(v.wake_tb);
     return Next::Block;
 }
 

@@ -143,9 +143,10 @@ void host_events_reset() {
 
 void print_host_stats() {
     HostEventCounts c = host_event_counts();
+    arch::TceKillCounts k = arch::tce_kill_counts();
     log_raw("PV-STAT {\"type\":\"host\",\"system_resets\":%lu,\"machine_checks\":%lu,\"hmis\":%lu,"
-            "\"externals\":%lu,\"unknown\":%lu}",
-            c.system_resets, c.machine_checks, c.hmis, c.externals, c.unknown);
+            "\"externals\":%lu,\"unknown\":%lu,\"tce_kills_register\":%lu,\"tce_kills_opal\":%lu}",
+            c.system_resets, c.machine_checks, c.hmis, c.externals, c.unknown, k.by_register, k.by_opal);
 }
 
 void host_stop_machine(const char* fmt, ...) {

@@ -34,7 +34,7 @@ constexpr u64 kFdtFromTop = 512 << 10;
 constexpr u32 kFdtMax = 64 << 10;
 constexpr u64 kReservedTop = 2 << 20;  // what images must leave free
 
-constexpr u32 kPartitionTableEntries = 1024;  // LPIDs 0..1023
+constexpr u32 kPartitionTableEntries = kMaxLpid + 1;  // LPIDs 0..4095 (64 KiB)
 constexpr u64 kPartitionTableBytes = kPartitionTableEntries * sizeof(PartitionTableEntry);
 
 // Root (64 KiB) + a leaf table per 2 MiB + a level-3 table per GiB + one

@@ -1,4 +1,5 @@
 #include "hv/mig_install.h"
+#include "hv/timed_wake.h"
 
 #include "hv/ppc_defs.h"
 
@@ -28,6 +29,7 @@ void mig_install_vcpu(const MigStagedVcpu& s, Vcpu& v, u64 now_tb) {
         break;
     }
     v.wake_tb = s.run_state == MigRunState::Ceded ? now_tb + s.wake_remaining : 0;
+    if (v.state == VcpuState::Ceded) timed_wake_note(v.wake_tb);
     v.prodded = s.flags & kMigVcpuProdded;
     v.mc_in_progress = s.flags & kMigVcpuMcInProgress;
     v.fault.fault_ea = s.fault_ea;
@@ -39,6 +41,7 @@ void mig_install_vcpu(const MigStagedVcpu& s, Vcpu& v, u64 now_tb) {
     a.yield_count = s.yield_count, a.dispersion_count = s.dispersion_count;
     a.cmo_faults = s.cmo_faults, a.cmo_fault_time = s.cmo_fault_time;
     a.cmo_faults_shown = 0;
+    a.cmo_fault_time_shown = 0;
     a.enqueue_dispatch_tb = s.enqueue_dispatch_tb, a.wait_ready_tb = s.wait_ready_tb;
     a.dtl_index = s.dtl_index;
     a.last_thread = ~0u;

@@ -1,4 +1,5 @@
 #include "hv/mig_timebase.h"
+#include "hv/timed_wake.h"
 
 #include "hv/mig_encode.h"
 #include "hv/partition.h"
@@ -32,6 +33,7 @@ void mig_apply_timebase(Partition& p, const MigTimebase& t, u64 now_tb) {
         if (v.state != VcpuState::Ceded) continue;
         u64 remaining = v.wake_tb > installed ? v.wake_tb - installed : 0;
         v.wake_tb = remaining > t.step ? now_tb + (remaining - t.step) : now_tb;
+        timed_wake_note(v.wake_tb);
     }
 }
 

@@ -11,6 +11,7 @@
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/machine_check.h"
+#include "hv/timed_wake.h"
 #include "hv/vpa.h"
 #include "vio/paging_protocol.h"
 
@@ -108,6 +109,8 @@ Next Pager::storage_fault(Vcpu& v, u64 addr, u64 ea) {
         Guard pg(p.lock);
         v.state = VcpuState::PageWait;
     }
+    // Its decrementer may wake it (hv/timed_wake.h): from the state saved at this exit.
+    if (v.regs.msr & msr::EE) timed_wake_note(v.sprs.dec_tb + v.sprs.dec);
     if (d.action == FaultAction::ShareRequest) read_ahead(p, lp);  // keep the window ahead filled
     if (d.action == FaultAction::NewRequest) {
         u64 sent = page_ins_sent_;
@@ -207,6 +210,7 @@ void Pager::resume(const CompletionOutcome& out, bool from_service) {
 // A request ended: its waiters run again, and the request it freed may have
 // gone to a vCPU that waited for one (that page-in starts now).
 void Pager::finish(const CompletionOutcome& out, bool from_service) {
+    if (out.wakeups_reenabled) timed_wake_note(0);  // a pending interrupt may wake it now
     resume(out, from_service);
     if (out.issue) start_page_in(*out.issue);
 }
@@ -222,21 +226,17 @@ void Pager::serve_frame_waiters() {
 }
 
 void Pager::complete_locked(u32 id, u16 tag, u16 status) {
-    PagingRequest r;
+    RequestSummary r;  // the common case needs a few words of it; a failure the whole request
     if (!lookup_request(requests_, id, tag, r)) return;  // stale or forged
     Partition& p = part(r.partition_slot);
     bool running = p.is_running();
-    if (r.kind == PagingRequest::Kind::PageIn) {
-        if (status == 0) {
-            (void)pool_.mark_resident(r.partition_slot, r.lp, r.frame);
-            if (running) map_resident(p, r.lp, r.frame, true);
-        } else {
-            page_in_failed(p, r, status);
-        }
-    } else {
+    if (r.kind == PagingRequest::Kind::PageIn && status == 0) {
+        (void)pool_.mark_resident(r.partition_slot, r.lp, r.frame);
+        if (running) map_resident(p, r.lp, r.frame, true);
+    } else if (r.kind == PagingRequest::Kind::PageOut) {
         (void)pool_.finish_page_out(r.partition_slot, r.lp, status == 0);
-        if (status != 0 && running) page_out_failed(p, r, status);
     }
+    if (status != 0) failed_io(p, id, tag, status, running);
     // It ended or is restarting meanwhile: the frame goes back, and whatever
     // the I/O left on the device is dead (a restart must find the page zero).
     if (!running) (void)pool_.free_frame(r.partition_slot, r.lp);
@@ -362,6 +362,15 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
     mig_note(r.partition_slot, r.lp);  // zero-fill now, or Failed
 }
 
+// The rare case, out of the completion path: the whole request (its waiters,
+// its device block) for the error's report.
+void Pager::failed_io(Partition& p, u32 id, u16 tag, u16 status, bool running) {
+    PagingRequest r;
+    if (!lookup_request(requests_, id, tag, r)) return;
+    if (r.kind == PagingRequest::Kind::PageIn) page_in_failed(p, r, status);
+    else if (running) page_out_failed(p, r, status);
+}
+
 // A page that could not be written out stays resident, dirty and pinned: it
 // is never chosen (and written to that block) again. A partition whose
 // failed writes would pin more than its share of the pool can no longer be
@@ -389,14 +398,21 @@ void Pager::page_out_failed(Partition& p, const PagingRequest& r, u16 status) {
                        page_out_errors_[s], r.device_block, status);
 }
 
-void Pager::poll_interrupts(u64 now) {
+// A vCPU that may not take interrupts now (its wake-ups are off) is left out
+// of the next deadline: the completion that turns them on asks for a scan.
+u64 Pager::poll_interrupts(u64 now) {
+    u64 next = ~u64{0};
     for (Partition& p : parts_) {
         if (p.mem_mode != MemMode::Shared) continue;
         for (u32 j = 0; j < p.vcpu_count; ++j) {
             Vcpu& v = p.vcpus[j];
             if (v.state != VcpuState::PageWait || !(v.regs.msr & msr::EE)) continue;
-            if (static_cast<i64>(v.sprs.dec) - static_cast<i64>(now - v.sprs.dec_tb) >= 0 && !icp_presented(v.icp))
+            i64 left = static_cast<i64>(v.sprs.dec) - static_cast<i64>(now - v.sprs.dec_tb);
+            if (left >= 0 && !icp_presented(v.icp)) {
+                u64 at = now + static_cast<u64>(left) + 1;
+                if (at < next) next = at;
                 continue;
+            }
             // Under the partition lock, and only once it is parked: a vCPU
             // between its fault decision and PageWait must not lose its wait.
             bool wake = false;
@@ -408,6 +424,7 @@ void Pager::poll_interrupts(u64 now) {
             if (wake) make_runnable(v);
         }
     }
+    return next;
 }
 
 void Pager::partition_ended(Partition& p) {
@@ -535,6 +552,9 @@ void Pager::print_stats() {
         if (!p.m.count) continue;
         log_raw("PV-BENCH {\"name\":\"%s_instructions\",\"value\":%lu,\"unit\":\"instructions\",\"goal\":300}",
                 p.name, p.m.min);
+        log_raw("PV-BENCH {\"name\":\"%s_instructions_median\",\"value\":%lu,\"unit\":\"instructions\","
+                "\"goal\":300,\"samples\":%lu}",
+                p.name, p.m.median(), p.m.count);
         log_raw("PV-BENCH {\"name\":\"%s_instructions_mean\",\"value\":%lu,\"unit\":\"instructions\",\"goal\":null,"
                 "\"samples\":%lu}",
                 p.name, p.m.mean(), p.m.count);

@@ -83,8 +83,9 @@ public:
     // older than its deadline (now_tb): its id, else ~0u.
     u32 overdue_request(u64 now_tb);
 
-    // Parked vCPUs whose decrementer fired may run to take it.
-    void poll_interrupts(u64 now_tb);
+    // Parked vCPUs whose decrementer fired may run to take it; returns the
+    // earliest decrementer still to fire of a parked vCPU (~0: none).
+    u64 poll_interrupts(u64 now_tb);
     // An IPI for parked v (caller holds v.part->lock): true if it may run to take it.
     bool interrupt_pending(Vcpu& v, u64 now_tb) {
         return v.state == VcpuState::PageWait && on_interrupt_pending(requests_, v.fault, now_tb);
@@ -179,6 +180,7 @@ private:
     void send(PagingRequest& r);
     void resume(const CompletionOutcome& out, bool from_service);
     void finish(const CompletionOutcome& out, bool from_service);
+    [[gnu::noinline, gnu::cold]] void failed_io(Partition& p, u32 id, u16 tag, u16 status, bool running);
     void page_in_failed(Partition& p, const PagingRequest& r, u16 status);
     void page_out_failed(Partition& p, const PagingRequest& r, u16 status);
     void forget_frame_waiters(u32 slot);

@@ -61,7 +61,7 @@ void Pager::reclaim_batch(u64 at_least) {
         flush[vi.slot] = true;
         batch[n++] = vi;
     }
-    for (u32 s = 0; s < kMaxPartitions; ++s)
+    for (u32 s = 0; s < pool_.slot_end(); ++s)
         if (flush[s]) arch::tlb_flush_partition(part(s).lpid);
     bool service_failed = transport_.failed(transport_.ctx);
     for (u32 i = 0; i < n; ++i) {

@@ -1,11 +1,14 @@
 #include "hv/sched.h"
 
+#include "arch/arch.h"
+
 namespace pv {
 
 void RunQueue::push(Vcpu& v) {
     Guard g(lock_);
     if (v.queued) return;  // already waiting: one entry per vCPU
     v.queued = true;
+    v.queued_tb = arch::timebase();
     v.next = nullptr;
     if (tail_) tail_->next = &v;
     else head_ = &v;
@@ -30,6 +33,10 @@ Vcpu* RunQueue::pop() {
         v->next = nullptr;
         v->queued = false;
         if (runnable) {
+            u64 waited = arch::timebase() - v->queued_tb;
+            if (waited > v->worst_wait_tb) v->worst_wait_tb = waited;
+            if (waited > worst_.tb) worst_ = Wait{waited, v, worst_.dispatches};
+            ++worst_.dispatches;
             v->state = VcpuState::Running;
             __atomic_store_n(&v->on_thread, true, __ATOMIC_RELAXED);
             return v;

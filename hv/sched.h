@@ -4,6 +4,10 @@
 // parked by its own exit, made runnable by another thread before that exit
 // finished) is queued but not dispatched: pop passes over it, keeping its
 // place, until the old thread has released it (docs/scheduler.md).
+//
+// Starvation is measured here: every vCPU's wait from being queued to being
+// dispatched (timebase ticks), its worst in Vcpu::worst_wait_tb and the
+// machine's worst in worst_wait() (PV-STAT, docs/scheduler.md).
 #pragma once
 #include "base/spinlock.h"
 #include "hv/vcpu.h"
@@ -21,10 +25,20 @@ public:
     static void release(Vcpu& v) { __atomic_store_n(&v.on_thread, false, __ATOMIC_RELEASE); }
     bool empty() const { return head_ == nullptr; }
 
+    // The longest any vCPU waited between being queued and dispatched, and
+    // which one (nullptr before the first dispatch).
+    struct Wait {
+        u64 tb = 0;
+        const Vcpu* vcpu = nullptr;
+        u64 dispatches = 0;
+    };
+    Wait worst_wait() const { return worst_; }
+
 private:
     SpinLock lock_{LockRank::RunQueue};
     Vcpu* head_ = nullptr;
     Vcpu* tail_ = nullptr;
+    Wait worst_{};
 };
 
 }  // namespace pv

@@ -74,6 +74,8 @@ struct Vcpu {
     u64 tb_since_hcall = 0;       // watchdog: guest time without a hypervisor call
     Vcpu* next = nullptr;         // run queue link
     bool queued = false;          // on the run queue (guarded by its lock)
+    u64 queued_tb = 0;            // when it was last queued (guarded by the run queue lock)
+    u64 worst_wait_tb = 0;        // the longest it waited on the run queue to be dispatched
     bool parked = false;          // Runnable, held off the run queue while its partition is suspended (p.lock)
     // A thread holds it: from its dispatch until the exit that takes it off
     // has finished with it (undispatch accounting included). Woken meanwhile

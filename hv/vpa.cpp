@@ -45,6 +45,7 @@ void publish(VcpuVpa& s) {
     l->cmo_faults.store(s.cmo_faults);
     l->cmo_fault_time.store(s.cmo_fault_time);
     s.cmo_faults_shown = s.cmo_faults;
+    s.cmo_fault_time_shown = s.cmo_fault_time;
     l->enqueue_dispatch_tb.store(s.enqueue_dispatch_tb);
     l->wait_ready_tb.store(s.wait_ready_tb);
     if (s.dtl.addr) l->dtl_idx.store(s.dtl_index);
@@ -294,6 +295,7 @@ void vpa_note_hv_fault(Vcpu& v, u64 wait_tb) {
         l->cmo_faults.store(s.cmo_faults);
         l->cmo_fault_time.store(s.cmo_fault_time);
         s.cmo_faults_shown = s.cmo_faults;
+        s.cmo_fault_time_shown = s.cmo_fault_time;
     }
 }
 
@@ -317,9 +319,19 @@ void vpa_partition_stopped(Partition& p) {
     if (len) g_pin_ops->unpin(p, base, len);
 }
 
+namespace {
+// Partitions that have ended, counted, and the count the last complete pass
+// below saw: every scheduler pass runs it, and once the ended partitions are
+// released it costs one comparison however many there are.
+u64 g_ended = 0, g_released_upto = 0;
+}  // namespace
+
+void vpa_note_partition_finished() { __atomic_add_fetch(&g_ended, 1, __ATOMIC_SEQ_CST); }
+
 void vpa_release_ended_partitions() {
     Hypervisor& h = hv();
-    if (__atomic_load_n(&h.live_partitions, __ATOMIC_ACQUIRE) == h.partition_count) return;
+    u64 ended = __atomic_load_n(&g_ended, __ATOMIC_SEQ_CST);
+    if (ended == __atomic_load_n(&g_released_upto, __ATOMIC_ACQUIRE)) return;
     for (u32 i = 0; i < h.partition_count; ++i) {
         Partition& p = h.partitions[i];
         if (!__atomic_load_n(&p.finished, __ATOMIC_ACQUIRE)) continue;
@@ -335,6 +347,11 @@ void vpa_release_ended_partitions() {
             while (__atomic_load_n(&p.pins_released, __ATOMIC_ACQUIRE) != 2) {
             }
         }
+    }
+    // Every partition that had ended by `ended` is released now.
+    u64 seen = __atomic_load_n(&g_released_upto, __ATOMIC_ACQUIRE);
+    while (seen < ended &&
+           !__atomic_compare_exchange_n(&g_released_upto, &seen, ended, true, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
     }
 }
 

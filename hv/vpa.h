@@ -46,6 +46,7 @@ struct VcpuVpa {
     u64 cmo_faults = 0;         // hypervisor page faults (vpa_note_hv_fault)
     u64 cmo_fault_time = 0;     // timebase ticks parked on them
     u64 cmo_faults_shown = 0;   // the cmo_faults last written into a registered VPA (PV-STAT)
+    u64 cmo_fault_time_shown = 0;  // and its cmo_fault_time (timebase ticks): what the partition can read
     u64 enqueue_dispatch_tb = 0;  // runnable but not dispatched (Linux: steal time)
     u64 wait_ready_tb = 0;      // ceded or parked until dispatched again
     u64 dtl_index = 0;          // DTL entries written since the DTL was registered
@@ -84,6 +85,8 @@ void vpa_partition_stopped(Partition& p);
 // every partition that has ended; returns when all of them are unpinned
 // (waiting for another thread doing it), so PV-STAT after it is settled.
 void vpa_release_ended_partitions();
+// A partition has ended (maybe_finish): the next pass above releases it.
+void vpa_note_partition_finished();
 
 // Tests: replace ams_pin_area / ams_unpin_area (nullptr restores them).
 struct VpaPinOps {

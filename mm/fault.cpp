@@ -67,29 +67,30 @@ FaultDecision wait_for_request(PagingRequestPool& pool, VcpuFaultState& v, Logic
     return {FaultAction::WaitForRequest, v.park, nullptr};
 }
 
-// A vCPU leaves the FIFO for request r: still parked, now on r.
-void attach_from_fifo(VcpuFaultState& v, PagingRequest& r, u64 now_tb) {
+// A vCPU leaves the FIFO for request r: still parked, now on r (and it may
+// take interrupts again if below its threshold).
+void attach_from_fifo(VcpuFaultState& v, PagingRequest& r, u64 now_tb, bool& wakeups_reenabled) {
     if (!join(v, r)) return;  // cannot happen: r's waiters are v's partition's vCPUs, each once
-    park_on(v, r, FaultAction::ShareRequest, now_tb);
+    if (park_on(v, r, FaultAction::ShareRequest, now_tb).park == ParkMode::WakeupsEnabled) wakeups_reenabled = true;
 }
 
 // The pool gained a free request: serve the FIFO in order. Heads whose page
 // got a request meanwhile join it; the first that needs a new one gets it,
 // together with every later waiter for the same page.
-PagingRequest* hand_off(PagingRequestPool& pool, u64 now_tb) {
+PagingRequest* hand_off(PagingRequestPool& pool, u64 now_tb, bool& wakeups_reenabled) {
     PagingRequest* issued = nullptr;
     RequestWaiter w;
     while (pool.wait_front(w)) {
         if (PagingRequest* r = pool.find(w.partition_slot, w.lp)) {
             pool.wait_pop();
-            attach_from_fifo(*w.vcpu, *r, now_tb);
+            attach_from_fifo(*w.vcpu, *r, now_tb, wakeups_reenabled);
             continue;
         }
         if (issued || !pool.can_alloc(Kind::PageIn)) break;
         issued = pool.alloc(Kind::PageIn, w.partition_slot, w.lp, now_tb);
         VcpuFaultState* same[kMaxRequestWaiters];
         u32 n = pool.take_waiters_for(w.partition_slot, w.lp, same, kMaxRequestWaiters);
-        for (u32 i = 0; i < n; ++i) attach_from_fifo(*same[i], *issued, now_tb);
+        for (u32 i = 0; i < n; ++i) attach_from_fifo(*same[i], *issued, now_tb, wakeups_reenabled);
     }
     return issued;
 }
@@ -103,9 +104,22 @@ void settle_waiters(PagingRequest& r, CompletionOutcome& out, u64 now_tb) {
             end_wait(v, now_tb);
             out.resume[out.resume_count++] = &v;
         } else if (v.phase == FaultPhase::FaultWait) {
+            ParkMode was = v.park;
             v.park = park_mode(v);  // parked on another request: may take interrupts again
+            if (was != v.park && v.park == ParkMode::WakeupsEnabled) out.wakeups_reenabled = true;
         }
     }
+}
+
+RequestSummary summary_of(const PagingRequest& r) {
+    RequestSummary s;
+    s.kind = r.kind;
+    s.state = r.state;
+    s.status = r.status;
+    s.partition_slot = r.partition_slot;
+    s.lp = r.lp;
+    s.frame = r.frame;
+    return s;
 }
 
 }  // namespace
@@ -160,6 +174,14 @@ bool lookup_request(PagingRequestPool& pool, u32 id, u16 tag, PagingRequest& out
     return true;
 }
 
+bool lookup_request(PagingRequestPool& pool, u32 id, u16 tag, RequestSummary& out) {
+    Guard g(pool.lock());
+    PagingRequest* r = pool.by_id(id);
+    if (!r || !r->active() || r->tag != tag) return false;
+    out = summary_of(*r);
+    return true;
+}
+
 CompletionOutcome on_completion(PagingRequestPool& pool, u32 id, u16 tag, u16 status, u64 now_tb) {
     CompletionOutcome out;
     Guard g(pool.lock());
@@ -172,10 +194,10 @@ CompletionOutcome on_completion(PagingRequestPool& pool, u32 id, u16 tag, u16 st
     r->status = status;
     out.valid = true;
     out.failed = status != 0;
-    out.request = *r;
+    out.request = summary_of(*r);
     settle_waiters(*r, out, now_tb);
     pool.release(*r);
-    out.issue = hand_off(pool, now_tb);
+    out.issue = hand_off(pool, now_tb, out.wakeups_reenabled);
     return out;
 }
 

@@ -80,19 +80,34 @@ PagingRequest* start_page_out(PagingRequestPool& pool, u32 slot, LogicalPage lp,
 // wake-ups of a vCPU parked with them disabled.
 bool on_interrupt_pending(PagingRequestPool& pool, VcpuFaultState& v, u64 now_tb);
 
+// What a completion needs of its request: a few words, not the waiter list
+// (the completion path copies it on every page).
+struct RequestSummary {
+    PagingRequest::Kind kind = PagingRequest::Kind::PageIn;
+    PagingRequest::State state = PagingRequest::State::Free;
+    u16 status = 0;
+    u32 partition_slot = 0;
+    LogicalPage lp{};
+    Frame frame{};
+};
+
 // A copy of an active request, checked against its tag (for mapping the frame
 // before on_completion). False if id/tag name no active request.
 bool lookup_request(PagingRequestPool& pool, u32 id, u16 tag, PagingRequest& out);
+bool lookup_request(PagingRequestPool& pool, u32 id, u16 tag, RequestSummary& out);
 // Whether id/tag names an active request (the same check, without the copy).
 bool request_active(PagingRequestPool& pool, u32 id, u16 tag);
 
 struct CompletionOutcome {
     bool valid = false;   // false: id/tag named no active request; nothing changed
     bool failed = false;  // status != 0: resumed vCPUs get a machine check, not their page
-    PagingRequest request{};  // as it completed (kind, partition, page, frame, status)
+    RequestSummary request{};  // as it completed (kind, partition, page, frame, status)
     u32 resume_count = 0;
     VcpuFaultState* resume[kMaxRequestWaiters]{};  // parked on it: make them runnable, in this order
     PagingRequest* issue = nullptr;  // handed to vCPUs that waited for a free request: start_io it
+    // A vCPU that stays parked may take interrupts again (its wake-ups were
+    // off): whatever is already pending for it may wake it now.
+    bool wakeups_reenabled = false;
 };
 
 // The PSP finished request id/tag with status (0 = ok). Map the frame BEFORE

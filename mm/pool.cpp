@@ -63,7 +63,7 @@ Err SharedPool::init(Frame first, std::span<FrameInfo> frames) {
     if (frames.empty() || frames.size() >= kNone || first.value + frames.size() < first.value) return Err::Invalid;
     first_ = first;
     frames_ = frames;
-    for (u32 i = 0; i < frames.size(); ++i) frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, 0, 0, i + 1, kNone, kNone};
+    for (u32 i = 0; i < frames.size(); ++i) frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, 0, i + 1, kNone, kNone};
     frames_[frames.size() - 1].next = kNone;
     free_head_ = 0;
     free_count_ = frames.size();
@@ -95,6 +95,8 @@ u64 SharedPool::reclaim_target() const {
     return avail >= high_ ? 0 : high_ - avail;
 }
 
+u64 SharedPool::slot_bytes() { return sizeof(Part); }
+
 Err SharedPool::add_partition(u32 slot, std::span<PageInfo> pages, u64 entitled, u8 weight) {
     if (slot >= kSlots || parts_[slot].active || pages.empty() || pages.size() >= kNone) return Err::Invalid;
     if (entitled > pages.size()) return Err::Invalid;
@@ -106,6 +108,7 @@ Err SharedPool::add_partition(u32 slot, std::span<PageInfo> pages, u64 entitled,
     p.entitled = entitled;
     p.weight = weight;
     p.active = true;
+    if (slot >= slot_end_) slot_end_ = slot + 1;
     return Err::Ok;
 }
 
@@ -151,7 +154,7 @@ u32 SharedPool::take_free() {
 }
 
 void SharedPool::put_free(u32 i) {
-    frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, 0, 0, free_head_, kNone, kNone};
+    frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, 0, free_head_, kNone, kNone};
     free_head_ = i;
     ++free_count_;
 }
@@ -226,7 +229,7 @@ Result<Frame> SharedPool::alloc_frame(u32 slot, LogicalPage lp) {
     // much longer it would have had to stay to avoid this fault.
     u32 refault = pg->shadow ? static_cast<u32>(parts_[slot].stats.evictions) - pg->frame : kNone;  // wraps
     u8 repl = pg->shadow && pg->shadow_mark ? kReplKeep : 0;
-    frames_[i] = FrameInfo{static_cast<u8>(slot), repl, Ring::Cold, 0, static_cast<u32>(lp.value), kNone, kNone, refault};
+    frames_[i] = FrameInfo{static_cast<u16>(slot), repl, Ring::Cold, static_cast<u32>(lp.value), kNone, kNone, refault};
     pg->frame = i;
     pg->shadow = false;
     pg->state = PageState::PageInPending;
@@ -399,8 +402,8 @@ Err SharedPool::clear_error(u32 slot, LogicalPage lp) {
 // ---- invariants (tests, debug) ----
 
 // The free list holds exactly the free frames; owned frames point at a page
-// of an active partition. Counts frames held per slot.
-bool SharedPool::invariants_frames(u64 (&held)[kSlots]) const {
+// of an active partition (so below slot_end_).
+bool SharedPool::invariants_frames() const {
     u64 walked = 0;
     for (u32 i = free_head_; i != kNone; i = frames_[i].next) {
         if (i >= frames_.size() || frames_[i].slot != kFreeSlot || ++walked > free_count_) return false;
@@ -416,7 +419,6 @@ bool SharedPool::invariants_frames(u64 (&held)[kSlots]) const {
         if (f.slot >= kSlots || !parts_[f.slot].active || f.page >= parts_[f.slot].pages.size()) return false;
         const PageInfo& pg = parts_[f.slot].pages[f.page];
         if (!holds_frame(pg.state) || pg.frame != i) return false;
-        ++held[f.slot];
     }
     return free_seen == free_count_;
 }
@@ -464,21 +466,24 @@ bool SharedPool::invariants_ring(u32 slot, Ring r) const {
 
 bool SharedPool::check_invariants() const {
     if (frames_.empty()) return true;
-    u64 held[kSlots]{};
-    if (!invariants_frames(held)) return false;
+    if (!invariants_frames()) return false;
     u64 total = free_count_, out = 0;
     bool any = false;
-    for (u32 s = 0; s < kSlots; ++s) {
+    // Every owned frame's slot is active (invariants_frames): count per slot
+    // (no per-slot array on the stack: there are kMaxPartitions slots).
+    for (u32 s = 0; s < slot_end_; ++s) {
+        u64 held = 0;
+        for (const FrameInfo& f : frames_) held += f.slot == s;
         if (!parts_[s].active) {
-            if (held[s]) return false;
+            if (held) return false;
             continue;
         }
-        if (!invariants_pages(s, held[s]) || !invariants_ring(s, Ring::Cold) || !invariants_ring(s, Ring::Hot))
+        if (!invariants_pages(s, held) || !invariants_ring(s, Ring::Cold) || !invariants_ring(s, Ring::Hot))
             return false;
         // Both rings together hold exactly the Resident frames.
         if (parts_[s].ring[0].size + parts_[s].ring[1].size != parts_[s].stats.resident) return false;
         any = true;
-        total += held[s];
+        total += held;
         out += parts_[s].stats.out_pending;
     }
     // Guarantees only ever grow through checked calls, so they always fit.

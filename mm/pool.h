@@ -53,10 +53,9 @@ inline constexpr u8 kReplKeep = 0x80;
 
 // One pool frame: free (on the free list) or owned by one logical page.
 struct FrameInfo {
-    u8 slot = 0;    // owner's partition slot, kFreeSlot when free
+    u16 slot = 0;   // owner's partition slot (up to kMaxPartitions), kFreeSlot when free
     u8 repl = 0;    // replacement-policy history (mm/replacement.cpp owns it)
     Ring ring = Ring::Cold;  // which ring it is on, while Resident
-    u8 reserved = 0;
     u32 page = 0;   // owner's logical page
     u32 next = 0;   // free list, or the owner's ring
     u32 prev = 0;   // the owner's ring
@@ -100,7 +99,8 @@ inline constexpr u64 kPoolPagingReserve = 4;
 class SharedPool {
 public:
     static constexpr u32 kSlots = kMaxPartitions;  // slot = index of the partition in the hypervisor
-    static constexpr u8 kFreeSlot = 0xff;
+    static constexpr u16 kFreeSlot = 0xffff;
+    static_assert(kSlots < kFreeSlot);
     static constexpr u32 kNone = 0xffffffff;
 
     // The pool is host frames [first, first + frames.size()). All free.
@@ -168,6 +168,11 @@ public:
 
     // Queries.
     bool has_partition(u32 slot) const { return slot < kSlots && parts_[slot].active; }
+    // One past the highest slot ever added: loops over partitions stop here,
+    // not at kSlots (a boot with 4 partitions does not walk 1000).
+    u32 slot_end() const { return slot_end_; }
+    // The pool's fixed state per partition slot (metadata figures).
+    static u64 slot_bytes();
     const PageInfo* page(u32 slot, LogicalPage lp) const;  // nullptr if out of range
     u64 logical_pages(u32 slot) const { return has_partition(slot) ? parts_[slot].pages.size() : 0; }
     u64 entitled(u32 slot) const { return has_partition(slot) ? parts_[slot].entitled : 0; }
@@ -232,7 +237,7 @@ private:
     void end_page_out(u32 slot, PageInfo& pg, bool written);
     Err back_to_resident(u32 slot, PageInfo& pg);
     void set_watermarks();
-    bool invariants_frames(u64 (&held)[kSlots]) const;
+    bool invariants_frames() const;
     bool invariants_pages(u32 slot, u64 held) const;
     bool invariants_ring(u32 slot, Ring r) const;
 
@@ -242,6 +247,7 @@ private:
     u64 free_count_ = 0;
     u64 out_pending_ = 0;
     u64 low_ = 0, high_ = 0;
+    u32 slot_end_ = 0;
     Part parts_[kSlots]{};
 };
 

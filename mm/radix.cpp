@@ -38,11 +38,19 @@ bool is_leaf(u64 e) { return (e & (V | L)) == (V | L); }
 Be64* table_at(u64 real) { return static_cast<Be64*>(arch::host_ptr(HostReal{real})); }
 
 // Index of the entry for lp in a table at `level` (0 = root): the index bits of
-// all lower levels sit below it.
-u64 index_at(LogicalPage lp, u32 level) {
-    u32 shift = 0;
-    for (u32 l = level + 1; l < kLevels; ++l) shift += kIndexBits[l];
-    return (lp.value >> shift) & ((u64{1} << kIndexBits[level]) - 1);
+// all lower levels sit below it. The shifts are worked out at compile time:
+// every page-in's mapping walks the levels.
+struct LevelShifts {
+    u32 shift[kLevels];
+    constexpr LevelShifts() : shift{} {
+        for (u32 level = 0; level < kLevels; ++level)
+            for (u32 l = level + 1; l < kLevels; ++l) shift[level] += kIndexBits[l];
+    }
+};
+constexpr LevelShifts kShifts;
+
+inline u64 index_at(LogicalPage lp, u32 level) {
+    return (lp.value >> kShifts.shift[level]) & ((u64{1} << kIndexBits[level]) - 1);
 }
 
 bool perm_valid(Perm p) {

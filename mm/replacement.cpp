@@ -26,7 +26,7 @@ i64 excess(const SharedPool& pool, u32 slot) {
 std::optional<u32> pick_partition(const SharedPool& pool, const bool (&tried)[SharedPool::kSlots]) {
     std::optional<u32> best;
     i64 best_excess = 0;
-    for (u32 s = 0; s < SharedPool::kSlots; ++s) {
+    for (u32 s = 0; s < pool.slot_end(); ++s) {
         if (tried[s] || !pool.has_partition(s) || !can_give_frame(pool, s)) continue;
         i64 e = excess(pool, s);
         if (!best || e > best_excess) {
@@ -167,7 +167,7 @@ u64 residency_target(const SharedPool& pool, u32 slot) {
     u64 guaranteed = pool.guaranteed();
     u64 extra = pool.frames() > guaranteed ? pool.frames() - guaranteed : 0;
     u64 weights = 0, active = 0;
-    for (u32 s = 0; s < SharedPool::kSlots; ++s) {
+    for (u32 s = 0; s < pool.slot_end(); ++s) {
         if (!pool.has_partition(s)) continue;
         weights += pool.weight(s);
         ++active;
@@ -178,7 +178,7 @@ u64 residency_target(const SharedPool& pool, u32 slot) {
 
 Result<Victim> choose_victim(SharedPool& pool, RcAccess rc) {
     bool tried[SharedPool::kSlots]{};
-    for (u32 attempt = 0; attempt < SharedPool::kSlots; ++attempt) {
+    for (u32 attempt = 0; attempt < pool.slot_end(); ++attempt) {
         std::optional<u32> slot = pick_partition(pool, tried);
         if (!slot) break;
         if (std::optional<Victim> v = sweep(pool, rc, *slot)) return Result<Victim>::success(*v);

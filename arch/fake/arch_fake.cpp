@@ -53,6 +53,7 @@ void kick_thread(Pir pir) {
 }
 void dma_unmap_deferred(u64) {}
 void dma_revoke_all() {}
+TceKillCounts tce_kill_counts() { return {}; }
 u64 instructions() { return 0; }
 u64 instructions_at_exit() { return 0; }
 u64 entry_tail_instructions() { return 0; }

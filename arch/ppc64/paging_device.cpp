@@ -172,6 +172,11 @@ bool paging_device_attach(u64 dma_pages, PagingDevice& out, char* err, u32 errle
         format(err, errlen, "DMA window setup failed (%ld)", rc);
         return false;
     }
+    if (g_fn.phb.regs)
+        log("paging device %s: TCE kills by the PHB kill register (PHB registers at 0x%lx)", kDeviceName,
+            g_fn.phb.regs);
+    else
+        log("paging device %s: TCE kills through OPAL (no PHB register space in the device tree)", kDeviceName);
     (void)pci::set_bus_master(g_fn, true);
     if (!identify_namespace(out, err, errlen)) {
         (void)pci::set_bus_master(g_fn, false);
@@ -200,6 +205,11 @@ void dma_unmap_deferred(u64 index) {
 
 void dma_revoke_all() {
     if (g_attached) (void)pci::tce_kill_all(g_tces);
+}
+
+TceKillCounts tce_kill_counts() {
+    pci::TceKillCounts c = pci::tce_kill_counts();
+    return {c.by_register, c.by_opal};
 }
 
 }  // namespace pv::arch

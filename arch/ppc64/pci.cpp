@@ -4,6 +4,7 @@
 
 #include <libfdt.h>
 
+#include "arch/arch.h"
 #include "arch/ppc64/opal.h"
 
 namespace pv::pci {
@@ -29,8 +30,25 @@ constexpr u64 kM32WindowType = 1;
 constexpr u64 kBusAll = 7, kCompareDevice = 1, kCompareFunction = 1, kMapPe = 1;  // SET_PE
 constexpr u64 kAddPeToDomain = 1;                                                   // SET_PELTV
 constexpr u64 kEehClearAll = 3;
-constexpr u64 kTceKillPages = 0;
+constexpr u64 kOpalKillPages = 0, kOpalKillPe = 1;  // OPAL_PCI_TCE_KILL_PAGES / _PE
 constexpr i64 kFailed = -1;  // OPAL_ERROR: our own checks failed
+constexpr i64 kHardware = -6;  // OPAL_HARDWARE: the PHB did not answer (fenced) or never finished
+
+// PHB4 registers for TCE invalidation (offsets in the PHB's register space,
+// bits in IBM numbering, bit 0 = MSB; skiboot include/phb4-regs.h).
+constexpr u64 bit(int n) { return u64{1} << (63 - n); }
+constexpr u64 kRegDmaReadSync = 0x200;  // PHB_DMA_READ_WRITE_SYNC
+constexpr u64 kDmaReadSyncStart = bit(0), kDmaReadSyncComplete = bit(1);
+constexpr u64 kRegTceKill = 0x210;  // PHB_TCE_KILL
+constexpr u64 kTceKillAll = bit(0), kTceKillPe = bit(1), kTceKillOne = bit(2);
+constexpr u64 kTceKillQueued = kTceKillAll | kTceKillPe | kTceKillOne;  // set while a kill is queued
+constexpr u64 kTceKillPeNum = 0x1ff;  // bits 55:63
+constexpr u64 kRegQDmaR = 0x888;  // PHB_Q_DMA_R
+constexpr u64 kQDmaRTceKillStatus = bit(7);  // a kill still in progress
+constexpr u64 kRegSpaceNeeded = kRegQDmaR + 8;
+constexpr u64 kRegWaitMs = 10;  // far above the hardware's time; then the PHB is taken as broken
+
+u64 g_kills_register = 0, g_kills_opal = 0;
 
 // Configuration header.
 constexpr u32 kCfgVendor = 0x00, kCfgCommand = 0x04, kCfgClass = 0x08, kCfgHeaderType = 0x0e, kCfgBar0 = 0x10,
@@ -74,9 +92,14 @@ bool parse_phb(const void* fdt, int node, Phb& phb) {
     if (phb.opal_id == ~u64{0} || phb.num_pes == 0) return false;
     int parent = fdt_parent_offset(fdt, node);
     int pac = parent >= 0 ? fdt_address_cells(fdt, parent) : 2;
+    int psc = parent >= 0 ? fdt_size_cells(fdt, parent) : 2;
     int ac = fdt_address_cells(fdt, node), sc = fdt_size_cells(fdt, node);
     if (ac != 3 || pac < 1 || sc < 1) return false;
     int len = 0;
+    // skiboot's PHB4 node: reg = <register space, 4 KiB>, <interrupt ESBs>.
+    auto* reg = static_cast<const Be32*>(fdt_getprop(fdt, node, "reg", &len));
+    if (reg && psc >= 1 && len >= (pac + psc) * 4 && read_cells(reg + pac, psc) >= kRegSpaceNeeded)
+        phb.regs = read_cells(reg, pac);
     auto* r = static_cast<const Be32*>(fdt_getprop(fdt, node, "ranges", &len));
     int step = ac + pac + sc;
     for (int i = 0; r && (i + step) * 4 <= len; i += step) {
@@ -133,9 +156,54 @@ bool scan_phb(const Phb& phb, u32 class_code, Function& out) {
     return false;
 }
 
-i64 kill(TceTable& t, u64 index, u64 npages) {
+void count(u64& counter) { __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED); }
+
+// Polls a PHB register until (value & mask) == want, at most kRegWaitMs.
+// All ones: the PHB is fenced (its MMIO answers nothing).
+bool wait_reg(u64 addr, u64 mask, u64 want) {
+    u64 deadline = 0;
+    for (;;) {
+        u64 v = mmio_read_be64(addr);
+        if (v == ~u64{0}) return false;
+        if ((v & mask) == want) return true;
+        u64 now = arch::timebase();
+        if (!deadline) deadline = now + kRegWaitMs * (arch::timebase_hz() / 1000);
+        else if (static_cast<i64>(now - deadline) > 0) return false;
+    }
+}
+
+// The PHB4 TCE kill by its own register, as skiboot's phb4_tce_kill does it:
+// a PE kill (page kills can be dropped when the kill queue backs up, erratum
+// HW560152, so skiboot turns OPAL's page kills into PE kills too), then a DMA
+// read sync, so no DMA read that still used a killed TCE is in flight when
+// this returns. Real mode: ldcix/stdcix are caching-inhibited and guarded.
+i64 kill_by_register(TceTable& t) {
+    const u64 regs = t.fn->phb.regs;
+    Guard g(t.kill_lock);
+    // The TCE stores must reach memory before the PHB can refetch an entry:
+    // mmio_write_be64 begins with sync, ordering them before the kill store.
+    if (!wait_reg(regs + kRegTceKill, kTceKillQueued, 0)) return kHardware;  // a free slot in the queue
+    mmio_write_be64(regs + kRegTceKill, kTceKillPe | (t.fn->pe & kTceKillPeNum));
+    mmio_write_be64(regs + kRegDmaReadSync, kDmaReadSyncStart);
+    if (!wait_reg(regs + kRegQDmaR, kQDmaRTceKillStatus, 0)) return kHardware;
+    if (!wait_reg(regs + kRegDmaReadSync, kDmaReadSyncComplete, kDmaReadSyncComplete)) return kHardware;
+    count(g_kills_register);
+    return opal::kSuccess;
+}
+
+// OPAL's kill: without a register base, or when the register sequence failed.
+i64 kill_by_opal(TceTable& t, u64 kill_type, u64 index, u64 npages) {
     asm volatile("sync" ::: "memory");  // TCE stores before the PHB looks again
-    return pv_opal_call(TCE_KILL, t.fn->phb.opal_id, kTceKillPages, t.fn->pe, kTcePage, tce_dma_addr(index), npages);
+    count(g_kills_opal);
+    return pv_opal_call(TCE_KILL, t.fn->phb.opal_id, kill_type, t.fn->pe, kTcePage,
+                        kill_type == kOpalKillPages ? tce_dma_addr(index) : 0, npages);
+}
+
+// Revokes every TCE of the table's PE the PHB may have cached (the register
+// kill covers the PE; OPAL is asked for the pages, or the PE when npages = 0).
+i64 kill(TceTable& t, u64 index, u64 npages) {
+    if (t.fn->phb.regs && kill_by_register(t) == opal::kSuccess) return opal::kSuccess;
+    return kill_by_opal(t, npages ? kOpalKillPages : kOpalKillPe, index, npages);
 }
 
 }  // namespace
@@ -265,7 +333,7 @@ i64 dma_window_setup(const Function& f, TceTable& t, void* table, u64 table_byte
 i64 dma_window_disable(TceTable& t) {
     if (!t.fn) return kFailed;
     i64 rc = pv_opal_call(MAP_PE_DMA_WINDOW, t.fn->phb.opal_id, t.fn->pe, t.fn->pe * 2, 1, 0, 0, kTcePage);
-    if (rc == opal::kSuccess) rc = pv_opal_call(TCE_KILL, t.fn->phb.opal_id, 1 /* PE */, t.fn->pe, kTcePage, 0, 0);
+    if (rc == opal::kSuccess) rc = kill(t, 0, 0);
     return rc;
 }
 
@@ -294,14 +362,17 @@ i64 tce_clear(TceTable& t, u64 index) {
 
 i64 tce_kill_all(TceTable& t) {
     if (!t.fn) return kFailed;
-    asm volatile("sync" ::: "memory");
-    return pv_opal_call(TCE_KILL, t.fn->phb.opal_id, 1 /* all of the PE */, t.fn->pe, kTcePage, 0, 0);
+    return kill(t, 0, 0);
 }
 
 i64 tce_unmap(TceTable& t, u64 index, u64 npages) {
     if (!t.fn || index >= t.count || npages > t.count - index) return kFailed;
     for (u64 i = 0; i < npages; ++i) t.entries[index + i].set(0);
     return kill(t, index, npages);
+}
+
+TceKillCounts tce_kill_counts() {
+    return {__atomic_load_n(&g_kills_register, __ATOMIC_RELAXED), __atomic_load_n(&g_kills_opal, __ATOMIC_RELAXED)};
 }
 
 i64 set_bus_master(const Function& f, bool on) {

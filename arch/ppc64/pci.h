@@ -5,6 +5,7 @@
 // the pages we map for it.
 #pragma once
 #include "base/endian.h"
+#include "base/spinlock.h"
 #include "base/types.h"
 
 namespace pv::pci {
@@ -15,6 +16,7 @@ struct Phb {
     u32 num_pes = 0, reserved_pe = 0;
     u64 m32_pci = 0, m32_cpu = 0, m32_size = 0;  // 32-bit MMIO window (ranges)
     u64 m32_segment = 0;                         // bytes of that window per PE
+    u64 regs = 0;  // the PHB's register space (its `reg` entry 0); 0: unknown, TCE kills go through OPAL
 };
 
 struct Function {
@@ -59,6 +61,7 @@ struct TceTable {
     const Function* fn = nullptr;
     Be64* entries = nullptr;
     u64 count = 0;
+    SpinLock kill_lock;  // one register kill sequence at a time (a leaf: nothing is taken under it)
 };
 inline constexpr u64 kTcePage = 4096;
 constexpr u64 tce_dma_addr(u64 index) { return index * kTcePage; }
@@ -79,6 +82,14 @@ i64 tce_map(TceTable& t, u64 index, HostReal phys, bool device_reads, bool devic
 i64 tce_clear(TceTable& t, u64 index);
 i64 tce_kill_all(TceTable& t);
 i64 tce_unmap(TceTable& t, u64 index, u64 npages = 1);
+
+// TCE kills done since boot, all tables: by the PHB's TCE kill register
+// (docs/paging-service.md, "TCE invalidation") and by OPAL_PCI_TCE_KILL (no
+// register base known, or the register sequence failed).
+struct TceKillCounts {
+    u64 by_register = 0, by_opal = 0;
+};
+TceKillCounts tce_kill_counts();
 
 // Bus mastering (the device's DMA) on or off; memory decoding stays on.
 i64 set_bus_master(const Function& f, bool on);
@@ -102,5 +113,8 @@ inline u64 mmio_read64(u64 addr) {
 }
 inline void mmio_write32(u64 addr, u32 v) { asm volatile("sync; stwcix %0, 0, %1" : : "r"(v), "r"(addr) : "memory"); }
 inline void mmio_write64(u64 addr, u64 v) { asm volatile("sync; stdcix %0, 0, %1" : : "r"(v), "r"(addr) : "memory"); }
+// PHB registers are big-endian 64-bit (skiboot's in_be64/out_be64).
+inline u64 mmio_read_be64(u64 addr) { return __builtin_bswap64(mmio_read64(addr)); }
+inline void mmio_write_be64(u64 addr, u64 v) { mmio_write64(addr, __builtin_bswap64(v)); }
 
 }  // namespace pv::pci

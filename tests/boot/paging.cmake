@@ -1,7 +1,8 @@
 # Paging boot tests (labels boot, paging): two shared partitions × 2 vCPUs
 # overcommit the pool 2× (half) and 4× (quarter); the integrity guest checks
 # every byte it wrote while the hypervisor pages through the PSP to a fresh
-# NVMe disk. A dedicated partition beside them must be unaffected.
+# NVMe disk. A dedicated partition beside them must be unaffected. Every TCE
+# kill goes through the PHB's kill register, none through OPAL (PV-STAT host).
 # paging.half.witness: the same run with the lock witness checking every lock.
 foreach(test half quarter half.witness)
     string(REPLACE ".witness" "" kind ${test})
@@ -21,6 +22,8 @@ foreach(test half quarter half.witness)
         --expect "${STAT},\"name\":\"s2\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":[1-9][0-9]*,\"page_outs\":[1-9][0-9]*,\"hv_faults\":[1-9]"
         --expect "${STAT},\"name\":\"ded\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",\"page_ins\":0,\"page_outs\":0,\"hv_faults\":0"
         --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":([0-9]+),\"free\":\\1,"
+        --expect "^poolvisor: paging device nvme0: TCE kills by the PHB kill register \\(PHB registers at 0x[0-9a-f]+\\)$"
+        --expect "PV-STAT \\{\"type\":\"host\",.*\"tce_kills_register\":[1-9][0-9]*,\"tce_kills_opal\":0\\}"
         --expect "poolvisor: all partitions have ended; powering off"
         --reject "MISMATCH|FAIL|HYPERVISOR FAULT|killed|cannot (send|map)|dropped")
     set_tests_properties(paging.${test} PROPERTIES LABELS "boot;paging")

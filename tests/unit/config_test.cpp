@@ -139,23 +139,42 @@ TEST(Config, SystemSectionMayComeAfterPartitions) {
 TEST(Config, LowestFreeLpidsAreAssignedAfterExplicitOnes) {
     // The first partition has no id but may not take 1: a later one claims it.
     Parsed p = parse(part("a") + part("b", "lpar_id = 1\n") + part("c", "lpar_id = 3\n") + part("d") +
-                     part("e", "lpar_id = 1023\n"));
+                     part("e", "lpar_id = 4095\n"));
     ASSERT_TRUE(p.ok) << formatted(p.err);
     ASSERT_EQ(p.cfg.partition_count, 5u);
     EXPECT_EQ(p.cfg.partitions[0].lpid, Lpid{2});
     EXPECT_EQ(p.cfg.partitions[1].lpid, Lpid{1});
     EXPECT_EQ(p.cfg.partitions[2].lpid, Lpid{3});
     EXPECT_EQ(p.cfg.partitions[3].lpid, Lpid{4});
-    EXPECT_EQ(p.cfg.partitions[4].lpid, Lpid{1023});
+    EXPECT_EQ(p.cfg.partitions[4].lpid, Lpid{4095});  // the 12-bit LPIDR's largest
 }
 
-TEST(Config, EightPartitionsAreAllowed) {
+// PowerVM's limit (base/limits.h): 1000 partitions, LPIDs assigned 1..1000.
+TEST(Config, AThousandPartitionsAreAllowed) {
+    static_assert(kMaxPartitions == 1000);
     std::string text;
-    for (int i = 0; i < 8; ++i) text += part("p" + std::to_string(i));
+    for (u32 i = 0; i < kMaxPartitions; ++i) text += part("p" + std::to_string(i));
     Parsed p = parse(text);
     ASSERT_TRUE(p.ok) << formatted(p.err);
     EXPECT_EQ(p.cfg.partition_count, kMaxPartitions);
     for (u32 i = 0; i < kMaxPartitions; ++i) EXPECT_EQ(p.cfg.partitions[i].lpid, Lpid{i + 1});
+}
+
+// boot.scale's shape: 64 partitions x 4 vCPUs, 16 of them shared on one pool.
+TEST(Config, SixtyFourPartitionsOfFourVcpus) {
+    std::string text = "[shared_pool]\npool_mem = 32M\npaging_vios = psp\n[partition psp]\ndesired_procs = 1\n"
+                       "desired_mem = 16M\nmem_mode = ded\nimage = psp\n";
+    for (u32 i = 0; i < 64; ++i) {
+        text += "[partition p" + std::to_string(i) + "]\ndesired_procs = 4\ndesired_mem = 16M\nimage = g\n";
+        text += i < 16 ? "mem_mode = shared\npaging_device = nvme0\npaging_offset = " + std::to_string(16 * i) + "M\n"
+                       : "mem_mode = ded\n";
+    }
+    Parsed p = parse(text);
+    ASSERT_TRUE(p.ok) << formatted(p.err);
+    ASSERT_EQ(p.cfg.partition_count, 65u);
+    for (u32 i = 1; i < 65; ++i) EXPECT_EQ(p.cfg.partitions[i].vcpus, 4u);
+    EXPECT_EQ(p.cfg.partitions[16].mem_mode, MemMode::Shared);
+    EXPECT_EQ(p.cfg.partitions[17].mem_mode, MemMode::Dedicated);
 }
 
 TEST(Config, WhitespaceCommentsAndLineEndings) {
@@ -261,9 +280,9 @@ TEST(ConfigError, NoPartition) {
 
 TEST(ConfigError, TooManyPartitions) {
     std::string text;
-    for (int i = 0; i < 9; ++i) text += part("p" + std::to_string(i));
-    expect_error(text, 8 * 5 + 1, "partition", "too many partitions");
-    expect_error(text, 8 * 5 + 1, "partition", "at most 8");
+    for (u32 i = 0; i < kMaxPartitions + 1; ++i) text += part("p" + std::to_string(i));
+    expect_error(text, kMaxPartitions * 5 + 1, "partition", "too many partitions");
+    expect_error(text, kMaxPartitions * 5 + 1, "partition", "at most 1000");
 }
 
 // ---- section errors ----
@@ -372,8 +391,8 @@ TEST(ConfigError, DesiredProcs) {
 }
 
 TEST(ConfigError, LparId) {
-    expect_value_error("lpar_id", "0", "'0' is out of range (1..1023)");
-    expect_value_error("lpar_id", "1024", "'1024' is out of range (1..1023)");
+    expect_value_error("lpar_id", "0", "'0' is out of range (1..4095)");
+    expect_value_error("lpar_id", "4096", "'4096' is out of range (1..4095)");
     expect_value_error("lpar_id", "1a", "'1a' is not a number");
     expect_value_error("lpar_id", "18446744073709551616", "is out of range");  // 2^64
 }

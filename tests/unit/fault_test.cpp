@@ -123,8 +123,10 @@ TEST_F(FaultTest, AnInterruptHandlerFaultingElsewhereReachesTheThreshold) {
     EXPECT_EQ(v_[0].outstanding, 1u);
     EXPECT_EQ(v_[0].phase, FaultPhase::FaultWait);
     EXPECT_EQ(v_[0].park, ParkMode::WakeupsEnabled);
+    EXPECT_TRUE(c.wakeups_reenabled);  // the scheduler must look for an interrupt pending for it (hv/timed_wake.h)
 
     c = complete(q.request, 0, 40);
+    EXPECT_FALSE(c.wakeups_reenabled);  // it resumes: nothing stays parked
     ASSERT_EQ(c.resume_count, 1u);
     EXPECT_EQ(c.resume[0], &v_[0]);
     EXPECT_EQ(v_[0].outstanding, 0u);
@@ -192,6 +194,7 @@ TEST_F(FaultTest, AnEmptyPoolMakesVcpusWaitAndServesThemInOrder) {
     EXPECT_EQ(v_[2].waiting_on, ca.issue);
     EXPECT_EQ(v_[2].outstanding, 1u);
     EXPECT_EQ(v_[2].park, ParkMode::WakeupsEnabled);
+    EXPECT_TRUE(ca.wakeups_reenabled);  // out of the FIFO (wake-ups off) onto a request, below its threshold
     EXPECT_EQ(v_[3].phase, FaultPhase::RequestWait);
 
     // A later fault queues behind the older waiter.
