@@ -80,7 +80,7 @@ bool ams_create_partition(Partition& p, const PartitionConfig& pc, u32 slot) {
     p.slot = slot;
     u64 pages = pc.mem_bytes / kPageSize;
     u64 ibytes = align_up(pages * sizeof(PageInfo), kPageSize);
-    u64 tbytes = radix::kRootBytes + ((pc.mem_bytes >> 21) + (pc.mem_bytes >> 30) + 4) * radix::kDirBytes;
+    u64 tbytes = kSharedFixedTableBytes + radix::sized_table_bytes(pc.mem_bytes);
     if (!reuse_or_alloc(p.info_mem, ibytes, kPageSize) || !reuse_or_alloc(p.table_mem, tbytes, 64 << 10)) {
         log("partition %s: no memory for its page state", p.name);
         return false;

@@ -32,6 +32,9 @@ Pager* ams_pager_of(const Partition& p);
 // Boot: a shared partition's logical memory: tables, pool slot, and the
 // pages holding its image, RTAS area and device tree made resident.
 [[nodiscard]] bool ams_create_partition(Partition& p, const PartitionConfig& pc, u32 slot);
+// The part of a shared partition's table memory that does not grow with its
+// size (radix::fixed_table_bytes: the root and a few directories).
+inline constexpr u64 kSharedFixedTableBytes = radix::fixed_table_bytes(3);
 // Boot: put data at logical addr of a shared partition (pages get frames, dirty).
 [[nodiscard]] bool ams_populate(Partition& p, u64 addr, const void* data, u64 len);
 // Boot: the PSP gets the device registers, its DMA window and the

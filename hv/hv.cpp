@@ -37,11 +37,8 @@ constexpr u64 kReservedTop = 2 << 20;  // what images must leave free
 constexpr u32 kPartitionTableEntries = kMaxLpid + 1;  // LPIDs 0..4095 (64 KiB)
 constexpr u64 kPartitionTableBytes = kPartitionTableEntries * sizeof(PartitionTableEntry);
 
-// Root (64 KiB) + a leaf table per 2 MiB + a level-3 table per GiB + one
-// level-2 table, plus slack for alignment.
-u64 table_bytes_for(u64 mem_bytes) {
-    return radix::kRootBytes + ((mem_bytes >> 21) + (mem_bytes >> 30) + 8) * radix::kDirBytes;
-}
+// A dedicated partition's tree: its memory and device mappings.
+u64 table_bytes_for(u64 mem_bytes) { return radix::fixed_table_bytes(7) + radix::sized_table_bytes(mem_bytes); }
 
 // What goes into a partition's logical memory at boot, decided for every
 // partition before any is created: a bad image stops them all.

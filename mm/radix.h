@@ -57,6 +57,14 @@ inline constexpr u64 kRootBytes = (u64{1} << kIndexBits[0]) * 8;  // 64 KiB
 inline constexpr u64 kDirBytes = (u64{1} << kIndexBits[1]) * 8;   // 4 KiB
 inline constexpr u64 kMaxPages = u64{1} << (kAddressBits - kPageShift);
 
+// Table memory for a tree over mem_bytes of logical memory in 4 KiB leaves,
+// in two parts: what every tree has whatever its size (the root, its
+// level-2 directory and `spare_dirs` directories of slack for alignment and
+// extra mappings), and what grows with the size (a leaf table per 2 MiB, a
+// level-3 directory per GiB).
+constexpr u64 fixed_table_bytes(u64 spare_dirs) { return kRootBytes + (1 + spare_dirs) * kDirBytes; }
+constexpr u64 sized_table_bytes(u64 mem_bytes) { return ((mem_bytes >> 21) + (mem_bytes >> 30)) * kDirBytes; }
+
 }  // namespace radix
 
 // One entry of the partition table PTCR points at, indexed by LPID.
