@@ -98,7 +98,8 @@ void fill_compute_buffer(volatile u64* buf) {
     for (u64 i = 0; i < kComputeBytes / 8; ++i) buf[i] = i * 0x9E3779B97F4A7C15ULL;  // every page resident (and hot)
 }
 
-void compute_slices(u64 base, bool odd, const char* name) {
+// Returns when the slices end (for both partitions).
+u64 compute_slices(u64 base, bool odd, const char* name) {
     auto* buf = reinterpret_cast<volatile u64*>(base);
     constexpr u64 kWords = kComputeBytes / 8, kChunk = 512;
     fill_compute_buffer(buf);
@@ -120,17 +121,22 @@ void compute_slices(u64 base, bool odd, const char* name) {
         report(trial, units, "checksums_4k", "null");
     }
     asm volatile("" : : "r"(sink));
+    return first + kSlicesTicks;
 }
 
 // The hypervisor's share while an all-resident shared partition computes
 // (hv_overhead_fraction): once the slices are over, 2^30 ticks (2 s) of the
 // checksum loop without a pause; the hypervisor counts the instructions of
 // this partition's vCPU and its own for it (PV-STAT guest_instructions,
-// hv_instructions), and tools/pv-bench divides.
+// hv_instructions), and tools/pv-bench divides. Nothing else runs then: the
+// streaming partition waits for the window to end (the paging work it
+// causes lands on every thread, this one's exits included).
+constexpr u64 kOverheadTicks = u64{1} << 30;
+
 void compute_for_overhead(u64 base) {
     auto* buf = reinterpret_cast<volatile u64*>(base);
     fill_compute_buffer(buf);
-    u64 start = slices_start() + kSlicesTicks, end = start + (u64{1} << 30);
+    u64 start = slices_start() + kSlicesTicks, end = start + kOverheadTicks;
     wait_until(start);
     u64 sink = 0;
     while (timebase() < end) sink += checksum(buf, kComputeBytes / 8);
@@ -178,11 +184,12 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         else log("PMC5 is not counting on this machine: no instruction figures");
         report("null_hcall_ticks", null_hcall.ticks, "timebase_ticks", "null");
     }
-    compute_slices(free.base, shared, shared ? "compute_slices_shared" : "compute_slices_dedicated");
+    u64 slices_end = compute_slices(free.base, shared, shared ? "compute_slices_shared" : "compute_slices_dedicated");
     u64 stream = bootarg_u64("stream_mib", 0) << 20;
     u64 room = free.end - free.base - kComputeBytes;
     if (stream > room) stream = room & ~u64{(1 << 20) - 1};
     if (shared && stream) {
+        wait_until(slices_end + kOverheadTicks);  // after the overhead figure's window
         log("streaming %lu MiB through the pool", stream >> 20);
         rt::Trials t = stream_kib_per_s(free.base + kComputeBytes, stream,
                                         static_cast<u32>(bootarg_u64("stream_trials", kStreamTrials)));
