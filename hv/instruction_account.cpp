@@ -9,7 +9,8 @@ namespace {
 // No vCPU runs 2^31 instructions between an entry and an exit (its slice
 // ends it long before), nor the hypervisor between an exit and an entry: a
 // larger difference means one of the two counts was not taken where it
-// should be (a path that enters or exits around this accounting). It is
+// should be (once: a guest interval taken after the exit's handling, when
+// another thread had entered the vCPU and recorded its own count). It is
 // counted as discarded, never added.
 constexpr u64 kMaxInterval = u64{1} << 31;
 
@@ -20,9 +21,14 @@ void add(u64& to, u64 n, PartitionStats& s) {
 
 }  // namespace
 
+void account_exit(Vcpu& v, u64 exit_i) {
+    PartitionStats& s = v.part->stats;
+    if (v.entry_instructions_valid) add(s.guest_instructions, pmc_delta(v.entry_instructions, exit_i), s);
+    v.entry_instructions_valid = false;
+}
+
 void account_instructions(Vcpu& exited, Vcpu& next, u64 exit_i, u64 entry_i, u64 idle_i) {
     PartitionStats& s = exited.part->stats;
-    if (exited.entry_instructions_valid) add(s.guest_instructions, pmc_delta(exited.entry_instructions, exit_i), s);
     u64 hv = pmc_delta(exit_i, entry_i);
     add(s.hv_instructions, hv > idle_i ? hv - idle_i : 0, s);
     account_first_entry(next, entry_i);

@@ -372,6 +372,7 @@ extern "C" pv::VcpuRegs* pv_exit_c(pv::arch::ThreadBlock* tb, pv::u64 vector, pv
     }
     if (__builtin_expect((v.regs.msr & msr::HV) != 0, 0)) vector = replay_exit(*tb, v, vector);
     u64 exit_i = arch::instructions_at_exit(), idle_i = tb->cpu.idle_instructions;  // before a switch moves the bias
+    account_exit(v, exit_i);
     arch::ExitRegs r = save_sprs(*tb, v, vector);
     v.regs.msr = arch::resume_msr(r.msr);
     if (static_cast<Vector>(vector) == Vector::HMaint) r.hmer = arch::handle_hmi();

@@ -19,7 +19,9 @@ struct InstructionAccountTest : ::testing::Test {
 TEST_F(InstructionAccountTest, GuestRunsBetweenEntryAndExitTheHypervisorBetweenExitAndEntry) {
     Vcpu& v = p.vcpus[0];
     account_first_entry(v, 1000);
+    account_exit(v, 5000);
     account_instructions(v, v, 5000, 5300, 0);  // ran 4000, the exit took 300
+    account_exit(v, 9300);
     account_instructions(v, v, 9300, 9450, 0);  // ran 4000 again, 150 more in the hypervisor
     EXPECT_EQ(p.stats.guest_instructions, 8000u);
     EXPECT_EQ(p.stats.hv_instructions, 450u);
@@ -30,6 +32,7 @@ TEST_F(InstructionAccountTest, WaitingForWorkIsNobodysAndTheCounterWraps) {
     Vcpu& v = p.vcpus[0];
     account_first_entry(v, 0xffffff00u);
     // PMC5 wrapped during the run; the thread then idled 10000 of the 10200 before the next entry.
+    account_exit(v, 0x100);
     account_instructions(v, v, 0x100, 0x100 + 10200, 10000);
     EXPECT_EQ(p.stats.guest_instructions, 0x200u);
     EXPECT_EQ(p.stats.hv_instructions, 200u);
@@ -37,13 +40,31 @@ TEST_F(InstructionAccountTest, WaitingForWorkIsNobodysAndTheCounterWraps) {
 
 TEST_F(InstructionAccountTest, TheNextVcpuStartsCountingAtItsEntryAndNonsenseIsDiscarded) {
     Vcpu &a = p.vcpus[0], &b = p.vcpus[1];
+    account_exit(a, 100);
     account_instructions(a, b, 100, 200, 0);  // a had no entry yet: only the hypervisor part counts
     EXPECT_EQ(p.stats.guest_instructions, 0u);
     EXPECT_EQ(p.stats.hv_instructions, 100u);
-    account_instructions(b, a, 200 + (u64{3} << 30), 200 + (u64{3} << 30) + 50, 0);  // b "ran" 3 G: not real
+    account_exit(b, 200 + (u64{3} << 30));  // b "ran" 3 G: not real
+    account_instructions(b, a, 200 + (u64{3} << 30), 200 + (u64{3} << 30) + 50, 0);
     EXPECT_EQ(p.stats.guest_instructions, 0u);
     EXPECT_EQ(p.stats.instructions_discarded, 1u);
     EXPECT_EQ(p.stats.hv_instructions, 150u);
+}
+
+// The exit's handling made v runnable and another thread entered it (its
+// own count, far from this thread's) before this thread entered `next`:
+// v's run was taken at the exit, and the other thread's entry stands.
+TEST_F(InstructionAccountTest, AVcpuTakenByAnotherThreadDuringItsExitIsCountedOnce) {
+    Vcpu &v = p.vcpus[0], &next = p.vcpus[1];
+    account_first_entry(v, 1000);
+    account_exit(v, 3000);                     // thread A: v ran 2000
+    account_first_entry(v, 0x70000000);        // thread B enters v meanwhile
+    account_instructions(v, next, 3000, 3100, 0);  // thread A enters next
+    EXPECT_EQ(p.stats.guest_instructions, 2000u);
+    EXPECT_EQ(p.stats.hv_instructions, 100u);
+    account_exit(v, 0x70000000 + 500);  // thread B: v ran 500 there
+    EXPECT_EQ(p.stats.guest_instructions, 2500u);
+    EXPECT_EQ(p.stats.instructions_discarded, 0u);
 }
 
 }  // namespace
