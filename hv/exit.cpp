@@ -237,11 +237,28 @@ Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
 // another thread may dispatch it (it may have been woken and queued while
 // it was leaving). A stop that came meanwhile may have waited for this to
 // end the partition.
+// Wake one thread that waits for work (a doorbell sent before it stops ends
+// its stop at once, so none is lost).
+void kick_idle_thread() {
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.thread_count; ++i) {
+        if (h.threads[i]->idle) {
+            arch::kick_thread(h.threads[i]->pir);
+            break;
+        }
+    }
+}
+
 void leave_thread(Vcpu& v) {
     arch::vcpu_leaves_thread(v);  // its FP/VSX and lazy SPRs to memory first
     Partition& p = *v.part;
     Guard g(p.lock);
     RunQueue::release(v);
+    // Woken while it was leaving: the thread that popped past it sleeps now
+    // (RunQueue::ready). Release, then read queued; the idle thread sets
+    // idle, then reads on_thread: one of the two sees the other.
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&v.queued, __ATOMIC_RELAXED)) kick_idle_thread();
     if (!p.is_running()) maybe_finish(p);
 }
 
@@ -257,13 +274,7 @@ inline Vcpu& entering(Vcpu& v) {
 void make_runnable(Vcpu& v) {
     v.state = VcpuState::Runnable;
     hv().runq.push(v);
-    Hypervisor& h = hv();
-    for (u32 i = 0; i < h.thread_count; ++i) {
-        if (h.threads[i]->idle) {
-            arch::kick_thread(h.threads[i]->pir);
-            break;
-        }
-    }
+    kick_idle_thread();
 }
 
 void vcpu_stopped(Vcpu& v) {
@@ -335,8 +346,11 @@ Vcpu& schedule(PhysCpu& cpu) {
             return entering(*v);
         }
         cpu.idle = true;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);  // idle, then what the queue holds (leave_thread)
         u64 idle_from = arch::instructions();
-        if (hv().runq.empty() && !hv().all_done) arch::idle_wait(next_wake);
+        // Not while the queue holds a vCPU we could take; one still leaving
+        // its old thread is no reason to spin (that thread kicks us).
+        if (!hv().runq.ready() && !hv().all_done) arch::idle_wait(next_wake);
         cpu.idle_instructions += pmc_delta(idle_from, arch::instructions());
         cpu.idle = false;
     }

@@ -46,4 +46,11 @@ Vcpu* RunQueue::pop() {
     return nullptr;
 }
 
+bool RunQueue::ready() {
+    Guard g(lock_);
+    for (Vcpu* v = head_; v; v = v->next)
+        if (v->state != VcpuState::Runnable || !__atomic_load_n(&v->on_thread, __ATOMIC_ACQUIRE)) return true;
+    return false;
+}
+
 }  // namespace pv

@@ -24,6 +24,10 @@ public:
     // dispatch it again. Release order: everything before is seen by that pop.
     static void release(Vcpu& v) { __atomic_store_n(&v.on_thread, false, __ATOMIC_RELEASE); }
     bool empty() const { return head_ == nullptr; }
+    // Whether pop would take (or drop) an entry now: false when the queue
+    // holds only vCPUs still leaving their old threads. An idle thread then
+    // sleeps; the leaving thread kicks it when it lets go (hv/exit.cpp).
+    bool ready();
 
     // The longest any vCPU waited between being queued and dispatched, and
     // which one (nullptr before the first dispatch).
