@@ -304,15 +304,12 @@ u32 bench_raw_read(nvme::NvmeDriver& d, u64 buf, u64 mib, u32 trials, const char
         if (mib_s == 0) return nvme::kOk;  // skipped
         t.add(mib_s);
     }
-    u64 median = t.median(), spread = t.spread_permille();
+    u64 median = t.median();
     log("raw read of %lu MiB from block 0, up to %u commands of %u KiB at once: median %lu MiB/s of %u trials "
         "(%lu..%lu)",
         mib, d.max_in_flight() ? d.max_in_flight() : 1, d.max_blocks() * nvme::kLbaBytes >> 10, median, t.n,
         t.value[0], t.value[t.n - 1]);
-    log("PV-BENCH {\"name\":\"%s\",\"value\":%lu,\"unit\":\"MiB/s\",\"goal\":null}", name, median);
-    log("PV-BENCH {\"name\":\"%s_spread\",\"value\":%lu.%03lu,\"unit\":\"ratio\",\"goal\":null}", name,
-        spread / 1000, spread % 1000);
-    log("PV-BENCH {\"name\":\"%s_trials\",\"value\":%u,\"unit\":\"count\",\"goal\":null}", name, t.n);
+    t.report(name, "MiB/s");
     return nvme::kOk;
 }
 

@@ -1,6 +1,7 @@
 // Several trials of one benchmark figure: make bench prints their median and
 // spread, so one trial disturbed by the host does not make the figure.
 #pragma once
+#include "partition/guest/rt/console.h"
 #include "partition/guest/rt/types.h"
 
 namespace rt {
@@ -27,6 +28,15 @@ struct Trials {
     u64 spread_permille() {
         u64 m = median();
         return m ? (value[n - 1] - value[0]) * 1000 / m : 0;
+    }
+    // The figure's PV-BENCH lines: `name` (the median, in unit), name_spread
+    // and name_trials.
+    void report(const char* name, const char* unit) {
+        u64 m = median(), s = spread_permille();
+        log("PV-BENCH {\"name\":\"%s\",\"value\":%lu,\"unit\":\"%s\",\"goal\":null}", name, m, unit);
+        log("PV-BENCH {\"name\":\"%s_spread\",\"value\":%lu.%03lu,\"unit\":\"ratio\",\"goal\":null}", name,
+            s / 1000, s % 1000);
+        log("PV-BENCH {\"name\":\"%s_trials\",\"value\":%u,\"unit\":\"count\",\"goal\":null}", name, n);
     }
 };
 
