@@ -315,12 +315,6 @@ void stop_partition(Partition& p, PartitionState how, const char* fmt, ...) {
 
 Vcpu& schedule(PhysCpu& cpu) {
     cpu.current = nullptr;
-    bool held_timer = false;  // the last sleep held the timer (hv/timed_wake.h)
-    // From its first sleep on, the thread waits for work: the passes it makes
-    // after a wake-up that finds nothing for it are nobody's instructions
-    // (hv/instruction_account.h), not the vCPU's that last exited here.
-    bool waited = false;
-    u64 wait_from = 0;
     for (;;) {
         u64 pick_pmc = arch::instructions();
         // Areas of ended partitions are unpinned here, where no lock is held
@@ -349,21 +343,15 @@ Vcpu& schedule(PhysCpu& cpu) {
             vpa_dispatched(*v, cpu.index);
             // current is published: an H_IPI sender now kicks this thread, or we see its interrupt.
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
-            if (held_timer) kick_idle_thread();  // another idle thread takes the timer over
-            if (waited) cpu.idle_instructions += pmc_delta(wait_from, pick_pmc);
             return entering(*v);
         }
         cpu.idle = true;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);  // idle, then what the queue holds (leave_thread)
-        if (!waited) wait_from = arch::instructions();
-        waited = true;
+        u64 idle_from = arch::instructions();
         // Not while the queue holds a vCPU we could take; one still leaving
         // its old thread is no reason to spin (that thread kicks us).
-        held_timer = false;
-        if (!hv().runq.ready() && !hv().all_done) {
-            arch::idle_wait(timed_wake_sleep_until(cpu.index, next_wake, now + hv().slice_tb));
-            held_timer = timed_wake_release(cpu.index);
-        }
+        if (!hv().runq.ready() && !hv().all_done) arch::idle_wait(next_wake);
+        cpu.idle_instructions += pmc_delta(idle_from, arch::instructions());
         cpu.idle = false;
     }
 }

@@ -19,16 +19,4 @@ void timed_wake_note(u64 tb);
 
 u64 timed_wake_next();  // ~0: none known
 
-// Which idle thread sleeps only until the next wake-up. If every idle thread
-// did, all of them would wake for each one and run a scheduler pass (with a
-// PSP ceding for 30 µs at a time, tens of thousands a second each), when one
-// scan is all it takes. The thread going to sleep with the earliest wake_tb
-// holds the timer and sleeps until wake_tb; any other sleeps until fallback_tb
-// if that is later (a safety net: the holder covers it). Returns when to wake.
-u64 timed_wake_sleep_until(u32 thread, u64 wake_tb, u64 fallback_tb);
-// After the sleep: gives the timer up. True when this thread held it: if it
-// now leaves the idle loop with work it kicks an idle thread, which takes
-// the timer over at its next sleep.
-bool timed_wake_release(u32 thread);
-
 }  // namespace pv

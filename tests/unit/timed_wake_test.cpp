@@ -47,24 +47,5 @@ TEST(TimedWake, ZeroMeansAtOnce) {
     EXPECT_TRUE(timed_wake_take(0));
 }
 
-// The timer is process-wide too: each test releases what it took.
-TEST(TimedWake, OneIdleThreadHoldsTheTimerTheOthersSleepLonger) {
-    EXPECT_EQ(timed_wake_sleep_until(0, 1000, 50000), 1000u);   // nobody held it: thread 0 does
-    EXPECT_EQ(timed_wake_sleep_until(1, 1200, 50000), 50000u);  // covered by thread 0: the safety net
-    EXPECT_EQ(timed_wake_sleep_until(2, 90000, 50000), 90000u); // its own wake-up is later still
-    EXPECT_FALSE(timed_wake_release(1));
-    EXPECT_TRUE(timed_wake_release(0));  // it held it: it hands over if it leaves with work
-    EXPECT_FALSE(timed_wake_release(0));
-    EXPECT_EQ(timed_wake_sleep_until(1, 1200, 50000), 1200u);   // free again: the next sleeper takes it
-    EXPECT_TRUE(timed_wake_release(1));
-}
-
-TEST(TimedWake, AnEarlierWakeUpTakesTheTimerOver) {
-    EXPECT_EQ(timed_wake_sleep_until(0, 5000, 50000), 5000u);
-    EXPECT_EQ(timed_wake_sleep_until(3, 4000, 50000), 4000u);  // a cede just noted an earlier one
-    EXPECT_FALSE(timed_wake_release(0));  // thread 0 wakes at 5000 on its own; nothing to hand over
-    EXPECT_TRUE(timed_wake_release(3));
-}
-
 }  // namespace
 }  // namespace pv
