@@ -24,6 +24,18 @@
 namespace pv {
 namespace {
 
+// Wake one thread that waits for work (a doorbell sent before it stops ends
+// its stop at once, so none is lost).
+void kick_idle_thread() {
+    Hypervisor& h = hv();
+    for (u32 i = 0; i < h.thread_count; ++i) {
+        if (h.threads[i]->idle) {
+            arch::kick_thread(h.threads[i]->pir);
+            break;
+        }
+    }
+}
+
 // A partition has ended when it is no longer Running and none of its vCPUs
 // is on a thread. The last partition to end ends the machine. Caller holds p.lock.
 void maybe_finish(Partition& p) {
@@ -39,7 +51,8 @@ void maybe_finish(Partition& p) {
     }
     p.finished = true;
     vpa_note_partition_finished();
-    console_input().poll_soon();  // the console focus moves on now
+    console_input().poll_soon();  // the console focus moves on now,
+    kick_idle_thread();           // in a pass that runs now (an idle thread waits for a kick or a timer)
     partition_console_flush(p);
     ams_partition_ended(p);
     if (p.state == PartitionState::Killed) log("partition %s killed: %s", p.name, p.reason);
@@ -237,18 +250,6 @@ Next dispatch_exit(PhysCpu& cpu, Vcpu& v, const Exit& e) {
 // another thread may dispatch it (it may have been woken and queued while
 // it was leaving). A stop that came meanwhile may have waited for this to
 // end the partition.
-// Wake one thread that waits for work (a doorbell sent before it stops ends
-// its stop at once, so none is lost).
-void kick_idle_thread() {
-    Hypervisor& h = hv();
-    for (u32 i = 0; i < h.thread_count; ++i) {
-        if (h.threads[i]->idle) {
-            arch::kick_thread(h.threads[i]->pir);
-            break;
-        }
-    }
-}
-
 void leave_thread(Vcpu& v) {
     arch::vcpu_leaves_thread(v);  // its FP/VSX and lazy SPRs to memory first
     Partition& p = *v.part;
