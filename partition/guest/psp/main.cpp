@@ -281,8 +281,16 @@ u32 raw_read(nvme::NvmeDriver& d, u64 buf, u64 mib, u64* mib_s) {
             done += chunk;
         }
     }
-    // Nothing of ours stays in the device: the service starts on an empty queue.
-    for (nvme::IoCompletion c[nvme::kCommandSlots]; d.in_flight();) (void)d.poll(c, nvme::kCommandSlots);
+    // Nothing of ours stays in the device: the service starts on an empty
+    // queue. Not after a timeout or a fatal status: such a command stays
+    // counted in flight until the controller reset the caller then does.
+    bool dead = s == nvme::kTimeout || s == nvme::kFatal;
+    while (!dead && d.in_flight()) {
+        nvme::IoCompletion c[nvme::kCommandSlots];
+        u32 n = d.poll(c, nvme::kCommandSlots);
+        for (u32 i = 0; i < n; ++i)
+            if (c[i].status == nvme::kTimeout || c[i].status == nvme::kFatal) dead = true, s = c[i].status;
+    }
     u64 ticks = timebase() - t0;
     if (s) return s;
     if (ticks == 0) ticks = 1;
