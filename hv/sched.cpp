@@ -15,15 +15,23 @@ void RunQueue::push(Vcpu& v) {
     tail_ = &v;
 }
 
+namespace {
+
+// Queued but still leaving its old thread: pop keeps its place and passes it.
+// Acquire: what that thread did before releasing it is visible here.
+bool still_leaving(const Vcpu& v) {
+    return v.state == VcpuState::Runnable && __atomic_load_n(&v.on_thread, __ATOMIC_ACQUIRE);
+}
+
+}  // namespace
+
 Vcpu* RunQueue::pop() {
     Guard g(lock_);
     Vcpu* prev = nullptr;
     for (Vcpu* v = head_; v;) {
         Vcpu* next = v->next;
-        bool runnable = v->state == VcpuState::Runnable;
-        // Acquire: what its old thread did before releasing it is visible here.
-        if (runnable && __atomic_load_n(&v->on_thread, __ATOMIC_ACQUIRE)) {
-            prev = v;  // still leaving its old thread: keep its place
+        if (still_leaving(*v)) {
+            prev = v;
             v = next;
             continue;
         }
@@ -32,7 +40,7 @@ Vcpu* RunQueue::pop() {
         if (tail_ == v) tail_ = prev;
         v->next = nullptr;
         v->queued = false;
-        if (runnable) {
+        if (v->state == VcpuState::Runnable) {
             u64 waited = arch::timebase() - v->queued_tb;
             if (waited > v->worst_wait_tb) v->worst_wait_tb = waited;
             if (waited > worst_.tb) worst_ = Wait{waited, v, worst_.dispatches};
@@ -49,7 +57,7 @@ Vcpu* RunQueue::pop() {
 bool RunQueue::ready() {
     Guard g(lock_);
     for (Vcpu* v = head_; v; v = v->next)
-        if (v->state != VcpuState::Runnable || !__atomic_load_n(&v->on_thread, __ATOMIC_ACQUIRE)) return true;
+        if (!still_leaving(*v)) return true;
     return false;
 }
 
