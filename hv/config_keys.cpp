@@ -2,12 +2,14 @@
 // (docs/config.md, the key tables).
 #include "hv/config_parser.h"
 #include "hv/facilities.h"
+#include "mm/pool.h"
 
 namespace pv::config_detail {
 namespace {
 
 constexpr u64 kMaxWatchdogUs = 600 * kSUs;
 constexpr u64 kMaxPoolBytes = 32 * kGiB;  // 8M frames: a 160 MiB frame table (FrameInfo) at most
+static_assert(kMaxPoolBytes / kPageSize <= kMaxPoolFrames, "a pool frame index must fit PageInfo::frame");
 constexpr u64 kMaxEntitledBytes = 4 * kGiB;
 constexpr u64 kPagingAlign = 4 * kKiB;
 

@@ -110,8 +110,8 @@ namespace {
 // C), in none of the areas the hypervisor writes through its own mapping.
 // Linux's table is 8 MiB: sent every round, it alone kept a round from
 // getting below 2048 pages and made up most of the final round.
-bool pin_with_c(const Partition& p, const PageInfo& pg, LogicalPage lp) {
-    if (pg.pins != 1) return false;
+bool pin_with_c(const Partition& p, u8 pins, LogicalPage lp) {
+    if (pins != 1) return false;
     u64 a = lp.value * kPageSize;
     auto in = [a](u64 base, u64 len) { return len && a < base + len && base < a + kPageSize; };
     if (!in(p.prtb_pin_base, p.prtb_pin_len) || in(p.rtas_base, p.rtas_size)) return false;
@@ -145,7 +145,8 @@ u64 Pager::mig_harvest(Partition& p, u64 first, u64 count) {
         if (!holds_sent(s)) continue;  // Failed: no frame
         const PageInfo& pg = *pool_.page(p.slot, lp);
         if (pg.state != PageState::Resident) continue;  // no PTE: its last C was recorded at the unmap
-        if (pg.pins && !pin_with_c(p, pg, lp)) {
+        u8 pins = pool_.pins(p.slot, lp);
+        if (pins && !pin_with_c(p, pins, lp)) {
             ++t.stats.pinned_changed;
             mig_note(p.slot, lp);
             continue;

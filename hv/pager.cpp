@@ -442,7 +442,7 @@ void Pager::release_partition(Partition& p) {
         LogicalPage lp{i};
         const PageInfo* info = pool_.page(p.slot, lp);
         if (!info || info->state != PageState::Resident) continue;
-        while (info->pins) (void)pool_.unpin(p.slot, lp);
+        while (pool_.pins(p.slot, lp)) (void)pool_.unpin(p.slot, lp);
         (void)p.radix.unmap_rc(lp);
         (void)pool_.free_frame(p.slot, lp);
     }
@@ -497,7 +497,7 @@ bool Pager::reset_partition(Partition& p, u64* device_copies) {
         const PageInfo* info = pool_.page(p.slot, lp);
         if (!info) break;
         if (info->state == PageState::Resident) {
-            while (info->pins) (void)pool_.unpin(p.slot, lp);
+            while (pool_.pins(p.slot, lp)) (void)pool_.unpin(p.slot, lp);
             (void)p.radix.unmap_rc(lp);
         }
         bool copy = info->on_device && (info->state == PageState::Resident || info->state == PageState::NotResident);

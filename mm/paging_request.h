@@ -34,13 +34,13 @@ struct PagingRequest {
     Kind kind = Kind::PageIn;
     State state = State::Free;
     u32 partition_slot = 0;  // index of the partition in the hypervisor's table
+    u16 status = 0;          // 0 ok; NVMe status or protocol failure otherwise
+    u16 waiter_count = 0;
     LogicalPage lp{};
     Frame frame{};          // the pool frame filled (PageIn) or written out (PageOut)
     u64 device_block = 0;   // first block of the page on the paging device
     u64 start_tb = 0;       // timebase at allocation
     u64 sent_tb = 0;        // timebase when handed to the paging service (its deadline runs from here)
-    u16 status = 0;         // 0 ok; NVMe status or protocol failure otherwise
-    u32 waiter_count = 0;
     VcpuFaultState* waiters[kMaxRequestWaiters]{};
     u32 next_free = kNoRequest;
     u32 next_in_bucket = kNoRequest;  // the pool's (partition, page) index, while allocated
@@ -50,6 +50,9 @@ struct PagingRequest {
     [[nodiscard]] bool add_waiter(VcpuFaultState* v);  // false only if full
     bool remove_waiter(const VcpuFaultState* v);
 };
+// Small fields first, no padding: the pool's requests count in metadata_bytes_per_page.
+static_assert(sizeof(PagingRequest) == 56 + 8 * kMaxRequestWaiters + 8);
+static_assert(kMaxRequestWaiters < 0x10000, "waiter_count is 16 bits");
 
 // A vCPU that found no free request, and the page it needs.
 struct RequestWaiter {

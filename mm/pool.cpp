@@ -27,8 +27,8 @@ Err not_resident_err(PageState s) {
 
 Err validate_pool(u64 frames, std::span<const PoolNeed> needs, char* msg, u32 msg_len) {
     set_msg(msg, msg_len, "");
-    if (frames == 0 || frames >= SharedPool::kNone) {
-        set_msg(msg, msg_len, "shared pool: size must be 1 .. 2^32-2 frames");
+    if (frames == 0 || frames > kMaxPoolFrames) {
+        set_msg(msg, msg_len, "shared pool: size must be 1 .. 2^25-1 frames (128 GiB of 4 KiB pages)");
         return Err::Invalid;
     }
     if (needs.size() > SharedPool::kSlots) {
@@ -60,10 +60,10 @@ Err validate_pool(u64 frames, std::span<const PoolNeed> needs, char* msg, u32 ms
 }
 
 Err SharedPool::init(Frame first, std::span<FrameInfo> frames) {
-    if (frames.empty() || frames.size() >= kNone || first.value + frames.size() < first.value) return Err::Invalid;
+    if (frames.empty() || frames.size() > kMaxPoolFrames || first.value + frames.size() < first.value) return Err::Invalid;
     first_ = first;
     frames_ = frames;
-    for (u32 i = 0; i < frames.size(); ++i) frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, 0, i + 1, kNone, kNone};
+    for (u32 i = 0; i < frames.size(); ++i) frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, false, 0, 0, i + 1, kNone};
     frames_[frames.size() - 1].next = kNone;
     free_head_ = 0;
     free_count_ = frames.size();
@@ -146,6 +146,11 @@ const PageInfo* SharedPool::page(u32 slot, LogicalPage lp) const {
 
 PageInfo* SharedPool::page_mut(u32 slot, LogicalPage lp) { return const_cast<PageInfo*>(page(slot, lp)); }
 
+u8 SharedPool::pins(u32 slot, LogicalPage lp) const {
+    const PageInfo* pg = page(slot, lp);
+    return pg && pg->state == PageState::Resident ? frames_[pg->frame].pins : 0;
+}
+
 u32 SharedPool::take_free() {
     u32 i = free_head_;
     free_head_ = frames_[i].next;
@@ -154,7 +159,7 @@ u32 SharedPool::take_free() {
 }
 
 void SharedPool::put_free(u32 i) {
-    frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, 0, free_head_, kNone, kNone};
+    frames_[i] = FrameInfo{kFreeSlot, 0, Ring::Cold, false, 0, 0, free_head_, kNone};
     free_head_ = i;
     ++free_count_;
 }
@@ -227,11 +232,15 @@ Result<Frame> SharedPool::alloc_frame(u32 slot, LogicalPage lp) {
     u32 i = take_free();
     // Refault distance: evictions since the page's own eviction, i.e. how
     // much longer it would have had to stay to avoid this fault.
-    u32 refault = pg->shadow ? static_cast<u32>(parts_[slot].stats.evictions) - pg->frame : kNone;  // wraps
-    u8 repl = pg->shadow && pg->shadow_mark ? kReplKeep : 0;
-    frames_[i] = FrameInfo{static_cast<u16>(slot), repl, Ring::Cold, static_cast<u32>(lp.value), kNone, kNone, refault};
+    // Within `resident` evictions it would not have been evicted with a
+    // little more room. The stamp keeps kStampBits of the count: distances
+    // wrap at 2^23, far beyond any partition's resident count.
+    const PoolPartitionStats& s0 = parts_[slot].stats;
+    u32 distance = (static_cast<u32>(s0.evictions) - pg->stamp()) & PageInfo::kStampMask;
+    bool recent = pg->shadow() && distance <= s0.resident;
+    u8 repl = pg->shadow_mark() ? kReplKeep : 0;
+    frames_[i] = FrameInfo{static_cast<u16>(slot), repl, Ring::Cold, recent, 0, static_cast<u32>(lp.value), kNone, kNone};
     pg->frame = i;
-    pg->shadow = false;
     pg->state = PageState::PageInPending;
     PoolPartitionStats& s = parts_[slot].stats;
     ++s.held;
@@ -269,7 +278,7 @@ Err SharedPool::begin_page_out(u32 slot, LogicalPage lp) {
     PageInfo* pg = page_mut(slot, lp);
     if (!pg) return Err::Invalid;
     if (pg->state != PageState::Resident) return not_resident_err(pg->state);
-    if (pg->pins) return Err::Busy;
+    if (frames_[pg->frame].pins) return Err::Busy;
     ring_remove(parts_[slot], pg->frame);
     pg->state = PageState::PageOutPending;
     PoolPartitionStats& s = parts_[slot].stats;
@@ -302,9 +311,7 @@ Err SharedPool::finish_page_out(u32 slot, LogicalPage lp, bool ok) {
     // Stamp the page for refault detection, with the policy's kept bit.
     bool mark = frames_[pg->frame].repl & kReplKeep;
     release(slot, *pg);
-    pg->shadow = true;
-    pg->shadow_mark = mark;
-    pg->frame = static_cast<u32>(s.evictions);
+    pg->set_shadow(static_cast<u32>(s.evictions), mark);
     return Err::Ok;
 }
 
@@ -320,7 +327,7 @@ Err SharedPool::back_to_resident(u32 slot, PageInfo& pg) {
     pg.state = PageState::Resident;
     ++parts_[slot].stats.resident;
     frames_[pg.frame].repl = 0;
-    frames_[pg.frame].refault = kNone;
+    frames_[pg.frame].recent_refault = false;
     ring_insert(parts_[slot], pg.frame, Ring::Cold);
     return Err::Ok;
 }
@@ -329,7 +336,7 @@ Err SharedPool::free_frame(u32 slot, LogicalPage lp) {
     PageInfo* pg = page_mut(slot, lp);
     if (!pg) return Err::Invalid;
     if (pg->state == PageState::Resident) {
-        if (pg->pins) return Err::Busy;
+        if (frames_[pg->frame].pins) return Err::Busy;
         ring_remove(parts_[slot], pg->frame);
         --parts_[slot].stats.resident;
         release(slot, *pg);
@@ -337,8 +344,7 @@ Err SharedPool::free_frame(u32 slot, LogicalPage lp) {
         return Err::Busy;
     }
     // Discarded contents read as zero: the device copy (if any) is dead.
-    pg->frame = 0;
-    pg->shadow = false;
+    pg->frame = 0;  // no eviction stamp
     pg->on_device = false;
     pg->on_device_valid = true;
     pg->error = false;
@@ -350,22 +356,23 @@ Err SharedPool::pin(u32 slot, LogicalPage lp) {
     PageInfo* pg = page_mut(slot, lp);
     if (!pg) return Err::Invalid;
     if (pg->state != PageState::Resident) return not_resident_err(pg->state);
-    if (pg->pins == 0xff) return Err::Invalid;
-    if (pg->pins == 0) {
+    FrameInfo& fi = frames_[pg->frame];
+    if (fi.pins == kMaxPins) return Err::Invalid;
+    if (fi.pins == 0) {
         // A pinned frame is guaranteed on top of the entitlement; the pool
         // must still cover every partition's guarantee.
         if (guaranteed() + 1 + kPoolPagingReserve > frames_.size()) return Err::NoMemory;
         PoolPartitionStats& s = parts_[slot].stats;
         if (++s.pinned > s.pinned_max) s.pinned_max = s.pinned;
     }
-    ++pg->pins;
+    ++fi.pins;
     return Err::Ok;
 }
 
 Err SharedPool::unpin(u32 slot, LogicalPage lp) {
     PageInfo* pg = page_mut(slot, lp);
-    if (!pg || pg->pins == 0) return Err::Invalid;
-    if (--pg->pins == 0) --parts_[slot].stats.pinned;
+    if (!pg || pg->state != PageState::Resident || frames_[pg->frame].pins == 0) return Err::Invalid;
+    if (--frames_[pg->frame].pins == 0) --parts_[slot].stats.pinned;
     return Err::Ok;
 }
 
@@ -392,8 +399,7 @@ Err SharedPool::clear_error(u32 slot, LogicalPage lp) {
     if (pg->state != PageState::NotResident) return Err::Busy;
     pg->error = false;
     pg->lost = false;
-    pg->shadow = false;
-    pg->frame = 0;
+    pg->frame = 0;  // no eviction stamp
     pg->on_device = false;
     pg->on_device_valid = true;
     return Err::Ok;
@@ -433,15 +439,15 @@ bool SharedPool::invariants_pages(u32 slot, u64 held) const {
             if (pg.frame >= frames_.size() || frames_[pg.frame].slot != slot || frames_[pg.frame].page != lp) return false;
             ++c.held;
         }
-        if (pg.pins && pg.state != PageState::Resident) return false;       // only Resident pages pin
-        if (pg.shadow && pg.state != PageState::NotResident) return false;  // a stamp needs no frame
+        if (holds_frame(pg.state) && frames_[pg.frame].pins && pg.state != PageState::Resident)
+            return false;  // only Resident pages pin
         if (pg.lost && (pg.state != PageState::NotResident || !pg.error)) return false;  // owed, no frame
         if ((pg.state == PageState::NotResident || pg.state == PageState::PageInPending) && !pg.on_device_valid)
             return false;
         c.resident += pg.state == PageState::Resident;
         c.in_pending += pg.state == PageState::PageInPending;
         c.out_pending += pg.state == PageState::PageOutPending;
-        c.pinned += pg.pins != 0;
+        c.pinned += pg.state == PageState::Resident && frames_[pg.frame].pins != 0;
     }
     const PoolPartitionStats& s = p.stats;
     return c.held == held && c.held == s.held && c.resident == s.resident && c.in_pending == s.in_pending &&

@@ -24,22 +24,37 @@ enum class PageState : u8 {
     PageOutPending,  // PTE gone, frame being written to the paging device
 };
 
-// One logical page of a shared partition. 8 bytes: there are millions.
+// One logical page of a shared partition: 4 bytes, as there are millions
+// (metadata_bytes_per_page). A frame index fits in kPageFrameBits; a
+// NotResident page holds no frame, so its `frame` bits hold the eviction
+// stamp instead (shadow(), pool-internal). Pins live with the frame
+// (FrameInfo::pins): only a Resident page can be pinned.
+inline constexpr u32 kPageFrameBits = 25;
 struct PageInfo {
-    u32 frame = 0;  // pool frame index while the state holds a frame (else see `shadow`)
-    PageState state = PageState::NotResident;
-    u8 pins = 0;    // pin count (overlapping registered areas share a page); > 0 only while Resident
+    u32 frame : kPageFrameBits = 0;    // pool frame index while the state holds a frame
+    PageState state : 2 = PageState::NotResident;
     bool on_device : 1 = false;        // the paging device holds a copy (else: backing is zero-fill)
     bool on_device_valid : 1 = true;   // the backing copy (device or zero-fill) equals the frame: clean
     bool error : 1 = false;            // the last page-in failed; cleared by clear_error
-    bool shadow : 1 = false;           // NotResident after an eviction: `frame` holds the
-                                       // partition's eviction count then (refault distance)
-    bool shadow_mark : 1 = false;      // with shadow: the frame's kReplKeep bit at eviction
     bool bad_block : 1 = false;        // a read of its device block failed: keep it off that block
     bool lost : 1 = false;             // NotResident: a page-in a vCPU waited for failed and no vCPU
                                        // has taken the machine check for it yet: the next access does
+
+    // NotResident after an eviction (refault distance, mm/replacement.h):
+    // the partition's eviction count then, modulo 2^kStampBits, and the
+    // frame's kReplKeep bit at eviction. They share `frame`'s bits.
+    static constexpr u32 kStampBits = kPageFrameBits - 2;
+    static constexpr u32 kStampMask = (u32{1} << kStampBits) - 1;
+    bool shadow() const { return state == PageState::NotResident && (frame >> (kPageFrameBits - 1)); }
+    bool shadow_mark() const { return shadow() && ((frame >> kStampBits) & 1); }
+    u32 stamp() const { return frame & kStampMask; }
+    void set_shadow(u32 evictions, bool mark) {
+        frame = (u32{1} << (kPageFrameBits - 1)) | (u32{mark} << kStampBits) | (evictions & kStampMask);
+    }
 };
-static_assert(sizeof(PageInfo) == 8);
+static_assert(sizeof(PageInfo) == 4);
+// Pool frames are indexed by kPageFrameBits: 2^25 - 1 frames, 128 GiB of 4 KiB pages.
+inline constexpr u64 kMaxPoolFrames = (u64{1} << kPageFrameBits) - 1;
 
 // The two clock rings of a partition's Resident frames (mm/replacement.h).
 enum class Ring : u8 {
@@ -55,14 +70,21 @@ inline constexpr u8 kReplKeep = 0x80;
 struct FrameInfo {
     u16 slot = 0;   // owner's partition slot (up to kMaxPartitions), kFreeSlot when free
     u8 repl = 0;    // replacement-policy history (mm/replacement.cpp owns it)
-    Ring ring = Ring::Cold;  // which ring it is on, while Resident
+    Ring ring : 1 = Ring::Cold;  // which ring it is on, while Resident
+    // Faulted in within `resident` evictions of its own eviction (ARC's
+    // ghost-list hit, judged when it faulted): it would have stayed with a
+    // little more room (mm/replacement.cpp).
+    bool recent_refault : 1 = false;
+    u8 pins : 6 = 0;  // the owner's pin count (overlapping registered areas share a page); only while Resident
     u32 page = 0;   // owner's logical page
     u32 next = 0;   // free list, or the owner's ring
     u32 prev = 0;   // the owner's ring
-    u32 refault = 0;  // evictions of the owner since this page's own, when it was faulted in
-                      // (kNone: never evicted, or not known)
 };
-static_assert(sizeof(FrameInfo) == 20);
+inline constexpr u8 kMaxPins = 0x3f;
+// Every area a partition registers (VPA, DTL, SLB shadow of each vCPU, the
+// process table, the RTAS area) may be in one page.
+static_assert(kMaxPins >= 3 * kMaxConfigVcpus + 2);
+static_assert(sizeof(FrameInfo) == 16);
 
 // Counters of one partition (page counts are current, event counts cumulative).
 struct PoolPartitionStats {
@@ -174,6 +196,9 @@ public:
     // The pool's fixed state per partition slot (metadata figures).
     static u64 slot_bytes();
     const PageInfo* page(u32 slot, LogicalPage lp) const;  // nullptr if out of range
+    // Its pin count (0 unless Resident and pinned).
+    u8 pins(u32 slot, LogicalPage lp) const;
+    u8 pins(Frame f) const { return frames_[index_of(f)].pins; }
     u64 logical_pages(u32 slot) const { return has_partition(slot) ? parts_[slot].pages.size() : 0; }
     u64 entitled(u32 slot) const { return has_partition(slot) ? parts_[slot].entitled : 0; }
     u8 weight(u32 slot) const { return has_partition(slot) ? parts_[slot].weight : 0; }
@@ -200,7 +225,7 @@ public:
     Ring ring_of(Frame f) const { return frames_[index_of(f)].ring; }
     void move_to_ring(Frame f, Ring r);  // a Resident frame, to just behind r's hand
     u8& repl_bits(Frame f) { return frames_[index_of(f)].repl; }
-    u32 refault_distance(Frame f) const { return frames_[index_of(f)].refault; }
+    bool refaulted_recently(Frame f) const { return frames_[index_of(f)].recent_refault; }
     u64& policy_state(u32 slot) { return parts_[slot < kSlots ? slot : 0].policy; }  // 0 at add_partition
     u32 owner_slot(Frame f) const { return frames_[index_of(f)].slot; }
     LogicalPage owner_page(Frame f) const { return LogicalPage{frames_[index_of(f)].page}; }

@@ -9,9 +9,7 @@ Err SharedPool::set_incoming(u32 slot, LogicalPage lp, Incoming what) {
     if (!pg) return Err::Invalid;
     if (pg->state != PageState::NotResident) return Err::Busy;
     // No frame: the shadow stamp and the device flags say everything.
-    pg->frame = 0;
-    pg->shadow = false;
-    pg->shadow_mark = false;
+    pg->frame = 0;  // no eviction stamp
     pg->on_device = what == Incoming::Stored;
     pg->on_device_valid = true;
     pg->error = what == Incoming::Lost;

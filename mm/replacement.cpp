@@ -94,7 +94,7 @@ bool demote_one(SharedPool& pool, RcAccess rc, u32 slot) {
         if (!f) return false;
         pool.advance_hand(slot, Ring::Hot);
         LogicalPage lp = pool.owner_page(*f);
-        if (pool.page(slot, lp)->pins || referenced(pool, rc, slot, lp)) continue;
+        if (pool.pins(*f) || referenced(pool, rc, slot, lp)) continue;
         pool.move_to_ring(*f, Ring::Cold);
         pool.repl_bits(*f) = kSeen | kDemoted;
         return true;
@@ -110,20 +110,15 @@ void promote(SharedPool& pool, RcAccess rc, u32 slot, Frame f) {
     if (pool.ring_size(slot, Ring::Hot) > hot_max(pool, slot)) demote_one(pool, rc, slot);
 }
 
-// A page at its first cold visit that had been evicted recently: within
-// `resident` evictions of its own, it would have stayed with a little more
-// room, so it is part of the working set (hot at once) and tells which ring
-// should have kept it.
-bool recent_refault(SharedPool& pool, u32 slot, Frame f) {
-    u32 d = pool.refault_distance(f);
-    return d != SharedPool::kNone && d <= pool.stats(slot).resident;
-}
-
-// One cold-hand visit; returns true when f is the victim.
+// One cold-hand visit; returns true when f is the victim. A page at its
+// first visit that had been evicted recently (the pool judged it when it
+// faulted: within `resident` evictions of its own) would have stayed with a
+// little more room, so it is part of the working set (hot at once) and tells
+// which ring should have kept it.
 bool visit_cold(SharedPool& pool, RcAccess rc, u32 slot, Frame f, LogicalPage lp) {
     u8& bits = pool.repl_bits(f);
     bool ref = referenced(pool, rc, slot, lp);
-    if (!(bits & kSeen) && recent_refault(pool, slot, f)) {
+    if (!(bits & kSeen) && pool.refaulted_recently(f)) {
         adapt_cold_target(pool, slot, bits & kDemoted);
         if (ref) {
             promote(pool, rc, slot, f);
@@ -150,12 +145,11 @@ std::optional<Victim> sweep(SharedPool& pool, RcAccess rc, u32 slot) {
         if (!f) return std::nullopt;
         pool.advance_hand(slot, Ring::Cold);  // past f in every case: a victim ends up last
         LogicalPage lp = pool.owner_page(*f);
-        const PageInfo* pg = pool.page(slot, lp);
-        if (pg->pins) {
+        if (pool.pins(*f)) {
             pool.move_to_ring(*f, Ring::Hot);
             continue;
         }
-        if (visit_cold(pool, rc, slot, *f, lp)) return Victim{slot, lp, *f, !pg->on_device_valid};
+        if (visit_cold(pool, rc, slot, *f, lp)) return Victim{slot, lp, *f, !pool.page(slot, lp)->on_device_valid};
     }
     return std::nullopt;
 }

@@ -77,6 +77,7 @@ protected:
         }
     }
     const PageInfo& info(u64 k) { return *pager->pool().page(0, LogicalPage{k}); }
+    u8 pins(u64 k) { return pager->pool().pins(0, LogicalPage{k}); }
     HostDisk& disk() { return *disk_; }
     // Every queued paging request, answered from the byte array.
     void serve() {

@@ -91,6 +91,7 @@ struct PagerTest : ::testing::Test {
 
     Vcpu& vcpu(u32 i) { return p->vcpus[i]; }
     const PageInfo& info(u64 page) { return *pager->pool().page(0, LogicalPage{page}); }
+    u8 pins(u64 page) { return pager->pool().pins(0, LogicalPage{page}); }
     u64 block_of(u64 page) { return page * paging::kBlocksPerPage; }
 
     // Do what the PSP was asked, in order (n = all).
@@ -168,7 +169,7 @@ struct PagerTest : ::testing::Test {
                 Guard lk(pager->lock());
                 for (u64 k = 0; k < kPages; ++k) {
                     LogicalPage lp{k};
-                    if (info(k).state != PageState::Resident || info(k).pins) continue;
+                    if (info(k).state != PageState::Resident || pins(k)) continue;
                     auto rc = p->radix.unmap_rc(lp);
                     if (rc && rc->changed) pager->pool().note_changed(0, lp);
                     if (pager->pool().begin_page_out(0, lp) != Err::Ok) continue;
@@ -419,7 +420,7 @@ TEST_F(PagerTest, OneFailedWriteKeepsThePageResident) {
     for (u64 k = 0; k < 32; ++k) (void)touch(vcpu(0), k);
     EXPECT_TRUE(p->is_running());
     EXPECT_EQ(info(2).state, PageState::Resident);
-    EXPECT_GT(info(2).pins, 0);
+    EXPECT_GT(pins(2), 0);
     EXPECT_TRUE(page_holds(2, 2));
     char buf[512];
     pager->format_partition_stats(*p, buf, sizeof buf);
@@ -452,7 +453,7 @@ TEST_F(PagerTest, PageInitCopySurvivesEviction) {
     bool blocked = true;
     EXPECT_EQ(pager->page_init(vcpu(0), false, 7 * kPageSize, 1 * kPageSize, blocked), papr::H_SUCCESS);
     EXPECT_FALSE(blocked);
-    EXPECT_EQ(info(7).pins, 0);  // held only for the copy
+    EXPECT_EQ(pins(7), 0);  // held only for the copy
     evict_all();
     ASSERT_EQ(info(7).state, PageState::NotResident);
     EXPECT_TRUE(page_holds(7, 1));

@@ -143,24 +143,31 @@ TEST(Pool, PageOutCancelledByAFault) {
     EXPECT_TRUE(f.pool.check_invariants());
 }
 
-TEST(Pool, RefaultDistanceIsRecorded) {
+TEST(Pool, RecentRefaultIsJudgedAtTheFault) {
     PoolFixture f(16);
     ASSERT_EQ(f.add(0, 64, 0), Err::Ok);
-    for (u64 lp = 0; lp < 5; ++lp) f.fault_in(0, lp);
-    Frame first = f.fault_in(0, 5);
-    EXPECT_EQ(f.pool.refault_distance(first), SharedPool::kNone);  // never evicted
-    for (u64 lp = 0; lp < 5; ++lp) f.page_out(0, lp);                // page 0 first, then 4 more
-    EXPECT_TRUE(f.pg(0, 0).shadow);
+    for (u64 lp = 0; lp < 10; ++lp) f.fault_in(0, lp);
+    EXPECT_FALSE(f.pool.refaulted_recently(f.fault_in(0, 10)));  // never evicted
+    f.page_out(0, 0);
+    f.page_out(0, 1);
+    EXPECT_TRUE(f.pg(0, 0).shadow());
+    // Page 0 again after 1 more eviction, 9 resident: within reach.
     Result<Frame> again = f.pool.alloc_frame(0, LogicalPage{0});
     ASSERT_TRUE(again.ok());
-    EXPECT_EQ(f.pool.refault_distance(again.value), 4u);
-    EXPECT_FALSE(f.pg(0, 0).shadow);
+    EXPECT_TRUE(f.pool.refaulted_recently(again.value));
+    EXPECT_FALSE(f.pg(0, 0).shadow());
+    ASSERT_EQ(f.pool.mark_resident(0, LogicalPage{0}, again.value), Err::Ok);
+    // Page 1 after 9 more evictions with 2 resident: too far back.
+    for (u64 lp = 2; lp <= 10; ++lp) f.page_out(0, lp);
+    Result<Frame> far = f.pool.alloc_frame(0, LogicalPage{1});
+    ASSERT_TRUE(far.ok());
+    EXPECT_FALSE(f.pool.refaulted_recently(far.value));
     // A discarded page is zero-fill: no refault history.
-    EXPECT_EQ(f.pool.free_frame(0, LogicalPage{1}), Err::Ok);
-    EXPECT_FALSE(f.pg(0, 1).shadow);
-    Result<Frame> fresh = f.pool.alloc_frame(0, LogicalPage{1});
+    EXPECT_EQ(f.pool.free_frame(0, LogicalPage{2}), Err::Ok);
+    EXPECT_FALSE(f.pg(0, 2).shadow());
+    Result<Frame> fresh = f.pool.alloc_frame(0, LogicalPage{2});
     ASSERT_TRUE(fresh.ok());
-    EXPECT_EQ(f.pool.refault_distance(fresh.value), SharedPool::kNone);
+    EXPECT_FALSE(f.pool.refaulted_recently(fresh.value));
     EXPECT_TRUE(f.pool.check_invariants());
 }
 
@@ -297,6 +304,43 @@ TEST(Pool, ValidatePool) {
     for (PoolNeed& n : nine) n = {10, 0, 0};
     EXPECT_EQ(validate_pool(100, nine, msg, sizeof msg), Err::Invalid);
     EXPECT_EQ(validate_pool(334, ok, nullptr, 0), Err::Ok);  // no message buffer is fine
+
+    // A frame index is kPageFrameBits wide (PageInfo is 4 bytes).
+    PoolNeed one[] = {{10, 0, 0}};
+    EXPECT_EQ(validate_pool(kMaxPoolFrames, one, msg, sizeof msg), Err::Ok);
+    EXPECT_EQ(validate_pool(kMaxPoolFrames + 1, one, msg, sizeof msg), Err::Invalid);
+    EXPECT_NE(std::strstr(msg, "128 GiB"), nullptr) << msg;
+}
+
+// The eviction stamp shares the frame bits of a NotResident page: it keeps
+// the low kStampBits of the count, and the distance wraps with them.
+TEST(Pool, EvictionStampWrapsAtItsWidth) {
+    PageInfo pg;
+    EXPECT_FALSE(pg.shadow());
+    pg.set_shadow(PageInfo::kStampMask + 5, true);
+    EXPECT_TRUE(pg.shadow());
+    EXPECT_TRUE(pg.shadow_mark());
+    EXPECT_EQ(pg.stamp(), 4u);
+    pg.set_shadow(7, false);
+    EXPECT_FALSE(pg.shadow_mark());
+    EXPECT_EQ(pg.stamp(), 7u);
+    EXPECT_FALSE(pg.lost || pg.error || pg.on_device) << "the stamp stays in its bits";
+    pg.state = PageState::PageInPending;  // a frame-holding state: the bits are a frame index
+    EXPECT_FALSE(pg.shadow());
+}
+
+TEST(Pool, PinCountHasALimit) {
+    PoolFixture f(16);
+    ASSERT_EQ(f.add(0, 64, 0), Err::Ok);
+    f.fault_in(0, 0);
+    for (u32 i = 0; i < kMaxPins; ++i) ASSERT_EQ(f.pool.pin(0, LogicalPage{0}), Err::Ok) << i;
+    EXPECT_EQ(f.pool.pin(0, LogicalPage{0}), Err::Invalid);  // the count would overflow
+    EXPECT_EQ(f.pool.pins(0, LogicalPage{0}), kMaxPins);
+    EXPECT_EQ(f.pool.pins(0, LogicalPage{1}), 0);  // not resident
+    for (u32 i = 0; i < kMaxPins; ++i) ASSERT_EQ(f.pool.unpin(0, LogicalPage{0}), Err::Ok) << i;
+    EXPECT_EQ(f.pool.unpin(0, LogicalPage{0}), Err::Invalid);
+    EXPECT_EQ(f.pool.stats(0).pinned, 0u);
+    EXPECT_TRUE(f.pool.check_invariants());
 }
 
 TEST(Pool, Watermarks) {

@@ -86,7 +86,7 @@ struct Sim {
         if (!v.ok()) return false;
         Pte& p = ptes[v.value.slot][v.value.lp.value];
         EXPECT_TRUE(p.mapped);
-        EXPECT_EQ(pool.page(v.value.slot, v.value.lp)->pins, 0);
+        EXPECT_EQ(pool.pins(v.value.slot, v.value.lp), 0);
         if (p.c) pool.note_changed(v.value.slot, v.value.lp);
         bool dirty = !pool.page(v.value.slot, v.value.lp)->on_device_valid;
         EXPECT_EQ(dirty, v.value.dirty || p.c);

@@ -26,7 +26,7 @@ TEST(ScaleLimits, RealSystemLimits) {
     EXPECT_EQ(kMaxLpid, 4095u);        // the 12-bit LPIDR
     EXPECT_GE(kMaxConfigVcpus, 4u);
     static_assert(SharedPool::kSlots < SharedPool::kFreeSlot, "a frame's owner slot must fit FrameInfo::slot");
-    static_assert(sizeof(FrameInfo) == 20 && sizeof(PageInfo) == 8);
+    static_assert(sizeof(FrameInfo) == 16 && sizeof(PageInfo) == 4);
 }
 
 TEST(ScaleLimits, PoolServesTheLastSlotAndStopsAtTheHighestInUse) {
