@@ -28,6 +28,9 @@ namespace {
 // its stop at once, so none is lost).
 void kick_idle_thread() {
     Hypervisor& h = hv();
+    // What the caller queued, then who is idle: an idle thread publishes
+    // `idle` before it looks at the queue (RunQueue::empty takes no lock).
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     for (u32 i = 0; i < h.thread_count; ++i) {
         if (h.threads[i]->idle) {
             arch::kick_thread(h.threads[i]->pir);
@@ -316,6 +319,12 @@ void stop_partition(Partition& p, PartitionState how, const char* fmt, ...) {
 
 Vcpu& schedule(PhysCpu& cpu) {
     cpu.current = nullptr;
+    // From the thread's first wait on, it is waiting for work, not working
+    // for the vCPU that exited here: the passes that wake it between waits
+    // (another partition's timed wake-up, the heartbeat) up to the pass that
+    // finds a vCPU count as idle (hv/instruction_account.h).
+    bool waited = false;
+    u64 wait_from = 0;
     for (;;) {
         u64 pick_pmc = arch::instructions();
         // Areas of ended partitions are unpinned here, where no lock is held
@@ -342,17 +351,20 @@ Vcpu& schedule(PhysCpu& cpu) {
             if (tlb_dispatch_needs_flush(*v, cpu.index)) arch::tlb_flush_partition(v->part->lpid);
             start_slice(cpu, *v);
             vpa_dispatched(*v, cpu.index);
+            if (waited) cpu.idle_instructions += pmc_delta(wait_from, pick_pmc);
             // current is published: an H_IPI sender now kicks this thread, or we see its interrupt.
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
             return entering(*v);
         }
         cpu.idle = true;
         __atomic_thread_fence(__ATOMIC_SEQ_CST);  // idle, then what the queue holds (leave_thread)
-        u64 idle_from = arch::instructions();
+        if (!waited) {
+            waited = true;
+            wait_from = arch::instructions();
+        }
         // Not while the queue holds a vCPU we could take; one still leaving
         // its old thread is no reason to spin (that thread kicks us).
         if (!hv().runq.ready() && !hv().all_done) arch::idle_wait(next_wake);
-        cpu.idle_instructions += pmc_delta(idle_from, arch::instructions());
         cpu.idle = false;
     }
 }

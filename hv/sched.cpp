@@ -11,7 +11,7 @@ void RunQueue::push(Vcpu& v) {
     v.queued_tb = arch::timebase();
     v.next = nullptr;
     if (tail_) tail_->next = &v;
-    else head_ = &v;
+    else __atomic_store_n(&head_, &v, __ATOMIC_RELAXED);
     tail_ = &v;
 }
 
@@ -26,6 +26,7 @@ bool still_leaving(const Vcpu& v) {
 }  // namespace
 
 Vcpu* RunQueue::pop() {
+    if (empty()) return nullptr;  // idle threads ask often: no lock for nothing
     Guard g(lock_);
     Vcpu* prev = nullptr;
     for (Vcpu* v = head_; v;) {
@@ -36,7 +37,7 @@ Vcpu* RunQueue::pop() {
             continue;
         }
         if (prev) prev->next = next;
-        else head_ = next;
+        else __atomic_store_n(&head_, next, __ATOMIC_RELAXED);
         if (tail_ == v) tail_ = prev;
         v->next = nullptr;
         v->queued = false;
@@ -55,6 +56,7 @@ Vcpu* RunQueue::pop() {
 }
 
 bool RunQueue::ready() {
+    if (empty()) return false;
     Guard g(lock_);
     for (Vcpu* v = head_; v; v = v->next)
         if (!still_leaving(*v)) return true;

@@ -22,8 +22,16 @@ public:
     Vcpu* pop();
     // v's thread is done with it (its exit's accounting included): pop may
     // dispatch it again. Release order: everything before is seen by that pop.
+    // Idle threads ask pop and ready often; on an empty queue they return
+    // without the lock, so that a thread that is only looking for work never
+    // holds up a thread that queues one (a holder the host preempts under
+    // QEMU, or an SMT sibling on hardware, made a push spin for millions of
+    // instructions).
     static void release(Vcpu& v) { __atomic_store_n(&v.on_thread, false, __ATOMIC_RELEASE); }
-    bool empty() const { return head_ == nullptr; }
+    // Without the lock: a push that this misses kicks the idle threads after
+    // it (make_runnable), and a thread reads this only after publishing that
+    // it is idle (a seq_cst fence between), so one of the two sees the other.
+    bool empty() const { return __atomic_load_n(&head_, __ATOMIC_ACQUIRE) == nullptr; }
     // Whether pop would take (or drop) an entry now: false when the queue
     // holds only vCPUs still leaving their old threads. An idle thread then
     // sleeps; the leaving thread kicks it when it lets go (hv/exit.cpp).
