@@ -17,6 +17,17 @@ u64 sat_add(u64 a, u64 b) { return a + b < a ? ~u64{0} : a + b; }
 
 bool holds_frame(PageState s) { return s != PageState::NotResident; }
 
+// A NotResident page whose contents are gone (discarded, or reinitialised
+// after an error) reads as zero: no device copy, no error owed, no eviction
+// stamp (a zero-fill page has no refault history). bad_block stays.
+void make_zero_fill(PageInfo& pg) {
+    pg.frame = 0;
+    pg.on_device = false;
+    pg.on_device_valid = true;
+    pg.error = false;
+    pg.lost = false;
+}
+
 // Err for an operation that needs a Resident page: pending pages are busy
 // (retry after the I/O), absent ones are not found.
 Err not_resident_err(PageState s) {
@@ -343,12 +354,7 @@ Err SharedPool::free_frame(u32 slot, LogicalPage lp) {
     } else if (pg->state != PageState::NotResident) {
         return Err::Busy;
     }
-    // Discarded contents read as zero: the device copy (if any) is dead.
-    pg->frame = 0;  // no eviction stamp
-    pg->on_device = false;
-    pg->on_device_valid = true;
-    pg->error = false;
-    pg->lost = false;
+    make_zero_fill(*pg);
     return Err::Ok;
 }
 
@@ -397,11 +403,7 @@ Err SharedPool::clear_error(u32 slot, LogicalPage lp) {
     PageInfo* pg = page_mut(slot, lp);
     if (!pg) return Err::Invalid;
     if (pg->state != PageState::NotResident) return Err::Busy;
-    pg->error = false;
-    pg->lost = false;
-    pg->frame = 0;  // no eviction stamp
-    pg->on_device = false;
-    pg->on_device_valid = true;
+    make_zero_fill(*pg);
     return Err::Ok;
 }
 
