@@ -19,6 +19,7 @@ enum class LockRank : unsigned char {
     PagingErrorLog,  // PagingErrorLog: the ring of failed page-ins
     Icp,             // Icp (hv/xics.h): one vCPU's interrupt presentation state
     HostEvents,      // hv/host_event.cpp: the rate limit of host-event log lines
+    PathMeter,       // Pager::meter_lock_: make bench's completion → resume meter
     ConsoleRing,     // hv/console_input.cpp: the partitions' input rings
     Console,         // hv/console.cpp: whole hypervisor console lines
     OpalConsole,     // arch/ppc64: one OPAL console write

@@ -350,8 +350,9 @@ void handle_messages(Job& j, const Collected& c, u64 now) {
 }
 
 void collect(Collected& c) {
-    Guard g(hv().ams.pager.lock());
     MoverLink& m = mover();
+    if (!m.has_news()) return;
+    Guard g(hv().ams.pager.lock());
     while (c.events_n < Collected::kMax && m.take_session_event(c.events[c.events_n])) ++c.events_n;
     while (c.messages_n < Collected::kMax && m.take_received(c.messages[c.messages_n])) ++c.messages_n;
     while (c.io_n < Collected::kMax && m.take_io_done(c.io[c.io_n])) ++c.io_n;

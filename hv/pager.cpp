@@ -520,7 +520,7 @@ bool Pager::make_room(u64 pages) {
 }
 
 void Pager::note_resume_path(u64 instructions) {
-    Guard lk(lock_);
+    Guard lk(meter_lock_);
     resume_path_.add(instructions);
 }
 

@@ -208,6 +208,7 @@ private:
     Err pin_resident_locked(Partition& p, u64 addr, u64 len, u64& missing);
 
     SpinLock lock_{LockRank::AmsPool};
+    SpinLock meter_lock_{LockRank::PathMeter};  // resume_path_ (the fault path's meter is under lock_)
     SharedPool pool_;
     Frame pool_first_{};
     std::span<Partition> parts_;

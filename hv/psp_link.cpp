@@ -156,6 +156,8 @@ Next PspLink::crq_hcall(Vcpu& v, u64 number) {
     }
     v.regs.gpr[3] = static_cast<u64>(rc);
     bool mover_news = false;
+    if (mine && number == crq::H_SEND_CRQ && rc == papr::H_SUCCESS && burst_continues(v.regs.gpr[5], v.regs.gpr[6]))
+        return Next::Resume;
     if (mine) {
         Guard lk(pager_->lock());
         flush_outbox();  // the PSP runs: it may have made room
@@ -166,6 +168,17 @@ Next PspLink::crq_hcall(Vcpu& v, u64 number) {
     // migration moves on from here, on the PSP's thread, not a timer's.
     if (mover_news) mig_poll(arch::timebase());
     return Next::Resume;
+}
+
+// A Completion with more = 1 waits in the channel's inbound ring for the
+// rest of its burst: the burst is served under one take of the pager lock
+// (the shared partitions' faults take it too), not one per page. A full
+// ring is served at once; poll() serves what a burst left behind (within
+// 100 ms), and the PSP's next message of any other kind serves it too.
+bool PspLink::burst_continues(u64 hi, u64 lo) {
+    paging::CompletionMsg m{};
+    return paging::decode(CrqEntry::from_words(hi, lo), m) && m.more &&
+           channel_.inbound_count() < crq::kInboundEntries;
 }
 
 void PspLink::service_channel() {
@@ -311,6 +324,12 @@ void PspLink::poll(u64 now_tb) {
     }
     if (now_tb < __atomic_load_n(&next_deadline_check_tb_, __ATOMIC_RELAXED)) return;
     __atomic_store_n(&next_deadline_check_tb_, now_tb + arch::timebase_hz() / 10, __ATOMIC_RELAXED);
+    // A burst the PSP left unfinished (more = 1 and nothing after it) is
+    // served here, within the deadline check's period.
+    if (channel_.inbound_count()) {
+        Guard lk(pager_->lock());
+        service_channel();
+    }
     u32 id = pager_->overdue_request(now_tb);
     if (id != ~0u) declare_failed(id);
 }

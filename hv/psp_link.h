@@ -57,6 +57,7 @@ private:
     void flush_outbox();
     void prod_psp();
     void close_when_drained();
+    bool burst_continues(u64 hi, u64 lo);
     void service_channel();
     void handle_message(const CrqEntry& e);
     void handle_desc_table(const CrqEntry& e);

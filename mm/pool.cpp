@@ -96,8 +96,8 @@ void SharedPool::set_watermarks() {
 
 u64 SharedPool::guaranteed() const {
     u64 g = 0;
-    for (const Part& p : parts_)
-        if (p.active) g += p.entitled + p.stats.pinned;
+    for (u32 s = 0; s < slot_end_; ++s)
+        if (parts_[s].active) g += parts_[s].entitled + parts_[s].stats.pinned;
     return g;
 }
 

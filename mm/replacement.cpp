@@ -14,21 +14,57 @@ bool can_give_frame(const SharedPool& pool, u32 slot) {
     return unpinned_kept > pool.entitled(slot);
 }
 
-// How far above its target the partition is (negative: below).
-i64 excess(const SharedPool& pool, u32 slot) {
-    PoolPartitionStats s = pool.stats(slot);
-    return static_cast<i64>(s.held - s.out_pending) - static_cast<i64>(residency_target(pool, slot));
+// What every partition's target shares: taken once per choice, not once per
+// partition asked (each is a pass over the partitions; with 1000 slots that
+// pass was most of a reclaim's cost).
+struct PoolShares {
+    u64 extra = 0;    // frames beyond every guarantee
+    u64 weights = 0;  // of the partitions in the pool
+    u64 active = 0;
+};
+
+PoolShares pool_shares(const SharedPool& pool) {
+    PoolShares sh;
+    u64 guaranteed = pool.guaranteed();
+    sh.extra = pool.frames() > guaranteed ? pool.frames() - guaranteed : 0;
+    for (u32 s = 0; s < pool.slot_end(); ++s) {
+        if (!pool.has_partition(s)) continue;
+        sh.weights += pool.weight(s);
+        ++sh.active;
+    }
+    return sh;
 }
+
+u64 residency_target(const SharedPool& pool, u32 slot, const PoolShares& sh) {
+    if (!pool.has_partition(slot)) return 0;
+    u64 share = sh.weights ? sh.extra * pool.weight(slot) / sh.weights : sh.extra / sh.active;
+    return pool.entitled(slot) + pool.stats(slot).pinned + share;
+}
+
+// How far above its target the partition is (negative: below).
+i64 excess(const SharedPool& pool, u32 slot, const PoolShares& sh) {
+    PoolPartitionStats s = pool.stats(slot);
+    return static_cast<i64>(s.held - s.out_pending) - static_cast<i64>(residency_target(pool, slot, sh));
+}
+
+// Partitions whose sweep already failed in this choice (a bit each: zeroing
+// a byte per slot cost more than the choice).
+struct TriedSlots {
+    u64 bits[(SharedPool::kSlots + 63) / 64]{};
+    bool has(u32 s) const { return bits[s / 64] >> (s % 64) & 1; }
+    void add(u32 s) { bits[s / 64] |= u64{1} << (s % 64); }
+};
 
 // The partition to take a frame from: the one furthest above its target
 // among those that can give one; lowest slot on ties. `tried` excludes
 // partitions whose sweep already failed.
-std::optional<u32> pick_partition(const SharedPool& pool, const bool (&tried)[SharedPool::kSlots]) {
+std::optional<u32> pick_partition(const SharedPool& pool, const TriedSlots& tried) {
     std::optional<u32> best;
     i64 best_excess = 0;
+    PoolShares sh = pool_shares(pool);
     for (u32 s = 0; s < pool.slot_end(); ++s) {
-        if (tried[s] || !pool.has_partition(s) || !can_give_frame(pool, s)) continue;
-        i64 e = excess(pool, s);
+        if (tried.has(s) || !pool.has_partition(s) || !can_give_frame(pool, s)) continue;
+        i64 e = excess(pool, s, sh);
         if (!best || e > best_excess) {
             best = s;
             best_excess = e;
@@ -156,27 +192,15 @@ std::optional<Victim> sweep(SharedPool& pool, RcAccess rc, u32 slot) {
 
 }  // namespace
 
-u64 residency_target(const SharedPool& pool, u32 slot) {
-    if (!pool.has_partition(slot)) return 0;
-    u64 guaranteed = pool.guaranteed();
-    u64 extra = pool.frames() > guaranteed ? pool.frames() - guaranteed : 0;
-    u64 weights = 0, active = 0;
-    for (u32 s = 0; s < pool.slot_end(); ++s) {
-        if (!pool.has_partition(s)) continue;
-        weights += pool.weight(s);
-        ++active;
-    }
-    u64 share = weights ? extra * pool.weight(slot) / weights : extra / active;
-    return pool.entitled(slot) + pool.stats(slot).pinned + share;
-}
+u64 residency_target(const SharedPool& pool, u32 slot) { return residency_target(pool, slot, pool_shares(pool)); }
 
 Result<Victim> choose_victim(SharedPool& pool, RcAccess rc) {
-    bool tried[SharedPool::kSlots]{};
+    TriedSlots tried;
     for (u32 attempt = 0; attempt < pool.slot_end(); ++attempt) {
         std::optional<u32> slot = pick_partition(pool, tried);
         if (!slot) break;
         if (std::optional<Victim> v = sweep(pool, rc, *slot)) return Result<Victim>::success(*v);
-        tried[*slot] = true;
+        tried.add(*slot);
     }
     return Result<Victim>::failure(Err::NotFound);
 }
