@@ -12,7 +12,8 @@ namespace {
 
 constexpr const char* kRankNames[] = {
     "finish", "console-input", "migration", "ams-pool", "partition", "psp-partition", "request-pool", "run-queue",
-    "vpa", "crq", "paging-error-log", "icp", "host-events", "path-meter", "console-ring", "console", "opal-console", "unranked",
+    "vpa", "crq", "paging-error-log", "icp", "host-events", "path-meter", "console-ring", "console", "opal-console",
+    "unranked",
 };
 static_assert(sizeof kRankNames / sizeof kRankNames[0] == static_cast<unsigned>(LockRank::Unranked) + 1,
               "a name for every LockRank");

@@ -65,8 +65,6 @@ public:
     bool take_io_done(IoResult& out);
 
     u64 protocol_errors() const { return protocol_errors_; }
-    // Something came from the PSP since the last call: the migration
-    // control should run now rather than at the next timer tick.
     // Something for take_session_event/take_received/take_io_done, read
     // without the pager's lock (every scheduler pass asks): a stale no is
     // seen again at the next pass, a yes is checked under the lock.
@@ -74,6 +72,8 @@ public:
         return __atomic_load_n(&ev_len_, __ATOMIC_RELAXED) || __atomic_load_n(&rx_len_, __ATOMIC_RELAXED) ||
                __atomic_load_n(&io_len_, __ATOMIC_RELAXED);
     }
+    // Something came from the PSP since the last call: the migration
+    // control should run now rather than at the next timer tick.
     bool take_activity() {
         bool a = activity_;
         activity_ = false;
