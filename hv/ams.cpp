@@ -190,9 +190,9 @@ u32 ams_format_partition_stats(const Partition& p, char* buf, u32 n) {
 }
 
 void ams_note_resume_entry(PhysCpu& cpu, u64 pmc) {
-    u64 n = cpu.resume_completion_instructions + pmc_delta(cpu.resume_pick_pmc, pmc) + arch::entry_tail_instructions();
-    cpu.resume_completion_instructions = 0;
-    ams().pager.note_resume_path(n);
+    u64 dispatch = pmc_delta(cpu.resume_pick_pmc, pmc) + arch::entry_tail_instructions();
+    ams().pager.note_resume_path(cpu.resume_completion_instructions + dispatch, cpu.resume_latency_instructions + dispatch);
+    cpu.resume_completion_instructions = cpu.resume_latency_instructions = 0;
 }
 
 void ams_print_stats() {

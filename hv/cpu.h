@@ -16,7 +16,7 @@ struct PhysCpu {
     volatile bool idle = false;
     // make bench: a vCPU resumed after a page-in is being dispatched here;
     // PMC5 when this thread began choosing it, and the completion side's count.
-    u64 resume_pick_pmc = 0, resume_completion_instructions = 0;
+    u64 resume_pick_pmc = 0, resume_completion_instructions = 0, resume_latency_instructions = 0;
     u64 idle_instructions = 0;  // PMC5 spent waiting for work in schedule (hv/instruction_account.h)
     // System resets that interrupted the hypervisor on this thread, not yet
     // logged (hv/host_event.h), and where the last one hit.

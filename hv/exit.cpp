@@ -346,7 +346,8 @@ Vcpu& schedule(PhysCpu& cpu) {
             if (v->resume_instructions) {  // make bench: the resume path's dispatch half starts here
                 cpu.resume_pick_pmc = pick_pmc;
                 cpu.resume_completion_instructions = v->resume_instructions;
-                v->resume_instructions = 0;
+                cpu.resume_latency_instructions = v->resume_latency_instructions;
+                v->resume_instructions = v->resume_latency_instructions = 0;
             }
             if (tlb_dispatch_needs_flush(*v, cpu.index)) arch::tlb_flush_partition(v->part->lpid);
             start_slice(cpu, *v);

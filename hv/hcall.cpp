@@ -50,20 +50,26 @@ Next h_get_term_char(Vcpu& v) {
 
 // PAPR: H_CEDE returns with MSR[EE]=1, after an interrupt is pending (the
 // decrementer here) or another vCPU prodded this one.
+//
+// Ceded is published before prodded is read (both seq_cst): a prod that
+// sets the flag without the lock (PspLink::prod_psp) and then finds the
+// vCPU not ceded is then seen here, and never lost.
 Next h_cede(Vcpu& v) {
     v.regs.msr |= msr::EE;
     ret(v, H_SUCCESS);
     Partition& p = *v.part;
     Guard g(p.lock);
-    if (v.prodded) {
-        v.prodded = false;
-        return Next::Resume;
-    }
     if (icp_presented(v.icp)) return Next::Resume;  // an IPI came first (hv/xics.cpp notify)
     i64 dec = static_cast<i64>(v.sprs.dec);
     if (dec <= 0) return Next::Resume;
+    VcpuState was = v.state;
+    __atomic_store_n(&v.state, VcpuState::Ceded, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&v.prodded, __ATOMIC_SEQ_CST)) {
+        v.prodded = false;
+        v.state = was;
+        return Next::Resume;
+    }
     v.wake_tb = v.sprs.dec_tb + static_cast<u64>(dec);
-    v.state = VcpuState::Ceded;
     timed_wake_note(v.wake_tb);
     return Next::Block;
 }

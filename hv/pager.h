@@ -160,8 +160,19 @@ public:
     // PV-STAT fields of one partition, the pool line, make bench figures.
     u32 format_partition_stats(const Partition& p, char* buf, u32 n);
     void print_stats();
-    // make bench: the completion → resume path of one vCPU ended (instructions).
-    void note_resume_path(u64 instructions);
+    // make bench: the completion → resume path of one vCPU ended: the
+    // instructions per completion of its service pass, and its own.
+    void note_resume_path(u64 per_completion, u64 latency);
+    // A service pass (the PSP's hcall): its completions share the pass's
+    // instructions (docs/benchmarks.md), counted as each burst is taken; the
+    // reclaim they call for runs once, at the end, after every vCPU they
+    // resumed is runnable.
+    void begin_service_pass() { pass_completions_ = 0, in_pass_ = true; }
+    void note_pass_completions(u32 n) { pass_completions_ += n; }
+    // A vCPU waits for request id (below the pool's capacity): the PSP link
+    // completes it ahead of its burst. Waiters change only under the pager lock.
+    bool has_waiters(u32 id) { return requests_.by_id(id)->waiter_count != 0; }
+    void end_service_pass();
 
     SpinLock& lock() { return lock_; }
     // Where lp of p lives on the paging device (its first 512-byte block).
@@ -208,7 +219,7 @@ private:
     Err pin_resident_locked(Partition& p, u64 addr, u64 len, u64& missing);
 
     SpinLock lock_{LockRank::AmsPool};
-    SpinLock meter_lock_{LockRank::PathMeter};  // resume_path_ (the fault path's meter is under lock_)
+    SpinLock meter_lock_{LockRank::PathMeter};  // resume_path_, resume_latency_ (the fault path's: lock_)
     SharedPool pool_;
     Frame pool_first_{};
     std::span<Partition> parts_;
@@ -231,8 +242,11 @@ private:
     // Paging error lines, one limiter per kind (a flood of one never hides the other).
     LogLimiter read_ahead_log_, page_in_log_, page_out_log_;
     // make bench (docs/benchmarks.md): HDSI/HISI entry → page-in handed to the
-    // service; service completion → the vCPU entered again.
-    PathMeter fault_path_, resume_path_;
+    // service; service completion → the vCPU entered again, per completion
+    // of the service pass and for each vCPU on its own.
+    PathMeter fault_path_, resume_path_, resume_latency_;
+    u32 pass_completions_ = 0;  // requests completed in this service pass so far
+    bool in_pass_ = false;
 };
 
 }  // namespace pv

@@ -104,10 +104,8 @@ bool PspLink::send(const PagingRequest& r, const Partition& p) {
     d.logical_page = r.lp.value;
     d.device_block = r.device_block;
     d.dma_addr = index * kPageSize;
-    if (!paging::write_descriptor(psp_memory(), desc_table_, r.id, d)) {
-        arch::dma_unmap(index);
-        return false;
-    }
+    // Request ids are below the table's entries (checked when it was taken).
+    paging::encode(d, desc_host_ + u64{r.id} * paging::kDescriptorBytes);
     deliver(paging::encode(paging::IoRequestMsg{d.op, static_cast<u16>(r.id), r.tag, d.lpid}));
     return true;
 }
@@ -131,13 +129,17 @@ void PspLink::flush_outbox() {
     }
 }
 
+// A PSP that is awake (polling its queue) needs only the flag, set without
+// its partition's lock: h_cede publishes Ceded before it reads the flag, so
+// one of the two sees the other (hv/hcall.cpp). A ceded one is woken.
 void PspLink::prod_psp() {
     Vcpu& v = psp_->vcpus[0];
+    __atomic_store_n(&v.prodded, true, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&v.state, __ATOMIC_SEQ_CST) != VcpuState::Ceded) return;
     bool wake = false;
     {
         Guard pg(psp_->lock);
-        if (v.state == VcpuState::Ceded) v.state = VcpuState::Runnable, wake = true;
-        else v.prodded = true;
+        if (v.state == VcpuState::Ceded) v.state = VcpuState::Runnable, v.prodded = false, wake = true;
     }
     if (wake) make_runnable(v);
 }
@@ -160,8 +162,10 @@ Next PspLink::crq_hcall(Vcpu& v, u64 number) {
         return Next::Resume;
     if (mine) {
         Guard lk(pager_->lock());
+        pager_->begin_service_pass();
         flush_outbox();  // the PSP runs: it may have made room
         service_channel();
+        pager_->end_service_pass();
         mover_news = mover_.take_activity();
     }
     // The mover answered (a slot back, a message, an I/O done): the
@@ -203,11 +207,16 @@ void PspLink::handle_message(const CrqEntry& e) {
         handle_desc_table(e);
         return;
     case paging::Opcode::Completion: {
+        pager_->note_pass_completions(1);
         paging::CompletionMsg m{};
         if (paging::decode(e, m)) handle_completion(m.req_id, m.tag, m.status, m.more);
         return;
     }
+    case paging::Opcode::CompletionsPosted:
+        take_completion_ring();
+        return;
     case paging::Opcode::Failure: {
+        pager_->note_pass_completions(1);
         paging::FailureMsg m{};
         if (paging::decode(e, m)) complete(m.req_id, m.tag, static_cast<u16>(0x8000 | static_cast<u16>(m.reason)), false);
         return;
@@ -217,15 +226,24 @@ void PspLink::handle_message(const CrqEntry& e) {
     }
 }
 
+// The table (and its completion ring) lie in the PSP's dedicated, contiguous
+// memory, which never moves: the host pointer is taken once, here.
 void PspLink::handle_desc_table(const CrqEntry& e) {
     paging::SetDescTableMsg m{};
     if (!paging::decode(e, m)) return;
+    m.flags &= paging::kTableCompletionRing;  // the flags we know
     auto status = paging::check_desc_table(psp_memory(), m, pager_->requests().capacity());
-    desc_table_ = m.table_addr;
     desc_ready_ = status == paging::TableStatus::Ok;
-    deliver(paging::encode(paging::DescTableRespMsg{m.entries, status}));
+    desc_host_ = desc_ready_ ? static_cast<u8*>(psp_ptr(psp_, m.table_addr, paging::desc_table_bytes(m))) : nullptr;
+    desc_ready_ = desc_host_ != nullptr;
+    if (desc_ready_ && (m.flags & paging::kTableCompletionRing))
+        ring_.reset(desc_host_ + paging::completion_ring_offset(m), m.entries);
+    else
+        ring_.reset(nullptr, 0);
+    deliver(paging::encode(paging::DescTableRespMsg{m.entries, status, desc_ready_ ? m.flags : u8{0}}));
     if (!desc_ready_) return;
-    log("paging: service partition %s ready (%u descriptors, %u requests waiting)", psp_->name, m.entries, unsent_len_);
+    log("paging: service partition %s ready (%u descriptors%s, %u requests waiting)", psp_->name, m.entries,
+        ring_.active() ? ", completion ring" : "", unsent_len_);
     u32 n = unsent_len_;
     unsent_len_ = 0;
     for (u32 i = 0; i < n; ++i) {
@@ -252,6 +270,27 @@ void PspLink::handle_completion(u32 id, u16 tag, u16 status, bool more) {
     arch::dma_unmap_deferred(dma_request_index_ + id);
     deferred_[deferred_len_++] = {id, tag, status};
     if (!more || deferred_len_ == kMaxRequests) complete_deferred();
+}
+
+// What the ring holds, in order. A page a vCPU waits for is revoked and
+// completed at once, with its own TCE kill, so that the vCPU does not wait
+// for the rest of the burst; the rest (read-ahead, page-outs) are one burst
+// with one kill. At most a request pool's worth: a PSP that keeps writing
+// does not keep us here.
+void PspLink::take_completion_ring() {
+    const u32 ids = pager_->requests().capacity();
+    paging::CompletionRecord c;
+    bool well_formed = true;
+    for (u32 k = 0; k < kMaxRequests && ring_.take(c, well_formed); ++k) {
+        if (!well_formed) continue;
+        pager_->note_pass_completions(1);
+        // Waiters first (a plain read under the pager lock), the pool's lock only then.
+        if (c.req_id < ids && pager_->has_waiters(c.req_id) && request_active(pager_->requests(), c.req_id, c.tag))
+            complete(c.req_id, c.tag, c.status, false);
+        else
+            handle_completion(c.req_id, c.tag, c.status, true);
+    }
+    complete_deferred();
 }
 
 void PspLink::complete_deferred() {
@@ -324,11 +363,13 @@ void PspLink::poll(u64 now_tb) {
     }
     if (now_tb < __atomic_load_n(&next_deadline_check_tb_, __ATOMIC_RELAXED)) return;
     __atomic_store_n(&next_deadline_check_tb_, now_tb + arch::timebase_hz() / 10, __ATOMIC_RELAXED);
-    // A burst the PSP left unfinished (more = 1 and nothing after it) is
-    // served here, within the deadline check's period.
-    if (channel_.inbound_count()) {
+    // A burst the PSP left unfinished (more = 1 and nothing after it, or
+    // records without their CompletionsPosted) is served here, within the
+    // deadline check's period.
+    {
         Guard lk(pager_->lock());
         service_channel();
+        take_completion_ring();
     }
     u32 id = pager_->overdue_request(now_tb);
     if (id != ~0u) declare_failed(id);

@@ -11,6 +11,7 @@
 #include "hv/pager.h"
 #include "hv/mover_link.h"
 #include "hv/paging_transport.h"
+#include "vio/completion_ring.h"
 #include "vio/crq.h"
 
 namespace pv {
@@ -64,6 +65,7 @@ private:
     void handle_completion(u32 id, u16 tag, u16 status, bool more);
     void complete(u32 id, u16 tag, u16 status, bool revoked);
     void complete_deferred();
+    void take_completion_ring();
     void fail_everything(u16 status);
     void declare_failed(u32 overdue_id);
     PartitionMemory psp_memory();
@@ -75,8 +77,9 @@ private:
     MoverLink mover_;
     arch::PagingDevice device_{};
     u64 dma_request_index_ = 0;  // TCE index of request 0's page
-    u64 desc_table_ = 0;         // PSP logical address of its descriptor table
+    u8* desc_host_ = nullptr;    // the PSP's descriptor table, in the hypervisor's view
     bool desc_ready_ = false;
+    paging::CompletionRing ring_;  // the PSP's completion ring (none: Completions come as messages)
     // Requests started before the PSP was ready: sent when it is.
     const PagingRequest* unsent_[kMaxRequests]{};
     u32 unsent_len_ = 0;

@@ -88,7 +88,9 @@ struct Vcpu {
     VcpuVpa vpa{};                // registered VPA/DTL/SLB shadow and their counters (hv/vpa.h)
     Icp icp{};                    // XICS presentation state (hv/xics.h)
     bool mc_in_progress = false;  // FWNMI machine check delivered, ibm,nmi-interlock not yet called
-    u64 resume_instructions = 0;  // make bench: completion path up to runnable (0: none)
+    // make bench: the completion path up to runnable (0: none), per completion
+    // of its service pass and as this vCPU's own latency (hv/pager.h).
+    u64 resume_instructions = 0, resume_latency_instructions = 0;
     u64 entry_instructions = 0;   // PMC5 count at its last entry (hv/instruction_account.h)
     bool entry_instructions_valid = false;
 };

@@ -7,10 +7,13 @@
 // alone fill them), so its parameters live in a descriptor table in PSP
 // memory, one 32-byte descriptor per request id, registered by the PSP with
 // SetDescTable; the CRQ entry only names the descriptor (request id + tag).
+// With kTableCompletionRing the table is followed by the PSP's completion
+// ring (vio/completion_ring.h): a pass's completions then cost one hcall.
 #pragma once
 #include <cstddef>
 
 #include "base/endian.h"
+#include "vio/completion_ring.h"
 #include "vio/crq.h"
 
 namespace pv::paging {
@@ -23,6 +26,7 @@ enum class Opcode : u8 {
     // PSP → hypervisor
     Completion = 0x81,
     Failure = 0x82,
+    CompletionsPosted = 0x83,  // records wait in the completion ring
     SetDescTable = 0x90,
 };
 
@@ -30,6 +34,8 @@ inline constexpr u64 kDescriptorBytes = 32;
 inline constexpr u64 kBlockBytes = 512;  // paging devices use 512-byte blocks (as PowerVM)
 inline constexpr u16 kBlocksPerPage = static_cast<u16>(kPageSize / kBlockBytes);
 inline constexpr u32 kMaxDescriptors = 65536;  // request ids are 16 bits
+// SetDescTable flags (byte 4); DescTableResp names those the hypervisor took.
+inline constexpr u8 kTableCompletionRing = 0x01;  // entries completion records follow the descriptors
 
 // Why the PSP could not do a request at all (a Failure, not an I/O status).
 enum class FailureReason : u16 {
@@ -64,11 +70,14 @@ struct FailureMsg {
 struct SetDescTableMsg {
     u16 entries;     // descriptors in the table (request ids 0 .. entries-1)
     u64 table_addr;  // PSP logical address, 4 KiB aligned
+    u8 flags = 0;    // kTableCompletionRing
 };
 struct DescTableRespMsg {
     u16 entries;
     TableStatus status;
+    u8 flags = 0;  // the SetDescTable flags taken
 };
+struct CompletionsPostedMsg {};
 struct Descriptor {
     Opcode op;                 // PageIn or PageOut, as in the CRQ entry
     u16 tag, lpid;
@@ -122,23 +131,32 @@ static_assert(offsetof(Failure, reason) == 8 && offsetof(Failure, reserved) == 1
 struct SetDescTable {
     u8 valid, opcode;
     Be16 entries;
-    u8 reserved[4];
+    u8 flags;
+    u8 reserved[3];
     Be64 table_addr;
 };
 static_assert(sizeof(SetDescTable) == crq::kEntryBytes);
-static_assert(offsetof(SetDescTable, entries) == 2 && offsetof(SetDescTable, reserved) == 4 &&
-              offsetof(SetDescTable, table_addr) == 8);
+static_assert(offsetof(SetDescTable, entries) == 2 && offsetof(SetDescTable, flags) == 4 &&
+              offsetof(SetDescTable, reserved) == 5 && offsetof(SetDescTable, table_addr) == 8);
 
 struct DescTableResp {
     u8 valid, opcode;
     Be16 entries;
-    u8 reserved1[4];
+    u8 flags;
+    u8 reserved1[3];
     Be16 status;
     u8 reserved2[6];
 };
 static_assert(sizeof(DescTableResp) == crq::kEntryBytes);
-static_assert(offsetof(DescTableResp, entries) == 2 && offsetof(DescTableResp, reserved1) == 4 &&
-              offsetof(DescTableResp, status) == 8 && offsetof(DescTableResp, reserved2) == 10);
+static_assert(offsetof(DescTableResp, entries) == 2 && offsetof(DescTableResp, flags) == 4 &&
+              offsetof(DescTableResp, reserved1) == 5 && offsetof(DescTableResp, status) == 8 &&
+              offsetof(DescTableResp, reserved2) == 10);
+
+struct CompletionsPosted {
+    RequestHeader h;  // req id, tag and lpid 0
+    u8 reserved[8];
+};
+static_assert(sizeof(CompletionsPosted) == crq::kEntryBytes);
 
 // One entry of the descriptor table in PSP memory (table + req_id * 32).
 struct Descriptor {
@@ -212,25 +230,31 @@ constexpr bool decode(const CrqEntry& e, FailureMsg& m) {
 
 constexpr CrqEntry encode(const SetDescTableMsg& m) {
     return wire::to_entry(wire::SetDescTable{crq::kCmdRsp, static_cast<u8>(Opcode::SetDescTable),
-                                             big_endian(m.entries), {}, big_endian(m.table_addr)});
+                                             big_endian(m.entries), m.flags, {}, big_endian(m.table_addr)});
 }
 constexpr bool decode(const CrqEntry& e, SetDescTableMsg& m) {
     if (!is(e, Opcode::SetDescTable)) return false;
     auto w = wire::from_entry<wire::SetDescTable>(e);
-    m = {w.entries.get(), w.table_addr.get()};
+    m = {w.entries.get(), w.table_addr.get(), w.flags};
     return true;
 }
 
 constexpr CrqEntry encode(const DescTableRespMsg& m) {
     return wire::to_entry(wire::DescTableResp{crq::kCmdRsp, static_cast<u8>(Opcode::DescTableResp),
-                                              big_endian(m.entries), {}, big_endian(static_cast<u16>(m.status)), {}});
+                                              big_endian(m.entries), m.flags, {},
+                                              big_endian(static_cast<u16>(m.status)), {}});
 }
 constexpr bool decode(const CrqEntry& e, DescTableRespMsg& m) {
     if (!is(e, Opcode::DescTableResp)) return false;
     auto w = wire::from_entry<wire::DescTableResp>(e);
-    m = {w.entries.get(), static_cast<TableStatus>(w.status.get())};
+    m = {w.entries.get(), static_cast<TableStatus>(w.status.get()), w.flags};
     return true;
 }
+
+constexpr CrqEntry encode(const CompletionsPostedMsg&) {
+    return wire::to_entry(wire::CompletionsPosted{header(Opcode::CompletionsPosted, 0, 0, 0), {}});
+}
+constexpr bool decode(const CrqEntry& e, CompletionsPostedMsg&) { return is(e, Opcode::CompletionsPosted); }
 
 // The status the hypervisor records for the request (mm/fault.h on_completion):
 // 0 ok, an NVMe status (at most 0x7ff), or 0x8000 | reason for a Failure.
@@ -252,11 +276,20 @@ constexpr Descriptor decode_descriptor(const u8* in) {
             w.logical_page.get(), w.device_block.get(), w.dma_addr.get()};
 }
 
+// The bytes a table takes: its descriptors, then its completion ring if it has one.
+constexpr u64 desc_table_bytes(const SetDescTableMsg& m) {
+    u64 per = kDescriptorBytes + (m.flags & kTableCompletionRing ? kCompletionRecordBytes : 0);
+    return u64{m.entries} * per;
+}
+// Where the completion ring starts, from the table's start.
+constexpr u64 completion_ring_offset(const SetDescTableMsg& m) { return u64{m.entries} * kDescriptorBytes; }
+
 // Checks a SetDescTable against the PSP's memory: 4 KiB aligned, every page
-// reachable, at least `needed` descriptors (the request pool's size).
+// reachable, at least `needed` descriptors (the request pool's size). Flags
+// it does not know are not an error: the answer names those taken.
 inline TableStatus check_desc_table(PartitionMemory mem, const SetDescTableMsg& m, u32 needed) {
     if (m.entries < needed || m.entries == 0) return TableStatus::TooSmall;
-    u64 bytes = u64{m.entries} * kDescriptorBytes;
+    u64 bytes = desc_table_bytes(m);
     if (!is_aligned(m.table_addr, crq::kQueuePage) || m.table_addr + bytes < m.table_addr || !mem.ptr)
         return TableStatus::BadAddress;
     for (u64 off = 0; off < bytes; off += crq::kQueuePage) {

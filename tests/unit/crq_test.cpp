@@ -262,6 +262,89 @@ TEST(PagingProtocol, DescriptorTableRegistrationAndResponse) {
     EXPECT_EQ(r.status, TableStatus::TooSmall);
 }
 
+TEST(PagingProtocol, TheCompletionRingIsAskedForAndGrantedInTheTableMessages) {
+    CrqEntry e = encode(SetDescTableMsg{0x0040, 0x12345000, kTableCompletionRing});
+    EXPECT_EQ(bytes_of(e), (std::vector<u8>{0x80, 0x90, 0x00, 0x40, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x50, 0x00}));
+    SetDescTableMsg s{};
+    ASSERT_TRUE(decode(e, s));
+    EXPECT_EQ(s.flags, kTableCompletionRing);
+    EXPECT_EQ(desc_table_bytes(s), 0x40u * 40);
+    EXPECT_EQ(completion_ring_offset(s), 0x40u * 32);
+    EXPECT_EQ(desc_table_bytes(SetDescTableMsg{0x40, 0, 0x80}), 0x40u * 32);  // a flag we do not know takes no room
+
+    e = encode(DescTableRespMsg{0x0040, TableStatus::Ok, kTableCompletionRing});
+    EXPECT_EQ(bytes_of(e), (std::vector<u8>{0x80, 0x10, 0x00, 0x40, 0x01, 0, 0, 0, 0x00, 0x00, 0, 0, 0, 0, 0, 0}));
+    DescTableRespMsg r{};
+    ASSERT_TRUE(decode(e, r));
+    EXPECT_EQ(r.flags, kTableCompletionRing);
+
+    e = encode(CompletionsPostedMsg{});
+    EXPECT_EQ(bytes_of(e), (std::vector<u8>{0x80, 0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+    CompletionsPostedMsg posted;
+    EXPECT_TRUE(decode(e, posted));
+    EXPECT_FALSE(decode(encode(CompletionMsg{1, 2, 3, 0}), posted));
+}
+
+// The ring with the table must be reachable too: a table that fits its last
+// page without a ring may not with one.
+TEST(PagingProtocol, TheCompletionRingMustBeReachable) {
+    FakePartition psp;
+    PartitionMemory m = psp.memory();
+    EXPECT_EQ(check_desc_table(m, {64, 0x3f000, 0}, 64), TableStatus::Ok);  // 2 KiB
+    EXPECT_EQ(check_desc_table(m, {64, 0x3f000, kTableCompletionRing}, 64), TableStatus::Ok);  // 2.5 KiB
+    EXPECT_EQ(check_desc_table(m, {128, 0x3f000, 0}, 64), TableStatus::Ok);                 // 4 KiB
+    EXPECT_EQ(check_desc_table(m, {128, 0x3f000, kTableCompletionRing}, 64), TableStatus::BadAddress);  // 5 KiB
+}
+
+TEST(CompletionRing, RecordsGoRoundInOrderAndEachSlotIsFreedByTheReader) {
+    u8 mem[4 * kCompletionRecordBytes]{};
+    CompletionRing writer, reader;
+    writer.reset(mem, 4);
+    reader.reset(mem, 4);
+    CompletionRecord c;
+    bool ok = false;
+    EXPECT_FALSE(reader.pending());
+    EXPECT_FALSE(reader.take(c, ok));
+    ASSERT_TRUE(writer.post({0x0102, 0x0304, 0x0281}));
+    EXPECT_EQ(bytes_at(mem, 8), (std::vector<u8>{0x80, 0, 0x01, 0x02, 0x03, 0x04, 0x02, 0x81}));
+    for (u16 i = 1; i < 4; ++i) ASSERT_TRUE(writer.post({i, static_cast<u16>(i + 10), 0}));
+    EXPECT_FALSE(writer.post({9, 9, 0}));  // full: every slot still holds a record
+    ASSERT_TRUE(reader.pending());
+    ASSERT_TRUE(reader.take(c, ok));
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(c.req_id, 0x0102);
+    EXPECT_EQ(c.tag, 0x0304);
+    EXPECT_EQ(c.status, 0x0281);
+    EXPECT_EQ(mem[0], 0);  // freed
+    ASSERT_TRUE(writer.post({4, 14, 0}));  // into the freed slot, past the end
+    for (u16 want : {1, 2, 3, 4}) {
+        ASSERT_TRUE(reader.take(c, ok));
+        EXPECT_EQ(c.req_id, want);
+        EXPECT_EQ(c.tag, want + 10);
+    }
+    EXPECT_FALSE(reader.take(c, ok));
+}
+
+TEST(CompletionRing, AMalformedRecordIsSkippedNotStuck) {
+    u8 mem[2 * kCompletionRecordBytes]{};
+    CompletionRing reader, writer;
+    reader.reset(mem, 2);
+    mem[0] = 0x42;  // neither free nor valid
+    writer.reset(mem, 2);
+    ASSERT_FALSE(writer.post({1, 1, 0}));  // the writer sees it as in use
+    CompletionRecord c;
+    bool ok = true;
+    ASSERT_TRUE(reader.take(c, ok));
+    EXPECT_FALSE(ok);
+    EXPECT_EQ(mem[0], 0);
+    ASSERT_TRUE(writer.post({1, 1, 0}));
+    EXPECT_FALSE(reader.take(c, ok));  // the reader is past slot 0 already
+    CompletionRing none;
+    EXPECT_FALSE(none.active());
+    EXPECT_FALSE(none.post({1, 1, 0}));
+    EXPECT_FALSE(none.take(c, ok));
+}
+
 TEST(PagingProtocol, DescriptorLayout) {
     Descriptor d{Opcode::PageIn, 0x0304, 0x0005, kBlocksPerPage, 0x0000000000012345, 0x0000000000091a28,
                  0x0000000123456000};

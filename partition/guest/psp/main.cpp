@@ -509,7 +509,12 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     // buffer, then the same pages for the descriptor table, zeroed after the
     // benchmark. All of our memory is in the identity DMA window.
     Range free = free_memory();
-    u64 table_bytes = align_up(u64{node.requests} * pv::paging::kDescriptorBytes, pv::kPageSize);
+    // completion_ring=off: every completion an H_SEND_CRQ of its own (the
+    // protocol without the ring, for comparison; docs/paging-service.md).
+    const bool completion_ring = !bootarg_is("completion_ring", "off");
+    u64 table_bytes = align_up(pv::paging::desc_table_bytes({static_cast<u16>(node.requests), 0,
+                                                              completion_ring ? pv::paging::kTableCompletionRing : u8{0}}),
+                               pv::kPageSize);
     u64 need = table_bytes > kBenchBufferBytes ? table_bytes : kBenchBufferBytes;
     if (free.end - free.base < need) {
         log("not enough free memory for a %lu KiB descriptor table and a %lu KiB buffer (free 0x%lx-0x%lx)",
@@ -586,6 +591,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
     s.table = ptr_at<u8>(table_addr);
     s.table_addr = table_addr;
     s.entries = static_cast<u16>(node.requests);
+    s.completion_ring = completion_ring;
     s.dma_request_base = node.dma_request_base;
     u64 retries = bootarg_u64("retries", psp::kDefaultRetries);
     if (retries > psp::kMaxRetries) {

@@ -79,7 +79,9 @@ void PagingService::send(const CrqEntry& e, const char* what) {
 
 void PagingService::send_table() {
     state_ = State::WaitTable;
-    send(encode(SetDescTableMsg{s_.entries, s_.table_addr}), "SetDescTable");
+    ring_.reset(nullptr, 0);  // until the hypervisor takes it
+    u8 flags = s_.completion_ring ? pv::paging::kTableCompletionRing : u8{0};
+    send(encode(SetDescTableMsg{s_.entries, s_.table_addr, flags}), "SetDescTable");
 }
 
 void PagingService::start(bool partner_open) {
@@ -146,7 +148,17 @@ PagingService::Action PagingService::handle(const CrqEntry& e) {
             return Action::Fatal;
         }
         state_ = State::Serving;
-        rt::log("serving: descriptor table of %u entries at 0x%lx accepted", s_.entries, s_.table_addr);
+        bool ring = s_.completion_ring && (resp.flags & pv::paging::kTableCompletionRing);
+        if (ring) {
+            // Every slot free, also after a re-initialization (the hypervisor
+            // starts again at the first).
+            u8* base = s_.table + completion_ring_offset(SetDescTableMsg{s_.entries, 0, 0});
+            for (u64 i = 0; i < u64{s_.entries} * kCompletionRecordBytes; ++i) base[i] = 0;
+            __atomic_thread_fence(__ATOMIC_RELEASE);
+            ring_.reset(base, s_.entries);
+        }
+        rt::log("serving: descriptor table of %u entries at 0x%lx accepted%s", s_.entries, s_.table_addr,
+                ring ? ", completion ring" : "");
         return Action::Continue;
     }
     ignore(e, "unknown paging opcode");
@@ -617,12 +629,15 @@ void PagingService::answer(const IoRequestMsg& m, u16 status) {
     answers_[answers_len_++] = CompletionMsg{m.req_id, m.tag, m.lpid, status, false};
 }
 
-// The answers gathered in one pass, as one burst: the hypervisor revokes
-// their TCEs with one kill when the last (more = 0) arrives.
+// The answers gathered in one pass, as one burst: records in the completion
+// ring and one CompletionsPosted, or Completion messages with more = 1 but the
+// last. Either way the hypervisor revokes their TCEs with one kill.
 void PagingService::flush_answers() {
-    u32 n = answers_len_;
+    u32 n = answers_len_, i = 0;
     answers_len_ = 0;
-    for (u32 i = 0; i < n; ++i) {
+    while (i < n && ring_.post({answers_[i].req_id, answers_[i].tag, answers_[i].status})) ++i;
+    if (i) send(encode(pv::paging::CompletionsPostedMsg{}), "CompletionsPosted");
+    for (; i < n; ++i) {
         answers_[i].more = i + 1 < n;
         send(encode(answers_[i]), "Completion");
     }

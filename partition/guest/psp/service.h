@@ -118,6 +118,11 @@ public:
         BlockDevice dev;
         u32 dev_status = 0;    // bring-up result: non-zero = no usable device
         u8* table = nullptr;   // descriptor table, zeroed, page aligned, entries * 32 bytes
+        // Asks for the completion ring after the table (then entries * 40
+        // bytes): a pass's completions are records and one hcall, not an
+        // H_SEND_CRQ each. Without it, or if the hypervisor does not take it,
+        // they are Completion messages.
+        bool completion_ring = false;
         u64 table_addr = 0;    // its logical address (what SetDescTable names)
         u16 entries = 0;       // = paging-requests
         u64 dma_request_base = 0;
@@ -235,6 +240,7 @@ private:
     u32 in_device_ = 0, in_flight_ = 0;
     pv::paging::CompletionMsg answers_[kMaxTracked];  // sent together: all but the last with more = 1
     u32 answers_len_ = 0;
+    pv::paging::CompletionRing ring_;  // active once the hypervisor took it
 };
 
 }  // namespace psp

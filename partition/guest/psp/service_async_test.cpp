@@ -60,6 +60,11 @@ struct AsyncEnv {
     u32 stray_dma = 0;
     std::vector<CompletionMsg> completions;
     std::vector<FailureMsg> failures;
+    // The completion ring, as the hypervisor reads it when a CompletionsPosted
+    // arrives (unless hold_ring: then its records stay).
+    bool grant_ring = true, hold_ring = false;
+    CompletionRing hv_ring;
+    u32 posted = 0, completion_messages = 0;
     std::unique_ptr<PagingService> svc;
 
     PartitionMemory pmem() {
@@ -109,8 +114,10 @@ struct AsyncEnv {
         device.erase(device.begin() + static_cast<long>(i));
     }
 
-    explicit AsyncEnv(u32 retries = psp::kDefaultRetries, u64 fail_delay_us = 0, void (*pause)(u64) = nullptr) {
+    explicit AsyncEnv(u32 retries = psp::kDefaultRetries, u64 fail_delay_us = 0, void (*pause)(u64) = nullptr,
+                      bool ring = false) {
         PagingService::Setup s;
+        s.completion_ring = ring;
         s.fail_delay_us = fail_delay_us;
         s.pause = pause;
         s.send = [](void* c, const CrqEntry& e) {
@@ -118,7 +125,12 @@ struct AsyncEnv {
             env->resets_at_send = env->resets;
             CompletionMsg cm;
             FailureMsg fm;
-            if (decode(e, cm)) {
+            CompletionsPostedMsg pm;
+            if (decode(e, pm)) {
+                ++env->posted;
+                if (!env->hold_ring) env->take_ring();
+            } else if (decode(e, cm)) {
+                ++env->completion_messages;
                 EXPECT_TRUE(env->outstanding.erase(cm.req_id)) << "answered twice or never asked: " << cm.req_id;
                 env->completions.push_back(cm);
             } else if (decode(e, fm)) {
@@ -176,6 +188,15 @@ struct AsyncEnv {
         svc = std::make_unique<PagingService>(s);
     }
 
+    void take_ring() {
+        CompletionRecord r;
+        bool ok = false;
+        while (hv_ring.take(r, ok)) {
+            EXPECT_TRUE(ok);
+            EXPECT_TRUE(outstanding.erase(r.req_id)) << "answered twice or never asked: " << r.req_id;
+            completions.push_back(CompletionMsg{r.req_id, r.tag, kLpid, r.status, false});
+        }
+    }
     std::vector<CrqEntry> sent() {
         std::vector<CrqEntry> out;
         CrqEntry e;
@@ -193,7 +214,9 @@ struct AsyncEnv {
         ASSERT_EQ(v.size(), 1u);
         SetDescTableMsg m;
         ASSERT_TRUE(decode(v[0], m));
-        ASSERT_TRUE(ch.deliver(encode(DescTableRespMsg{m.entries, check_desc_table(pmem(), m, kEntries)})));
+        u8 flags = grant_ring ? static_cast<u8>(m.flags & kTableCompletionRing) : u8{0};
+        if (flags) hv_ring.reset(mem + kTableAddr + completion_ring_offset(m), m.entries);
+        ASSERT_TRUE(ch.deliver(encode(DescTableRespMsg{m.entries, check_desc_table(pmem(), m, kEntries), flags})));
         take();
         ASSERT_EQ(svc->state(), PagingService::State::Serving);
         completions.clear();
@@ -272,6 +295,64 @@ TEST(PspAsync, CompletionsOfOnePassAreOneBurst) {
     EXPECT_TRUE(env.completions[1].more);
     EXPECT_FALSE(env.completions[2].more);  // the hypervisor revokes the burst's TCEs now
     EXPECT_EQ(env.svc->counters().page_outs, 3u);
+}
+
+// With the completion ring, a pass's answers are records and one
+// CompletionsPosted: no H_SEND_CRQ per completion.
+TEST(PspAsync, WithTheRingAPassIsRecordsAndOneDoorbell) {
+    AsyncEnv env(psp::kDefaultRetries, 0, nullptr, true);
+    env.up();
+    seed(env);
+    for (u16 i = 0; i < 4; ++i) env.doorbell(Opcode::PageIn, static_cast<u16>(20 + i), i, (i * 5 + 2) * 8);
+    env.take();
+    for (int k = 0; k < 4; ++k) env.finish(0);
+    ASSERT_TRUE(env.svc->progress());
+    EXPECT_EQ(env.posted, 1u);
+    EXPECT_EQ(env.completion_messages, 0u);
+    ASSERT_EQ(env.completions.size(), 4u);
+    EXPECT_TRUE(env.outstanding.empty());
+    for (u16 i = 0; i < 4; ++i)
+        EXPECT_EQ(std::memcmp(env.frames[20 + i].data(), env.disk.data() + (i * 5 + 2) * 8 * 512, 4096), 0) << i;
+}
+
+// A hypervisor that does not take the ring: Completion messages, as before.
+TEST(PspAsync, WithoutTheRingGrantedCompletionsAreMessages) {
+    AsyncEnv env(psp::kDefaultRetries, 0, nullptr, true);
+    env.grant_ring = false;
+    env.up();
+    for (u16 i = 0; i < 3; ++i) env.doorbell(Opcode::PageOut, i, i, 100 + i * 16);
+    env.take();
+    env.drain();
+    EXPECT_EQ(env.posted, 0u);
+    EXPECT_EQ(env.completion_messages, 3u);
+    EXPECT_TRUE(env.outstanding.empty());
+}
+
+// Slots the hypervisor has not freed (it never lets that happen: a ring has
+// a record for each request id) are not written over: what does not fit goes
+// as messages, nothing is lost or answered twice.
+TEST(PspAsync, ARingWithoutRoomOverflowsIntoMessages) {
+    AsyncEnv env(psp::kDefaultRetries, 0, nullptr, true);
+    env.up();
+    env.hold_ring = true;
+    env.depth = 8;  // all five in the device: one pass answers them
+    u8* ring = env.mem + kTableAddr + u64{kEntries} * kDescriptorBytes;
+    for (u32 slot = 2; slot < kEntries; ++slot) ring[slot * kCompletionRecordBytes] = kRecordValid;
+    for (u16 i = 0; i < 5; ++i) env.doorbell(Opcode::PageOut, i, 7, 200 + i * 16);
+    env.take();
+    ASSERT_EQ(env.device.size(), 5u);
+    while (!env.device.empty()) env.finish(0);
+    ASSERT_TRUE(env.svc->progress());
+    EXPECT_EQ(env.posted, 1u);
+    EXPECT_EQ(env.completion_messages, 3u);
+    CompletionRecord r;
+    bool ok = false;
+    for (int k = 0; k < 2; ++k) {
+        ASSERT_TRUE(env.hv_ring.take(r, ok));
+        EXPECT_TRUE(env.outstanding.erase(r.req_id)) << r.req_id;
+        EXPECT_EQ(r.tag, 7);
+    }
+    EXPECT_TRUE(env.outstanding.empty());
 }
 
 TEST(PspAsync, NeverMoreInTheDeviceThanItTakes) {
