@@ -352,6 +352,11 @@ void Pager::page_in_failed(Partition& p, const PagingRequest& r, u16 status) {
             Guard rl(requests_.lock());
             parked = v.state == VcpuState::PageWait && f.phase == FaultPhase::FaultWait &&
                      f.waiting_on == requests_.by_id(r.id);  // r is a copy
+            // Claimed for the machine check: an interrupt may no longer end
+            // this wait (poll_interrupts runs without the pager lock), or the
+            // vCPU could run while its registers are being written below,
+            // losing the check and reading the cleared page.
+            if (parked) f.park = ParkMode::WakeupsDisabled;
         }
         // A waiter woken for an interrupt meanwhile runs elsewhere in the
         // partition now: not it but the page's next access takes the check
