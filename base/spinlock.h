@@ -4,6 +4,7 @@
 // stores nor checks it.
 #pragma once
 #include "base/lock_rank.h"
+#include "base/spin_hint.h"
 #ifdef PV_LOCK_WITNESS
 #include "base/lock_witness.h"
 #endif
@@ -27,9 +28,12 @@ public:
 #ifdef PV_LOCK_WITNESS
         lock_witness_acquire(*this);  // before spinning: an order violation is reported, not a hang
 #endif
-        while (__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE))
-            while (__atomic_load_n(&held_, __ATOMIC_RELAXED)) {
-            }
+        if (!__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE)) return;
+        SpinPriority was = spin_hint_begin();  // contended: spin at low SMT priority
+        do {
+            while (__atomic_load_n(&held_, __ATOMIC_RELAXED)) spin_hint_low();
+        } while (__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE));
+        spin_hint_end(was);
     }
     [[nodiscard]] bool try_lock() {
         bool got = !__atomic_load_n(&held_, __ATOMIC_RELAXED) && !__atomic_exchange_n(&held_, true, __ATOMIC_ACQUIRE);
