@@ -164,9 +164,9 @@ public:
     // instructions per completion of its service pass, and its own.
     void note_resume_path(u64 per_completion, u64 latency);
     // A service pass (the PSP's hcall): its completions share the pass's
-    // instructions (docs/benchmarks.md), counted as each burst is taken; the
-    // reclaim they call for runs once, at the end, after every vCPU they
-    // resumed is runnable.
+    // instructions (docs/benchmarks.md), counted as each record or message
+    // is taken; the reclaim they call for runs once, at the end, after every
+    // vCPU they resumed is runnable.
     void begin_service_pass() { pass_completions_ = 0, in_pass_ = true; }
     void note_pass_completions(u32 n) { pass_completions_ += n; }
     // A vCPU waits for request id (below the pool's capacity): the PSP link
@@ -245,7 +245,7 @@ private:
     // service; service completion → the vCPU entered again, per completion
     // of the service pass and for each vCPU on its own.
     PathMeter fault_path_, resume_path_, resume_latency_;
-    u32 pass_completions_ = 0;  // requests completed in this service pass so far
+    u32 pass_completions_ = 0;  // completions taken in this service pass so far
     bool in_pass_ = false;
 };
 
