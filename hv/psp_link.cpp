@@ -88,7 +88,7 @@ bool PspLink::attach(Partition& psp, void* fdt, u32 fdt_size) {
 // the doorbell. False: the request cannot reach the PSP (the pager fails it).
 bool PspLink::send(const PagingRequest& r, const Partition& p) {
     if (failed()) return false;
-    if (!desc_ready_) {  // the PSP is still starting: it gets this once it is ready
+    if (!desc_host_) {  // the PSP is still starting: it gets this once it is ready
         if (unsent_len_ == kMaxRequests) return false;
         unsent_[unsent_len_++] = &r;
         return true;
@@ -233,15 +233,15 @@ void PspLink::handle_desc_table(const CrqEntry& e) {
     if (!paging::decode(e, m)) return;
     m.flags &= paging::kTableCompletionRing;  // the flags we know
     auto status = paging::check_desc_table(psp_memory(), m, pager_->requests().capacity());
-    desc_ready_ = status == paging::TableStatus::Ok;
-    desc_host_ = desc_ready_ ? static_cast<u8*>(psp_ptr(psp_, m.table_addr, paging::desc_table_bytes(m))) : nullptr;
-    desc_ready_ = desc_host_ != nullptr;
-    if (desc_ready_ && (m.flags & paging::kTableCompletionRing))
+    desc_host_ = status == paging::TableStatus::Ok
+                     ? static_cast<u8*>(psp_ptr(psp_, m.table_addr, paging::desc_table_bytes(m)))
+                     : nullptr;
+    if (desc_host_ && (m.flags & paging::kTableCompletionRing))
         ring_.reset(desc_host_ + paging::completion_ring_offset(m), m.entries);
     else
         ring_.reset(nullptr, 0);
-    deliver(paging::encode(paging::DescTableRespMsg{m.entries, status, desc_ready_ ? m.flags : u8{0}}));
-    if (!desc_ready_) return;
+    deliver(paging::encode(paging::DescTableRespMsg{m.entries, status, desc_host_ ? m.flags : u8{0}}));
+    if (!desc_host_) return;
     log("paging: service partition %s ready (%u descriptors%s, %u requests waiting)", psp_->name, m.entries,
         ring_.active() ? ", completion ring" : "", unsent_len_);
     u32 n = unsent_len_;

@@ -77,8 +77,7 @@ private:
     MoverLink mover_;
     arch::PagingDevice device_{};
     u64 dma_request_index_ = 0;  // TCE index of request 0's page
-    u8* desc_host_ = nullptr;    // the PSP's descriptor table, in the hypervisor's view
-    bool desc_ready_ = false;
+    u8* desc_host_ = nullptr;  // the PSP's descriptor table, in the hypervisor's view (none: not ready)
     paging::CompletionRing ring_;  // the PSP's completion ring (none: Completions come as messages)
     // Requests started before the PSP was ready: sent when it is.
     const PagingRequest* unsent_[kMaxRequests]{};
