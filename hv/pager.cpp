@@ -236,6 +236,10 @@ void Pager::complete_locked(u32 id, u16 tag, u16 status) {
     Partition& p = part(r.partition_slot);
     bool running = p.is_running();
     if (r.kind == PagingRequest::Kind::PageIn && status == 0) {
+        u64 t = arch::timebase() - r.sent_tb;
+        page_in_service_tb_ += t;
+        if (t > page_in_service_max_tb_) page_in_service_max_tb_ = t;
+        ++page_ins_served_;
         (void)pool_.mark_resident(r.partition_slot, r.lp, r.frame);
         if (running) map_resident(p, r.lp, r.frame, true);
     } else if (r.kind == PagingRequest::Kind::PageOut) {
@@ -581,9 +585,12 @@ void Pager::print_stats() {
     const PagingPoolStats& r = requests_.stats();
     log_raw("PV-STAT {\"type\":\"pool\",\"frames\":%lu,\"free\":%lu,\"pool_faults\":%lu,"
             "\"request_pool_exhausted_waits\":%lu,\"max_requests_in_flight\":%u,\"paging_requests\":%u,"
-            "\"read_ahead\":%lu,\"timed_out_requests\":%lu}",
+            "\"read_ahead\":%lu,\"timed_out_requests\":%lu,\"page_in_service_us_mean\":%lu,"
+            "\"page_in_service_us_max\":%lu}",
             pool_.frames(), pool_.free_frames(), pool_faults_, r.exhausted_waits, r.max_allocated,
-            requests_.capacity(), read_ahead_, timed_out_);
+            requests_.capacity(), read_ahead_, timed_out_,
+            page_ins_served_ ? page_in_service_tb_ / page_ins_served_ * 1000000 / arch::timebase_hz() : 0,
+            page_in_service_max_tb_ * 1000000 / arch::timebase_hz());
 }
 
 }  // namespace pv

@@ -239,6 +239,9 @@ private:
     u64 page_out_errors_[kMaxPartitions]{};  // failed writes, per slot
     u64 write_pins_[kMaxPartitions]{};       // pages kept resident because their write failed
     u64 timed_out_ = 0;     // requests failed at their deadline
+    // Page-ins the service completed: sent -> completion taken (timebase), the
+    // wait the device, the PSP and the channel add up to.
+    u64 page_in_service_tb_ = 0, page_in_service_max_tb_ = 0, page_ins_served_ = 0;
     // Paging error lines, one limiter per kind (a flood of one never hides the other).
     LogLimiter read_ahead_log_, page_in_log_, page_out_log_;
     // make bench (docs/benchmarks.md): HDSI/HISI entry → page-in handed to the

@@ -119,6 +119,7 @@ RequestSummary summary_of(const PagingRequest& r) {
     s.partition_slot = r.partition_slot;
     s.lp = r.lp;
     s.frame = r.frame;
+    s.sent_tb = r.sent_tb;
     return s;
 }
 

@@ -89,6 +89,7 @@ struct RequestSummary {
     u32 partition_slot = 0;
     LogicalPage lp{};
     Frame frame{};
+    u64 sent_tb = 0;  // handed to the paging service (its service time runs from here)
 };
 
 // A copy of an active request, checked against its tag (for mapping the frame

@@ -67,6 +67,10 @@ void PagingService::log_stats(const char* why) const {
             "%lu retries, %lu retried ok, %lu merged reads, %lu merged writes",
             why, c_.requests, c_.page_ins, in_us, c_.page_outs, out_us, c_.errors, c_.resets, c_.retries,
             c_.retried_ok, c_.merged_reads, c_.merged_writes);
+    // (a console line holds 255 characters: the rest on a line of its own)
+    rt::log("%s: %lu page-ins in merged reads, %lu us queued per page-in, %lu transfers in the device at most", why,
+            c_.merged_read_pages, c_.page_ins ? c_.page_in_queue_ticks / c_.page_ins / s_.ticks_per_us : 0,
+            c_.max_in_device);
 }
 
 void PagingService::send(const CrqEntry& e, const char* what) {
@@ -430,7 +434,7 @@ void PagingService::accept(const IoRequestMsg& m) {
         return;
     }
     Op& o = ops_[m.req_id];
-    o = Op{m, d, 0, 0, nvme::kOk, m.req_id, 1, OpState::Waiting, true};
+    o = Op{m, d, 0, 0, nvme::kOk, m.req_id, 1, OpState::Waiting, true, now()};
     ++in_flight_;
     enqueue(m.req_id, false);
     note_request();
@@ -442,7 +446,7 @@ void PagingService::accept_run(const IoRequestMsg* ms, const Descriptor* ds, u32
     for (u32 i = 0; i < n; ++i) {
         ++c_.requests;
         ops_[ms[i].req_id] = Op{ms[i], ds[i], 0, 0, nvme::kOk, i + 1 < n ? ms[i + 1].req_id : ms[i].req_id,
-                                static_cast<u16>(i == 0 ? n : 1), OpState::Waiting, i == 0};
+                                static_cast<u16>(i == 0 ? n : 1), OpState::Waiting, i == 0, now()};
         ++in_flight_;
         note_request();
     }
@@ -500,6 +504,7 @@ void PagingService::pump() {
         for (u16 id = head, k = 0; k < o.run; ++k, id = ops_[id].next) {
             ops_[id].state = OpState::InDevice;
             ops_[id].t0 = t;
+            if (!out) c_.page_in_queue_ticks += t - ops_[id].taken;
         }
         if (++in_device_ > c_.max_in_device) c_.max_in_device = in_device_;
     }
@@ -546,6 +551,7 @@ void PagingService::finished(u16 head, u32 s) {
     if (s == nvme::kOk) {
         u64 ticks = now() - o.t0;
         ++(out ? c_.merged_writes : c_.merged_reads);
+        if (!out) c_.merged_read_pages += n;
         for (u32 k = 0; k < n; ++k) {
             Op& r = ops_[ids[k]];
             ++(out ? c_.page_outs : c_.page_ins);

@@ -105,6 +105,8 @@ struct Counters {
     u64 merged_reads = 0;   // device reads that served several page-ins at once
     u64 merged_writes = 0;  // device writes that served several page-outs at once
     u64 max_in_device = 0;  // most transfers in the device at once (asynchronous device)
+    u64 merged_read_pages = 0;  // page-ins the merged reads served (÷ merged_reads: their mean length)
+    u64 page_in_queue_ticks = 0;  // taken -> handed to the device, summed over the page-ins (asynchronous device)
 };
 
 class PagingService {
@@ -217,6 +219,7 @@ private:
         u16 next = 0, run = 1;  // run: requests of the unit (at its first)
         OpState state = OpState::Idle;
         bool head = true;       // the unit's first request
+        u64 taken = 0;          // when its doorbell was taken
     };
     bool async_ok(const pv::paging::IoRequestMsg& m) const;
     void accept(const pv::paging::IoRequestMsg& m);
