@@ -504,7 +504,9 @@ void PagingService::pump() {
         for (u16 id = head, k = 0; k < o.run; ++k, id = ops_[id].next) {
             ops_[id].state = OpState::InDevice;
             ops_[id].t0 = t;
-            if (!out) c_.page_in_queue_ticks += t - ops_[id].taken;
+            // The first submission only: a retry or a requeue after a reset is not queueing.
+            if (!out && ops_[id].taken) c_.page_in_queue_ticks += t - ops_[id].taken;
+            ops_[id].taken = 0;
         }
         if (++in_device_ > c_.max_in_device) c_.max_in_device = in_device_;
     }

@@ -219,7 +219,7 @@ private:
         u16 next = 0, run = 1;  // run: requests of the unit (at its first)
         OpState state = OpState::Idle;
         bool head = true;       // the unit's first request
-        u64 taken = 0;          // when its doorbell was taken
+        u64 taken = 0;          // when its doorbell was taken; 0 once first handed to the device
     };
     bool async_ok(const pv::paging::IoRequestMsg& m) const;
     void accept(const pv::paging::IoRequestMsg& m);
