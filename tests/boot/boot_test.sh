@@ -87,11 +87,9 @@ PV_BLKDEBUG=$blkdebug PV_DISK=$disk PV_DISK_SIZE=$disk_size PV_SMP=$smp timeout 
 rc=$?
 for w in "${watchers[@]}"; do kill "$w" 2>/dev/null; done
 tr -d '\r' <"$log" >"$log.clean" && mv "$log.clean" "$log"
-cat "$log"
-[ ! -s "$log.stderr" ] || { echo "---- qemu stderr"; cat "$log.stderr"; }
-[ -z "$mondir" ] || { echo "---- monitor"; tr -d '\r' <"$mondir/monitor.log"; echo; }
-echo "----"
+verdict=$(mktemp)
 fail=0
+{
 for i in "${!monitor_res[@]}"; do
     what="'${monitor_cmds[$i]}' after ${monitor_ns[$i]} lines /${monitor_res[$i]}/"
     if [ -e "$mondir/sent.$i" ]; then echo "ok: sent $what"; else echo "FAIL: not sent: $what"; fail=1; fi
@@ -113,7 +111,20 @@ for re in "${expects[@]}"; do
     if grep -Eq -- "$re" "$log" "$log.stderr"; then echo "ok: found /$re/"; else echo "FAIL: missing /$re/"; fail=1; fi
 done
 for re in "${rejects[@]}"; do
-    if grep -Eq -- "$re" "$log" "$log.stderr"; then echo "FAIL: unexpected /$re/"; fail=1; else echo "ok: absent /$re/"; fi
+    if grep -Eq -- "$re" "$log" "$log.stderr"; then
+        echo "FAIL: unexpected /$re/ in:"; grep -Eh -- "$re" "$log" "$log.stderr" | head -n 5 | sed 's/^/    /'; fail=1
+    else echo "ok: absent /$re/"; fi
 done
 [ ${#expects[@]} -gt 0 ] || { echo "FAIL: a boot test without expectations checks nothing"; fail=1; }
+} >"$verdict"
+# The verdict's failures first: a CI log shows a failed test's first lines and may cut the rest.
+if grep -q '^FAIL' "$verdict"; then
+    echo "==== boot_test failed:"; grep -A5 -E '^(FAIL|run-when: )' "$verdict" | grep -v '^ok: ' | grep -v '^--$'; echo "===="
+fi
+cat "$log"
+[ ! -s "$log.stderr" ] || { echo "---- qemu stderr"; cat "$log.stderr"; }
+[ -z "$mondir" ] || { echo "---- monitor"; tr -d '\r' <"$mondir/monitor.log"; echo; }
+echo "----"
+cat "$verdict"
+rm -f "$verdict"
 exit $fail
