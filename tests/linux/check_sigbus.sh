@@ -12,7 +12,22 @@ set -euo pipefail
 count=$1
 shift
 armed=" $* "
-log=$(tr -d '\r' <"$PV_LOG")
+# Linux's hvc0 sends 16 bytes per H_PUT_TERM_CHAR, so a kernel message can
+# land inside a line of the program's: "[linux] PV-LINUX: pages t[ 124.1] Memory
+# failure: ...", more kernel lines, then "[linux] ouched pid=98 ...". The
+# partition's program lines are joined back (kernel messages, which start with
+# a printk timestamp, are left out of them) before they are checked.
+rejoin() {
+    awk '
+        /^\[linux\] / {
+            x = substr($0, 9)
+            if (x ~ /^\[ *[0-9]+\.[0-9]+\] /) next                  # a whole kernel line
+            if (match(x, /\[ *[0-9]+\.[0-9]+\] /)) { cut = cut substr(x, 1, RSTART - 1); next }
+            print "[linux] " cut x; cut = ""; next
+        }
+        { print }'
+}
+log=$(tr -d '\r' <"$PV_LOG" | rejoin)
 line=$(printf '%s\n' "$log" | grep -E 'PV-LINUX: pages pid=[0-9]+ pfns=' | head -n 1)
 pfns=$(printf '%s\n' "$line" | sed -n 's/.* pfns=\([0-9a-fx,]*\) pagesize=.*/\1/p')
 pagesize=$(printf '%s\n' "$line" | sed -n 's/.* pagesize=\([0-9]*\).*/\1/p')

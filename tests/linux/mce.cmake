@@ -27,7 +27,9 @@ set(POOL_BACK --expect "PV-STAT \\{\"type\":\"pool\",\"frames\":([0-9]+),\"free\
 # checks that the SIGBUS pages are exactly the failed page-ins, all armed, at
 # least one, and every other page intact.
 # The kernel's messages share hvc0 with the program's: a line of it may be cut
-# by one (so these expectations match line tails). Only one "Memory failure"
+# by one (so these expectations match line tails), and the program's own lines
+# (SIGBUS pages, the "touched" summary) are checked by check_sigbus.sh, which
+# joins them back first (a CI run cut "touched" itself). Only one "Memory failure"
 # is required: Linux drains its queue of UE events from one work item, and the
 # event of a second CPU can stay queued until after power-off.
 add_test(NAME linux.sigbus COMMAND ${PV_FAILING_DISK} --image ${CMAKE_BINARY_DIR}/linux.sigbus.img --size 1G --
@@ -41,8 +43,6 @@ add_test(NAME linux.sigbus COMMAND ${PV_FAILING_DISK} --image ${CMAKE_BINARY_DIR
     --expect "${LX_MCE} DAR: [0-9a-f]+ paddr: [0-9a-f]+0000 \\[Not recovered\\]$"
     --expect "${LX}\\[ *[0-9.]+\\] MCE: CPU[0-9]+: PID: [0-9]+ Comm: pv-pagemap-touc NIP: "
     --expect "${LX}.*\\[ *[0-9.]+\\] Memory failure: 0x[0-9a-f]+: recovery action for .*: Recovered$"
-    --expect "sigbus page=[1256] addr=0x[0-9a-f]+ code=4 \\(BUS_MCEERR_AR\\)$"
-    --expect "touched pid=[0-9]+ intact=[4-7]/8 corrupt=0 sigbus=[1-4]$"
     --expect "${LX}PV-LINUX: sigbus PASS toucher=sigbus heartbeat=alive beats=[0-9]+ uptime=[0-9.]+$"
     --expect "${STAT},\"name\":\"linux\",.*\"state\":\"stopped\",\"reason\":\"power-off requested\",.*\"page_outs\":[1-9][0-9]*,.*\"errors\":[1-4],"
     ${S2_PASS} ${POOL_BACK}
@@ -78,7 +78,7 @@ add_test(NAME linux.kernel_page COMMAND ${PV_FAILING_DISK} --image ${CMAKE_BINAR
     --expect "${LX}\\[ *[0-9.]+\\] Oops: Machine check, sig: 7"
     --expect "${LX}\\[ *[0-9.]+\\] Kernel panic - not syncing: Fatal exception$"
     --expect "${STAT},\"name\":\"linux\",.*\"state\":\"stopped\",\"reason\":\"os-term: OS panic: Fatal exception\",.*\"errors\":1,"
-    --expect "^poolvisor: console: partition linux has ended$"
+    --expect "^poolvisor: partition linux stopped: os-term: OS panic: Fatal exception$"
     ${S2_PASS} ${POOL_BACK}
     --reject "${LX}survived-42$|FAIL|MISMATCH|HYPERVISOR FAULT|Facility '.*' unavailable")
 
