@@ -16,7 +16,10 @@ armed=" $* "
 # land inside a line of the program's: "[linux] PV-LINUX: pages t[ 124.1] Memory
 # failure: ...", more kernel lines, then "[linux] ouched pid=98 ...". The
 # partition's program lines are joined back (kernel messages, which start with
-# a printk timestamp, are left out of them) before they are checked.
+# a printk timestamp, are left out of them). A kernel line can be cut by the
+# program's text too ("[linux] [ 78.0] Memory failure: ... recovery asigbus
+# page=2 ..."): that is matched by its tail. The program's lines are looked
+# for in both, the console as it is and joined back.
 rejoin() {
     awk '
         /^\[linux\] / {
@@ -27,8 +30,9 @@ rejoin() {
         }
         { print }'
 }
-log=$(tr -d '\r' <"$PV_LOG" | rejoin)
-line=$(printf '%s\n' "$log" | grep -E 'PV-LINUX: pages pid=[0-9]+ pfns=' | head -n 1)
+log=$(tr -d '\r' <"$PV_LOG")
+both=$(printf '%s\n' "$log"; printf '%s\n' "$log" | rejoin)
+line=$(printf '%s\n' "$both" | grep -E 'PV-LINUX: pages pid=[0-9]+ pfns=' | head -n 1)
 pfns=$(printf '%s\n' "$line" | sed -n 's/.* pfns=\([0-9a-fx,]*\) pagesize=.*/\1/p')
 pagesize=$(printf '%s\n' "$line" | sed -n 's/.* pagesize=\([0-9]*\).*/\1/p')
 IFS=, read -r -a pfn <<<"$pfns"
@@ -44,13 +48,13 @@ for la in $(printf '%s\n' "$log" | sed -n 's/^poolvisor: paging: page-in of linu
 done
 # The pages that raised SIGBUS (a line may be cut by a kernel message: tails only).
 sigbus=" "
-for idx in $(printf '%s\n' "$log" | sed -n 's/.*sigbus page=\([0-9]*\) addr=0x[0-9a-f]* code=4 (BUS_MCEERR_AR)$/\1/p'); do
+for idx in $(printf '%s\n' "$both" | sed -n 's/.*sigbus page=\([0-9]*\) addr=0x[0-9a-f]* code=4 (BUS_MCEERR_AR)$/\1/p' | sort -un); do
     sigbus="$sigbus$idx "
 done
 n=$(echo $sigbus | wc -w)
 norm() { tr ' ' '\n' <<<"$1" | grep . | sort -n | tr '\n' ' '; }
 [ "$(norm "$failed")" = "$(norm "$sigbus")" ] || { echo "check_sigbus: failed page-ins ($failed) != SIGBUS pages ($sigbus)"; exit 1; }
 [ "$n" -ge 1 ] || { echo "check_sigbus: no armed page was out on the disk: nothing tested"; exit 1; }
-printf '%s\n' "$log" | grep -Eq "touched pid=[0-9]+ intact=$((count - n))/$count corrupt=0 sigbus=$n$" ||
+printf '%s\n' "$both" | grep -Eq "touched pid=[0-9]+ intact=$((count - n))/$count corrupt=0 sigbus=$n$" ||
     { echo "check_sigbus: no 'intact=$((count - n))/$count corrupt=0 sigbus=$n'"; exit 1; }
 echo "check_sigbus: pages$sigbus(of armed$armed) raised SIGBUS BUS_MCEERR_AR, $((count - n)) of $count intact"
