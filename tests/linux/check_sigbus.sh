@@ -32,7 +32,7 @@ rejoin() {
 }
 log=$(tr -d '\r' <"$PV_LOG")
 both=$(printf '%s\n' "$log"; printf '%s\n' "$log" | rejoin)
-line=$(printf '%s\n' "$both" | grep -E 'PV-LINUX: pages pid=[0-9]+ pfns=' | head -n 1)
+line=$(grep -m1 -E 'PV-LINUX: pages pid=[0-9]+ pfns=' <<<"$both")
 pfns=$(printf '%s\n' "$line" | sed -n 's/.* pfns=\([0-9a-fx,]*\) pagesize=.*/\1/p')
 pagesize=$(printf '%s\n' "$line" | sed -n 's/.* pagesize=\([0-9]*\).*/\1/p')
 IFS=, read -r -a pfn <<<"$pfns"
@@ -55,6 +55,6 @@ n=$(echo $sigbus | wc -w)
 norm() { tr ' ' '\n' <<<"$1" | grep . | sort -n | tr '\n' ' '; }
 [ "$(norm "$failed")" = "$(norm "$sigbus")" ] || { echo "check_sigbus: failed page-ins ($failed) != SIGBUS pages ($sigbus)"; exit 1; }
 [ "$n" -ge 1 ] || { echo "check_sigbus: no armed page was out on the disk: nothing tested"; exit 1; }
-printf '%s\n' "$both" | grep -Eq "touched pid=[0-9]+ intact=$((count - n))/$count corrupt=0 sigbus=$n$" ||
+grep -Eq "touched pid=[0-9]+ intact=$((count - n))/$count corrupt=0 sigbus=$n$" <<<"$both" ||
     { echo "check_sigbus: no 'intact=$((count - n))/$count corrupt=0 sigbus=$n'"; exit 1; }
 echo "check_sigbus: pages$sigbus(of armed$armed) raised SIGBUS BUS_MCEERR_AR, $((count - n)) of $count intact"
