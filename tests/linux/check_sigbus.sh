@@ -31,7 +31,8 @@ rejoin() {
         { print }'
 }
 log=$(tr -d '\r' <"$PV_LOG")
-both=$(printf '%s\n' "$log"; printf '%s\n' "$log" | rejoin)
+joined=$(printf '%s\n' "$log" | rejoin)
+both=$(printf '%s\n%s\n' "$log" "$joined")
 line=$(grep -m1 -E 'PV-LINUX: pages pid=[0-9]+ pfns=' <<<"$both")
 pfns=$(printf '%s\n' "$line" | sed -n 's/.* pfns=\([0-9a-fx,]*\) pagesize=.*/\1/p')
 pagesize=$(printf '%s\n' "$line" | sed -n 's/.* pagesize=\([0-9]*\).*/\1/p')
@@ -48,7 +49,11 @@ for la in $(printf '%s\n' "$log" | sed -n 's/^poolvisor: paging: page-in of linu
 done
 # The pages that raised SIGBUS (a line may be cut by a kernel message: tails only).
 sigbus=" "
-for idx in $(printf '%s\n' "$both" | sed -n 's/.*sigbus page=\([0-9]*\) addr=0x[0-9a-f]* code=4 (BUS_MCEERR_AR)$/\1/p' | sort -un); do
+# Each page as often as the console or its joined copy, whichever has more,
+# shows it: a page that raised SIGBUS twice still counts twice.
+sigbus_pages() { sed -n 's/.*sigbus page=\([0-9]*\) addr=0x[0-9a-f]* code=4 (BUS_MCEERR_AR)$/\1/p' <<<"$1" | sort -n | uniq -c; }
+for idx in $({ sigbus_pages "$log"; sigbus_pages "$joined"; } |
+             awk '$1 > most[$2] { most[$2] = $1 } END { for (p in most) for (k = 0; k < most[p]; k++) print p }' | sort -n); do
     sigbus="$sigbus$idx "
 done
 n=$(echo $sigbus | wc -w)
