@@ -19,10 +19,11 @@ std::size_t console_read(char* buf, std::size_t max);
 u64 timebase();
 u64 timebase_hz();
 
-// Host-real address → pointer the hypervisor can dereference (identity in
-// real mode; the fake maps it onto host memory).
-void* host_ptr(HostReal a);
-HostReal host_real(const void* p);
+// Host-real address → pointer the hypervisor can dereference: identity, in
+// real mode on POWER and in the host tests' fake (whose "real" memory is host
+// memory). Inline: every page-table walk level and frame access converts.
+inline void* host_ptr(HostReal a) { return reinterpret_cast<void*>(a.value); }
+inline HostReal host_real(const void* p) { return HostReal{reinterpret_cast<u64>(p)}; }
 
 // Invalidate every partition-scoped and process-scoped translation of a partition.
 void tlb_flush_partition(Lpid lpid);

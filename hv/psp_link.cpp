@@ -254,8 +254,14 @@ void PspLink::handle_desc_table(const CrqEntry& e) {
 
 // A request ended at the PSP: its TCE is revoked before the pager gives the
 // frame to the partition (the device must not write a page the partition uses).
+// A revoked one was checked when its burst deferred it; complete_locked checks
+// again (the same id twice in one burst is stale there).
 void PspLink::complete(u32 id, u16 tag, u16 status, bool revoked) {
-    if (!request_active(pager_->requests(), id, tag)) return;  // stale or forged: its TCE stays
+    if (!revoked && !request_active(pager_->requests(), id, tag)) return;  // stale or forged: its TCE stays
+    complete_checked(id, tag, status, revoked);
+}
+
+void PspLink::complete_checked(u32 id, u16 tag, u16 status, bool revoked) {
     if (!revoked) arch::dma_unmap(dma_request_index_ + id);
     pager_->complete_locked(id, tag, status);
     close_when_drained();
@@ -286,7 +292,7 @@ void PspLink::take_completion_ring() {
         pager_->note_pass_completions(1);
         // Waiters first (a plain read under the pager lock), the pool's lock only then.
         if (c.req_id < ids && pager_->has_waiters(c.req_id) && request_active(pager_->requests(), c.req_id, c.tag))
-            complete(c.req_id, c.tag, c.status, false);
+            complete_checked(c.req_id, c.tag, c.status, false);
         else
             handle_completion(c.req_id, c.tag, c.status, true);
     }

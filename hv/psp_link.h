@@ -64,6 +64,7 @@ private:
     void handle_desc_table(const CrqEntry& e);
     void handle_completion(u32 id, u16 tag, u16 status, bool more);
     void complete(u32 id, u16 tag, u16 status, bool revoked);
+    void complete_checked(u32 id, u16 tag, u16 status, bool revoked);  // id and tag known to be active
     void complete_deferred();
     void take_completion_ring();
     void fail_everything(u16 status);

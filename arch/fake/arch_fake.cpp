@@ -29,8 +29,6 @@ u64 timebase() {
 }
 u64 timebase_hz() { return 512'000'000; }
 
-void* host_ptr(HostReal a) { return reinterpret_cast<void*>(a.value); }
-HostReal host_real(const void* p) { return HostReal{reinterpret_cast<u64>(p)}; }
 
 void tlb_flush_partition(Lpid) {}
 bool wall_clock(WallClock& out) {

@@ -81,8 +81,6 @@ void firmware_poll() { pv_opal_call(opal::POLL_EVENTS, 0); }
 u64 timebase() { return mftb(); }
 u64 timebase_hz() { return g_timebase_hz; }
 
-void* host_ptr(HostReal a) { return reinterpret_cast<void*>(a.value); }
-HostReal host_real(const void* p) { return HostReal{reinterpret_cast<u64>(p)}; }
 
 // Every translation of the partition, partition- and process-scoped: IS=2
 // (match LPID), RIC=2 (TLB, page-walk cache and table caches).

@@ -35,7 +35,8 @@ bool CrqQueue::poll(CrqEntry& out) {
     if (valid == crq::kFree) return false;
     __atomic_thread_fence(__ATOMIC_ACQUIRE);  // lwsync: the payload (and a descriptor) after the valid byte
     out.bytes[0] = valid;
-    for (u32 i = 1; i < crq::kEntryBytes; ++i) out.bytes[i] = __atomic_load_n(slot + i, __ATOMIC_RELAXED);
+    // The hypervisor writes the slot again only once we free it below.
+    __builtin_memcpy(out.bytes + 1, slot + 1, crq::kEntryBytes - 1);
     __atomic_store_n(slot, crq::kFree, __ATOMIC_RELEASE);  // lwsync; stb: our reads first, then the slot is free
     cursor_ = static_cast<u32>((cursor_ + crq::kEntryBytes) % bytes_);
     return true;
