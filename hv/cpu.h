@@ -18,6 +18,10 @@ struct PhysCpu {
     // PMC5 when this thread began choosing it, and the completion side's count.
     u64 resume_pick_pmc = 0, resume_completion_instructions = 0, resume_latency_instructions = 0;
     u64 idle_instructions = 0;  // PMC5 spent waiting for work in schedule (hv/instruction_account.h)
+    // Stops (idle_wait) this thread entered, and wake-ups from them that found
+    // no vCPU to run: each is a sleep and a wake of a hardware thread (under
+    // QEMU, of a host thread), the cost of idle threads' timers.
+    u64 idle_stops = 0, idle_empty_wakes = 0;
     // System resets that interrupted the hypervisor on this thread, not yet
     // logged (hv/host_event.h), and where the last one hit.
     u32 hv_resets_noted = 0;

@@ -365,7 +365,11 @@ Vcpu& schedule(PhysCpu& cpu) {
         }
         // Not while the queue holds a vCPU we could take; one still leaving
         // its old thread is no reason to spin (that thread kicks us).
-        if (!hv().runq.ready() && !hv().all_done) arch::idle_wait(next_wake);
+        if (!hv().runq.ready() && !hv().all_done) {
+            arch::idle_wait(next_wake);
+            ++cpu.idle_stops;
+            if (hv().runq.empty()) ++cpu.idle_empty_wakes;
+        }
         cpu.idle = false;
     }
 }

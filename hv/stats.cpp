@@ -39,13 +39,15 @@ void print_sched_stats() {
     u32 runnable_max = 0;
     for (u32 i = 0; i < h.partition_count; ++i) runnable_max += h.partitions[i].vcpu_count;
     const char* who = w.vcpu && w.vcpu->part ? w.vcpu->part->name : "-";
+    u64 stops = 0, empty = 0;
+    for (u32 i = 0; i < h.thread_count; ++i) stops += h.threads[i]->idle_stops, empty += h.threads[i]->idle_empty_wakes;
     log("scheduler: worst run-queue wait %lu us (%s vCPU %u) over %lu dispatches; %u vCPUs on %u threads, "
         "slice %lu us",
         tb_to_us(w.tb), who, w.vcpu ? w.vcpu->id.value : 0, w.dispatches, runnable_max, h.thread_count,
         tb_to_us(h.slice_tb));
     log_raw("PV-STAT {\"type\":\"scheduler\",\"worst_wait_us\":%lu,\"dispatches\":%lu,\"vcpus\":%u,"
-            "\"threads\":%u,\"slice_us\":%lu}",
-            tb_to_us(w.tb), w.dispatches, runnable_max, h.thread_count, tb_to_us(h.slice_tb));
+            "\"threads\":%u,\"slice_us\":%lu,\"idle_stops\":%lu,\"idle_empty_wakes\":%lu}",
+            tb_to_us(w.tb), w.dispatches, runnable_max, h.thread_count, tb_to_us(h.slice_tb), stops, empty);
 }
 
 }  // namespace
