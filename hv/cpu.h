@@ -19,8 +19,8 @@ struct PhysCpu {
     u64 resume_pick_pmc = 0, resume_completion_instructions = 0, resume_latency_instructions = 0;
     u64 idle_instructions = 0;  // PMC5 spent waiting for work in schedule (hv/instruction_account.h)
     // Stops (idle_wait) this thread entered, and wake-ups from them that found
-    // no vCPU to run: each is a sleep and a wake of a hardware thread (under
-    // QEMU, of a host thread), the cost of idle threads' timers.
+    // no vCPU to run: each a sleep and a wake-up of a hardware thread (under
+    // QEMU, of a host thread). PV-STAT scheduler, docs/scheduler.md.
     u64 idle_stops = 0, idle_empty_wakes = 0;
     // System resets that interrupted the hypervisor on this thread, not yet
     // logged (hv/host_event.h), and where the last one hit.

@@ -29,7 +29,6 @@ u64 timebase() {
 }
 u64 timebase_hz() { return 512'000'000; }
 
-
 void tlb_flush_partition(Lpid) {}
 bool wall_clock(WallClock& out) {
     out = WallClock{2026, 11, 24, 12, 0, 0, 0};

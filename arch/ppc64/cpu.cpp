@@ -81,7 +81,6 @@ void firmware_poll() { pv_opal_call(opal::POLL_EVENTS, 0); }
 u64 timebase() { return mftb(); }
 u64 timebase_hz() { return g_timebase_hz; }
 
-
 // Every translation of the partition, partition- and process-scoped: IS=2
 // (match LPID), RIC=2 (TLB, page-walk cache and table caches).
 void tlb_flush_partition(Lpid lpid) {
@@ -123,7 +122,7 @@ void idle_wait(u64 deadline_tb) {
     // HDEC exception ends every stop (PSSCR[EC] = 0) at once, and the thread
     // spins through stop until its next entry (make bench: 500 000 stops,
     // 99 % of them under 10 us, and busy threads' SMT siblings slowed; now
-    // 13 000). The next entry sets HDEC for its slice.
+    // about 14 000). The next entry sets HDEC for its slice.
     spr::write<spr::HDEC>(0x7fffffff);
     spr::write<spr::DEC>(ticks > 0x7fffffff ? 0x7fffffff : ticks);
     spr::write<spr::PSSCR>(kPsscrStopNoLoss);
