@@ -8,6 +8,7 @@
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/mig_control.h"
+#include "hv/vcpu_report.h"
 
 namespace pv {
 namespace {
@@ -149,6 +150,14 @@ Err parse_hv_command(const char* line, HvCommand& out) {
     if (eq(cmd, "lssyscfg")) return parse_list(w, out, HvCommandKind::ListPartitions);
     if (eq(cmd, "lslparmigr")) return parse_list(w, out, HvCommandKind::ListMigrations);
     if (eq(cmd, "migrlpar")) return parse_migrlpar(w, out);
+    if (eq(cmd, "lsvcpu")) {
+        if (w.n != 1) {
+            format(out.error, sizeof out.error, "usage: lsvcpu");
+            return Err::Invalid;
+        }
+        out.kind = HvCommandKind::ListVcpus;
+        return Err::Ok;
+    }
     format(out.error, sizeof out.error, "unknown command '%s' (help: the commands)", cmd);
     return Err::Invalid;
 }
@@ -158,7 +167,7 @@ void run_hv_command(const HvCommand& c) {
     switch (c.kind) {
     case HvCommandKind::Help:
         log("command: lssyscfg -r lpar | lslparmigr -r lpar | migrlpar -o v|m -p NAME -t SYSTEM | "
-            "migrlpar -o s|r -p NAME | help");
+            "migrlpar -o s|r -p NAME | lsvcpu | help");
         return;
     case HvCommandKind::ListPartitions:
         for (u32 i = 0; i < h.partition_count; ++i) {
@@ -173,6 +182,7 @@ void run_hv_command(const HvCommand& c) {
             log("command: name=%s,lpar_id=%u,migration_state=%s", h.partitions[i].name, h.partitions[i].lpid.value,
                 mig_state_name(h.partitions[i]));
         return;
+    case HvCommandKind::ListVcpus: log_vcpu_report(); return;
     // Queued: the answers come from mig_poll (hv/mig_control.h).
     case HvCommandKind::Validate: mig_command_validate(c.partition, c.system, false); return;
     case HvCommandKind::Migrate: mig_command_validate(c.partition, c.system, true); return;

@@ -6,6 +6,8 @@
 //   migrlpar -o v -p NAME -t SYSTEM          validate moving NAME to SYSTEM
 //   migrlpar -o m -p NAME -t SYSTEM          migrate it
 //   migrlpar -o s -p NAME                    stop a migration of NAME
+//   lsvcpu                                   every thread and vCPU now (Poolvisor's
+//                                            own: the HMC has no such view; hv/vcpu_report.h)
 //   help
 // Parsing is strict (an unknown command, option or a missing value is an
 // error that names it) and does nothing; run_hv_command acts.
@@ -23,6 +25,7 @@ enum class HvCommandKind : u8 {
     Migrate,         // migrlpar -o m
     StopMigration,   // migrlpar -o s
     RecoverMigration,  // migrlpar -o r: a partition in doubt resumes here
+    ListVcpus,       // lsvcpu
 };
 
 inline constexpr u32 kHvCommandLineMax = 160;

@@ -122,6 +122,22 @@ TEST_F(ConsoleInputTest, CtrlAListsThePartitionsWithTheirState) {
     EXPECT_EQ(take(0), "hi");  // keys are not input
 }
 
+// lsvcpu: where every vCPU is (what a stuck machine's boot test prints before its timeout).
+TEST_F(ConsoleInputTest, LsvcpuShowsEachVcpusState) {
+    Vcpu& v = part(1).vcpus[1];
+    v.state = VcpuState::Ceded;
+    v.wake_tb = arch::timebase() + u64{100'000} * 512'000;  // 100 s on (arch/fake: a 512 MHz timebase that runs)
+    v.fault.outstanding = 1;
+    v.regs.pc = 0x1234;
+    type("\x01" "clsvcpu\r");
+    EXPECT_TRUE(printed("poolvisor: command: threads=0,run_queue=empty,"));
+    EXPECT_TRUE(printed("poolvisor: command: vcpu=a/0,state=running,on_thread=0,queued=0,parked=0,prodded=0,wake_in_ms=-1,"));
+    EXPECT_TRUE(printed("poolvisor: command: vcpu=b/1,state=ceded,on_thread=0,queued=0,parked=0,prodded=0,wake_in_ms=999"))
+        << arch::g_fake_console;
+    EXPECT_TRUE(printed(",paging_outstanding=1,pc=0x1234,"));
+    EXPECT_TRUE(printed("poolvisor: command: vcpu=c/1,"));
+}
+
 TEST_F(ConsoleInputTest, CtrlACRunsOneHypervisorCommandAndInputReturns) {
     part(1).mem_mode = MemMode::Shared;
     part(1).mem_bytes = 64ull << 20;

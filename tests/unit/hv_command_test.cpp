@@ -38,12 +38,14 @@ TEST(HvCommand, HmcWordsParse) {
     EXPECT_STREQ(m.partition, "s1");
     EXPECT_EQ(parse_ok("migrlpar -o s -p s1").kind, HvCommandKind::StopMigration);
     EXPECT_EQ(parse_ok("migrlpar -o r -p s1").kind, HvCommandKind::RecoverMigration);
+    EXPECT_EQ(parse_ok(" lsvcpu ").kind, HvCommandKind::ListVcpus);
 }
 
 TEST(HvCommand, MistakesAreNamed) {
     EXPECT_EQ(parse_error(""), "empty line (help: the commands)");
     EXPECT_EQ(parse_error("reboot"), "unknown command 'reboot' (help: the commands)");
     EXPECT_EQ(parse_error("lssyscfg -r sys"), "usage: lssyscfg -r lpar");
+    EXPECT_EQ(parse_error("lsvcpu -p linux"), "usage: lsvcpu");
     EXPECT_EQ(parse_error("migrlpar -o x -p a -t b"), "migrlpar: -o 'x': v (validate), m (migrate), s (stop) or r (recover)");
     EXPECT_EQ(parse_error("migrlpar -o v -p a -t"), "migrlpar: -t needs a value");
     EXPECT_EQ(parse_error("migrlpar -o v -p a"), "usage: migrlpar -o v|m -p NAME -t SYSTEM, or migrlpar -o s|r -p NAME");
