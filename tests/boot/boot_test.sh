@@ -72,6 +72,12 @@ if [ ${#input_res[@]} -gt 0 ]; then
         input_when_watch "$log" "${input_ns[$i]}" "${input_res[$i]}" "${input_texts[$i]}" "$indir/in" "$indir/sent.$i"
         watchers+=($!)
     done
+    # Still running 20 s before the timeout: the machine says what its threads
+    # and vCPUs do (Ctrl-A c lsvcpu, docs/console.md), so a hang shows where.
+    if [ "$timeout_s" -gt 40 ]; then
+        (sleep $((timeout_s - 20)); printf '\001clsvcpu\r' >"$indir/in") </dev/null >/dev/null 2>&1 &
+        watchers+=($!)
+    fi
 fi
 if [ ${#run_res[@]} -gt 0 ]; then
     # Complete lines only (up to the last newline): a half-written line is not yet the line.
@@ -127,4 +133,6 @@ cat "$log"
 echo "----"
 cat "$verdict"
 rm -f "$verdict"
+# And the console's end last, where a log cut in the middle still shows it.
+[ "$fail" = 0 ] || { echo "---- the last 30 lines of the console:"; tail -n 30 "$log"; }
 exit $fail
