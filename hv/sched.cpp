@@ -42,7 +42,12 @@ Vcpu* RunQueue::pop() {
         v->next = nullptr;
         v->queued = false;
         if (v->state == VcpuState::Runnable) {
-            u64 waited = arch::timebase() - v->queued_tb;
+            // Queued on another thread, whose timebase may be a little ahead
+            // of ours (QEMU 7.2's TBU40 loses the time between its two clock
+            // reads: a migrated partition's entries and exits leave the threads
+            // microseconds apart): that is no wait, not 2^64 ticks of one.
+            u64 now = arch::timebase();
+            u64 waited = now > v->queued_tb ? now - v->queued_tb : 0;
             if (waited > v->worst_wait_tb) v->worst_wait_tb = waited;
             if (waited > worst_.tb) worst_ = Wait{waited, v, worst_.dispatches};
             ++worst_.dispatches;

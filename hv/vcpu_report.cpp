@@ -1,6 +1,7 @@
 #include "hv/vcpu_report.h"
 
 #include "arch/arch.h"
+#include "base/format.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/timed_wake.h"
@@ -53,9 +54,13 @@ void log_vcpu_report() {
         for (u32 j = 0; j < p.vcpu_count; ++j) {
             const Vcpu& v = p.vcpus[j];
             VcpuState s = peek(v.state);
-            log("command: vcpu=%s/%u,state=%s,on_thread=%u,queued=%u,parked=%u,prodded=%u,wake_in_ms=%ld,"
+            char thread[12] = "-";  // the thread it is current on, or "held" while one lets go of it
+            for (u32 k = 0; k < h.thread_count; ++k)
+                if (peek(h.threads[k]->current) == &v) format(thread, sizeof thread, "%u", k);
+            if (thread[0] == '-' && peek(v.on_thread)) format(thread, sizeof thread, "held");
+            log("command: vcpu=%s/%u,state=%s,thread=%s,queued=%u,parked=%u,prodded=%u,wake_in_ms=%ld,"
                 "paging_outstanding=%u,pc=0x%lx,msr=0x%lx,exits=%lu,worst_wait_ms=%lu",
-                p.name, v.id.value, vcpu_state_name(s), peek(v.on_thread) ? 1u : 0u, peek(v.queued) ? 1u : 0u,
+                p.name, v.id.value, vcpu_state_name(s), thread, peek(v.queued) ? 1u : 0u,
                 peek(v.parked) ? 1u : 0u, peek(v.prodded) ? 1u : 0u,
                 s == VcpuState::Ceded ? ms_from(peek(v.wake_tb), now) : -1L, peek(v.fault.outstanding), v.regs.pc,
                 v.regs.msr, v.stats.exits, v.worst_wait_tb / (arch::timebase_hz() / 1000));

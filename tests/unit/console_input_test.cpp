@@ -131,8 +131,8 @@ TEST_F(ConsoleInputTest, LsvcpuShowsEachVcpusState) {
     v.regs.pc = 0x1234;
     type("\x01" "clsvcpu\r");
     EXPECT_TRUE(printed("poolvisor: command: threads=0,run_queue=empty,"));
-    EXPECT_TRUE(printed("poolvisor: command: vcpu=a/0,state=running,on_thread=0,queued=0,parked=0,prodded=0,wake_in_ms=-1,"));
-    EXPECT_TRUE(printed("poolvisor: command: vcpu=b/1,state=ceded,on_thread=0,queued=0,parked=0,prodded=0,wake_in_ms=999"))
+    EXPECT_TRUE(printed("poolvisor: command: vcpu=a/0,state=running,thread=-,queued=0,parked=0,prodded=0,wake_in_ms=-1,"));
+    EXPECT_TRUE(printed("poolvisor: command: vcpu=b/1,state=ceded,thread=-,queued=0,parked=0,prodded=0,wake_in_ms=999"))
         << arch::g_fake_console;
     EXPECT_TRUE(printed(",paging_outstanding=1,pc=0x1234,"));
     EXPECT_TRUE(printed("poolvisor: command: vcpu=c/1,"));

@@ -98,3 +98,16 @@ TEST(RunQueue, PassingOverKeepsTheOrderOfTheOthers) {
     EXPECT_EQ(q.pop(), &c);
     EXPECT_TRUE(q.empty());
 }
+
+// Queued by a thread whose timebase runs a little ahead (QEMU 7.2's TBU40):
+// no wait at all, not a negative one taken as 2^64 ticks (PV-STAT worst_wait_us).
+TEST(RunQueue, AQueueTimeAheadOfThePopperIsNoWait) {
+    RunQueue q;
+    Vcpu a;
+    runnable(a);
+    q.push(a);
+    a.queued_tb += u64{512'000'000};  // one second ahead of this thread's clock
+    EXPECT_EQ(q.pop(), &a);
+    EXPECT_EQ(a.worst_wait_tb, 0u);
+    EXPECT_EQ(q.worst_wait().tb, 0u);
+}
