@@ -132,6 +132,30 @@ void ams_poll_link(u64 now) {
     if (ams().enabled) ams().link.poll(now);
 }
 
+void ams_log_report(u64 now) {
+    Ams& a = ams();
+    if (!a.enabled) return;
+    PagingRequestPool& pool = a.pager.requests();
+    u32 queued = 0, in_flight = 0, ended = 0;
+    u64 oldest = now;
+    for (u32 id = 0; id < pool.capacity(); ++id) {
+        const PagingRequest* r = pool.by_id(id);
+        switch (__atomic_load_n(&r->state, __ATOMIC_RELAXED)) {
+        case PagingRequest::State::Free: break;
+        case PagingRequest::State::Queued: ++queued; break;
+        case PagingRequest::State::InFlight:
+            ++in_flight;
+            if (r->sent_tb && r->sent_tb < oldest) oldest = r->sent_tb;
+            break;
+        case PagingRequest::State::Done:
+        case PagingRequest::State::Failed: ++ended; break;
+        }
+    }
+    log("command: paging requests=%u,queued=%u,in_flight=%u,ended=%u,oldest_in_flight_ms=%lu,psp_outbox=%u,psp_link=%s",
+        pool.capacity(), queued, in_flight, ended, (now - oldest) / (arch::timebase_hz() / 1000), a.link.outbox_len(),
+        a.link.failed() ? "failed" : "up");
+}
+
 u64 ams_poll_interrupts(u64 now) { return ams().enabled ? ams().pager.poll_interrupts(now) : ~u64{0}; }
 
 bool ams_interrupt_pending(Vcpu& v, u64 now) {

@@ -54,6 +54,9 @@ Next ams_crq_hcall(Vcpu& v, u64 number);
 // Timer work (no lock held), on every scheduler pass: messages the PSP's full
 // queue refused; paging request deadlines.
 void ams_poll_link(u64 now);
+// lsvcpu (hv/vcpu_report.h): one "command: paging ..." line, the request
+// pool by state and the oldest request the PSP holds; read without the locks.
+void ams_log_report(u64 now);
 // When a timed wake-up is due (hv/timed_wake.h): parked vCPUs whose
 // decrementer fired (or that hold an interrupt) may run to take it. Returns
 // the next decrementer of a parked vCPU that may be woken (~0: none).

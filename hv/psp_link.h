@@ -48,6 +48,7 @@ public:
     // and requests past their deadline (the PSP is then declared failed).
     void poll(u64 now_tb);
     bool failed() const { return __atomic_load_n(&dead_, __ATOMIC_ACQUIRE); }
+    u32 outbox_len() const { return __atomic_load_n(&outbox_len_, __ATOMIC_RELAXED); }  // lsvcpu
 
 private:
     static constexpr u32 kMaxRequests = Pager::kMaxRequests;  // request ids the PSP can be holding

@@ -2,6 +2,7 @@
 
 #include "arch/arch.h"
 #include "base/format.h"
+#include "hv/ams.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/timed_wake.h"
@@ -49,6 +50,7 @@ void log_vcpu_report() {
             log("command: thread=%u,pir=0x%x,idle=%u,current=-,idle_stops=%lu", i, c.pir.value, c.idle ? 1u : 0u,
                 c.idle_stops);
     }
+    ams_log_report(now);
     for (u32 i = 0; i < h.partition_count; ++i) {
         const Partition& p = h.partitions[i];
         for (u32 j = 0; j < p.vcpu_count; ++j) {
