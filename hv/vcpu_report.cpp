@@ -43,12 +43,11 @@ void log_vcpu_report() {
     for (u32 i = 0; i < h.thread_count; ++i) {
         const PhysCpu& c = *h.threads[i];
         const Vcpu* cur = peek(c.current);
-        if (cur)
-            log("command: thread=%u,pir=0x%x,idle=%u,current=%s/%u,slice_left_ms=%ld,idle_stops=%lu", i, c.pir.value,
-                c.idle ? 1u : 0u, cur->part->name, cur->id.value, ms_from(peek(c.slice_end_tb), now), c.idle_stops);
-        else
-            log("command: thread=%u,pir=0x%x,idle=%u,current=-,idle_stops=%lu", i, c.pir.value, c.idle ? 1u : 0u,
-                c.idle_stops);
+        char current[48] = "-";
+        if (cur) format(current, sizeof current, "%s/%u,slice_left_ms=%ld", cur->part->name, cur->id.value,
+                        ms_from(peek(c.slice_end_tb), now));
+        log("command: thread=%u,pir=0x%x,idle=%u,current=%s,idle_stops=%lu", i, c.pir.value, c.idle ? 1u : 0u,
+            current, c.idle_stops);
     }
     ams_log_report(now);
     for (u32 i = 0; i < h.partition_count; ++i) {

@@ -6,8 +6,9 @@
 
 namespace pv {
 
-// One "command: thread=..." line per hardware thread, one "command: vcpu=..."
-// line per vCPU of every partition. A snapshot read without the locks: a
+// A "command: threads=..." summary, one "command: thread=..." line per
+// hardware thread, the paging line (ams_log_report), then one "command:
+// vcpu=..." line per vCPU of every partition. A snapshot read without the locks: a
 // vCPU that changes state meanwhile may show its old or its new state.
 void log_vcpu_report();
 

@@ -75,7 +75,9 @@ if [ ${#input_res[@]} -gt 0 ]; then
     # Still running 20 s before the timeout: the machine says what its threads
     # and vCPUs do (Ctrl-A c lsvcpu, docs/console.md), so a hang shows where.
     if [ "$timeout_s" -gt 40 ]; then
-        (sleep $((timeout_s - 20)); printf '\001clsvcpu\r' >"$indir/in") </dev/null >/dev/null 2>&1 &
+        # (its sleep goes with it when the watchers are killed at the end)
+        (trap 'kill $s 2>/dev/null; exit 0' TERM; sleep $((timeout_s - 20)) & s=$!; wait $s
+         printf '\001clsvcpu\r' >"$indir/in") </dev/null >/dev/null 2>&1 &
         watchers+=($!)
     fi
 fi
