@@ -73,13 +73,9 @@ if [ ${#input_res[@]} -gt 0 ]; then
         watchers+=($!)
     done
     # Still running 20 s before the timeout: the machine says what its threads
-    # and vCPUs do (Ctrl-A c lsvcpu, docs/console.md), so a hang shows where.
-    if [ "$timeout_s" -gt 40 ]; then
-        # (its sleep goes with it when the watchers are killed at the end)
-        (trap 'kill $s 2>/dev/null; exit 0' TERM; sleep $((timeout_s - 20)) & s=$!; wait $s
-         printf '\001clsvcpu\r' >"$indir/in") </dev/null >/dev/null 2>&1 &
-        watchers+=($!)
-    fi
+    # and vCPUs do (tools/input-when.sh), so a hang shows where.
+    input_when_lsvcpu "$indir/in" "$timeout_s"
+    watchers+=($!)
 fi
 if [ ${#run_res[@]} -gt 0 ]; then
     # Complete lines only (up to the last newline): a half-written line is not yet the line.
