@@ -41,6 +41,8 @@ void ams_mark_psp(Partition& p) {
 }
 Pager* ams_pager_of(const Partition& p) { return shared(p) ? &ams().pager : nullptr; }
 
+static_assert(kMaxPoolPagingRequests == Pager::kMaxRequests);
+
 bool ams_init(const SystemConfig& cfg) {
     if (!cfg.pool.present) return true;
     Ams& a = ams();
@@ -48,13 +50,17 @@ bool ams_init(const SystemConfig& cfg) {
     u64 pool_frames = pc.pool_bytes / kPageSize;
     auto frames = hv().frames.alloc(pc.pool_bytes, 64 << 10);
     auto info = hv().frames.alloc(align_up(pool_frames * sizeof(FrameInfo), kPageSize), kPageSize);
-    if (!frames.ok() || !info.ok()) {
-        log("config:%u: pool_mem: no room for a %lu MiB shared memory pool", pc.line, pc.pool_bytes >> 20);
+    // The paging requests, as many as the config asks (the config allows no more than the protocol's ids).
+    u32 nreq = pc.paging_requests < Pager::kMaxRequests ? pc.paging_requests : Pager::kMaxRequests;
+    auto reqs = hv().frames.alloc(align_up(u64{nreq} * sizeof(PagingRequest), kPageSize), kPageSize);
+    if (!frames.ok() || !info.ok() || !reqs.ok()) {
+        log("config:%u: pool_mem: no room for a %lu MiB shared memory pool and %u paging requests", pc.line,
+            pc.pool_bytes >> 20, nreq);
         return false;
     }
     auto* fi = static_cast<FrameInfo*>(arch::host_ptr(info.value));
-    u32 nreq = pc.paging_requests < Pager::kMaxRequests ? pc.paging_requests : Pager::kMaxRequests;
-    if (!a.pager.init(frame_of(frames.value), std::span<FrameInfo>(fi, pool_frames), nreq,
+    auto* rq = static_cast<PagingRequest*>(arch::host_ptr(reqs.value));
+    if (!a.pager.init(frame_of(frames.value), std::span<FrameInfo>(fi, pool_frames), std::span<PagingRequest>(rq, nreq),
                       std::span<Partition>(hv().partitions, kMaxPartitions), a.link.transport()))
         return false;
 

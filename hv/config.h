@@ -14,6 +14,8 @@ inline constexpr u64 kDefaultHdecSliceUs = 10'000;
 // Active Memory Sharing defaults ([shared_pool] and per-partition keys).
 inline constexpr u32 kDefaultPoolMemWeight = 128;
 inline constexpr u32 kDefaultPoolPagingRequests = 32;
+// As many as the paging protocol can have in flight (Pager::kMaxRequests, a 64 KiB CRQ's entries).
+inline constexpr u32 kMaxPoolPagingRequests = 4096;
 inline constexpr u32 kDefaultPoolFaultThreshold = 2;  // = kDefaultFaultThreshold (mm/fault.h)
 inline constexpr u32 kMaxPoolOvercommit = 16;          // shared logical memory <= 16 x pool_mem
 
@@ -57,7 +59,7 @@ struct SystemConfig {
         bool present;
         u64 pool_bytes;        // multiple of 1 MiB, 4 MiB..32 GiB
         char paging_vios[16];  // name of a dedicated-memory partition of this config
-        u32 paging_requests;   // 1..256, default 32
+        u32 paging_requests;   // 2..kMaxPoolPagingRequests, default 32
         u32 fault_threshold;   // 1..64, default 2
         u32 line;              // line of the [shared_pool] header
     } pool;

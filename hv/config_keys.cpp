@@ -61,7 +61,7 @@ bool Parser::set_value(Key k, sv v) {
     case kDenyFacilities: return set_deny_facilities(v);
     case kPoolMem: return set_size(k, v, 4 * kMiB, kMaxPoolBytes, "4M..32G", kMiB, "1M", out_.pool.pool_bytes);
     case kPagingVios: return set_paging_vios(v);
-    case kPagingRequests: return set_uint(k, v, 2, 256, out_.pool.paging_requests);
+    case kPagingRequests: return set_uint(k, v, 2, kMaxPoolPagingRequests, out_.pool.paging_requests);
     case kFaultThreshold: return set_uint(k, v, 1, 64, out_.pool.fault_threshold);
     case kMigSystem: return set_system_name(k, v, out_.migration.system);
     case kMigPeer: return set_system_name(k, v, out_.migration.peer);

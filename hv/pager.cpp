@@ -27,18 +27,19 @@ bool LogLimiter::allow(u64 now_tb, u64 tb_hz) {
     return false;
 }
 
-bool Pager::init(Frame first, std::span<FrameInfo> frames, u32 nreq, std::span<Partition> parts,
+bool Pager::init(Frame first, std::span<FrameInfo> frames, std::span<PagingRequest> requests, std::span<Partition> parts,
                  const PagingTransport& transport) {
     for (FrameInfo& f : frames) new (&f) FrameInfo{};
     pool_first_ = first;
     parts_ = parts;
     transport_ = transport;
     if (pool_.init(first, frames) != Err::Ok) return false;
-    if (nreq > kMaxRequests) nreq = kMaxRequests;
+    u32 nreq = requests.size() < kMaxRequests ? static_cast<u32>(requests.size()) : kMaxRequests;
+    if (nreq < 2) return false;
     // A quarter of the requests are kept for page-outs: page-ins that wait
     // for frames must never hold every request a page-out would need.
     u32 reserve = nreq >= 4 ? nreq / 4 : 1;
-    requests_.init(request_store_, nreq, waiter_store_, sizeof waiter_store_ / sizeof waiter_store_[0], reserve);
+    requests_.init(requests.data(), nreq, waiter_store_, sizeof waiter_store_ / sizeof waiter_store_[0], reserve);
     return true;
 }
 
@@ -46,6 +47,7 @@ Err Pager::add_partition(Partition& p, std::span<PageInfo> pages, u64 entitled_p
                          u32 fault_threshold) {
     for (PageInfo& i : pages) new (&i) PageInfo{};
     if (Err e = pool_.add_partition(p.slot, pages, entitled_pages, weight); e != Err::Ok) return e;
+    read_ahead_end_[p.slot] = 0;
     for (u32 i = 0; i < p.vcpu_count; ++i) {
         VcpuFaultState& f = p.vcpus[i].fault;
         f.vcpu = &p.vcpus[i];
@@ -476,7 +478,7 @@ Err Pager::remove_partition(Partition& p) {
     Err e = pool_.remove_partition(p.slot);
     if (e != Err::Ok) return e;
     mig_[p.slot] = MigTracking{};
-    page_out_errors_[p.slot] = write_pins_[p.slot] = 0;
+    page_out_errors_[p.slot] = write_pins_[p.slot] = read_ahead_end_[p.slot] = 0;
     return Err::Ok;
 }
 

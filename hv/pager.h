@@ -50,14 +50,17 @@ struct LogLimiter {
 
 class Pager {
 public:
-    static constexpr u32 kMaxRequests = 256;
+    // Request ids the paging protocol can have in flight at once: a CRQ of
+    // crq::kMaxQueueBytes holds one IoRequest entry for each.
+    static constexpr u32 kMaxRequests = 4096;
     // A request the paging service has not answered in this long fails, and
     // the service is declared failed (a stuck PSP must not park vCPUs forever).
     static constexpr u64 kRequestTimeoutMs = 15000;
 
-    // Boot: the pool is host frames [first, first + frames.size()), nreq
+    // Boot: the pool is host frames [first, first + frames.size()), requests
+    // its paging requests (storage sized from the config; at most kMaxRequests),
     // paging requests, `parts` the hypervisor's partitions by slot.
-    [[nodiscard]] bool init(Frame first, std::span<FrameInfo> frames, u32 nreq, std::span<Partition> parts,
+    [[nodiscard]] bool init(Frame first, std::span<FrameInfo> frames, std::span<PagingRequest> requests, std::span<Partition> parts,
                             const PagingTransport& transport);
     // Boot: a shared partition's page state (pages: one PageInfo per logical page).
     [[nodiscard]] Err add_partition(Partition& p, std::span<PageInfo> pages, u64 entitled_pages, u8 weight,
@@ -204,6 +207,7 @@ private:
     void reclaim(u64 at_least = 0);
     void reclaim_batch(u64 at_least);
     void read_ahead(Partition& p, LogicalPage lp);
+    u32 read_ahead_window() const;
 
     // Migration hooks (hv/mig_tracking.cpp): lp of slot changed.
     void mig_note(u32 slot, LogicalPage lp) {
@@ -225,7 +229,6 @@ private:
     std::span<Partition> parts_;
     PagingTransport transport_{};
     PagingRequestPool requests_;
-    PagingRequest request_store_[kMaxRequests];
     RequestWaiter waiter_store_[kMaxPartitions * kMaxConfigVcpus];
     // Page-ins that have a request but no frame yet (the pool was empty), oldest first.
     PagingRequest* frame_wait_[kMaxRequests]{};
@@ -236,6 +239,7 @@ private:
     u64 pool_faults_ = 0;
     u64 page_ins_sent_ = 0;
     u64 read_ahead_ = 0;    // page-ins started ahead of a fault
+    u64 read_ahead_end_[kMaxPartitions]{};  // per slot: the first page past the last read-ahead window
     u64 page_out_errors_[kMaxPartitions]{};  // failed writes, per slot
     u64 write_pins_[kMaxPartitions]{};       // pages kept resident because their write failed
     u64 timed_out_ = 0;     // requests failed at their deadline

@@ -53,6 +53,7 @@ public:
 private:
     static constexpr u32 kMaxRequests = Pager::kMaxRequests;  // request ids the PSP can be holding
     static constexpr u32 kOutbox = kMaxRequests + 16;
+    static_assert(u64{kMaxRequests} * crq::kEntryBytes <= crq::kMaxQueueBytes, "a request each in the PSP's CRQ");
 
     bool send(const PagingRequest& r, const Partition& p);
     void deliver(const CrqEntry& e);

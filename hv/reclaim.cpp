@@ -44,23 +44,35 @@ void Pager::reclaim_batch(u64 at_least) {
     if (at_least > target) target = at_least;
     if (target || frame_wait_len_) target = target > kMinBatch ? target : kMinBatch;
     bool flush[kMaxPartitions]{};
-    while (n < kBatch && n < target) {
-        auto victim = choose_victim(pool_, RcAccess{rc_sample, this});
-        if (!victim.ok()) break;
-        Victim vi = victim.value;
-        Partition& p = part(vi.slot);
-        auto rc = p.radix.unmap_rc(vi.lp);
-        if (rc && rc->changed) {
-            pool_.note_changed(vi.slot, vi.lp);
-            mig_note(vi.slot, vi.lp);
-        }
-        if (pool_.begin_page_out(vi.slot, vi.lp) != Err::Ok) {  // it stays: mapped again
-            map_resident(p, vi.lp, vi.frame, false);
-            continue;
-        }
-        flush[vi.slot] = true;
-        batch[n++] = vi;
-    }
+    // Each victim is unmapped and marked on its way out as it is chosen
+    // (before the next choice: the same page could come back otherwise).
+    struct Taking {
+        Pager& pager;
+        Victim* batch;
+        u32& n;
+        bool* flush;
+    } taking{*this, batch, n, flush};
+    VictimSink sink{[](void* ctx, const Victim& vi) {
+                        Taking& t = *static_cast<Taking*>(ctx);
+                        Partition& p = t.pager.part(vi.slot);
+                        auto rc = p.radix.unmap_rc(vi.lp);
+                        if (rc && rc->changed) {
+                            t.pager.pool_.note_changed(vi.slot, vi.lp);
+                            t.pager.mig_note(vi.slot, vi.lp);
+                        }
+                        if (t.pager.pool_.begin_page_out(vi.slot, vi.lp) != Err::Ok) {  // it stays: mapped again
+                            t.pager.map_resident(p, vi.lp, vi.frame, false);
+                            return true;
+                        }
+                        t.flush[vi.slot] = true;
+                        t.batch[t.n++] = vi;
+                        return true;
+                    },
+                    &taking};
+    const u64 want = target < kBatch ? target : kBatch;
+    // Choices that stayed (their page-out could not begin) are tried again, a batch's worth at most.
+    for (u32 round = 0; n < want && round < kBatch; ++round)
+        if (choose_victims(pool_, RcAccess{rc_sample, this}, static_cast<u32>(want - n), sink) == 0) break;
     for (u32 s = 0; s < pool_.slot_end(); ++s)
         if (flush[s]) arch::tlb_flush_partition(part(s).lpid);
     bool service_failed = transport_.failed(transport_.ctx);
@@ -87,13 +99,35 @@ void Pager::reclaim_batch(u64 at_least) {
 // free frames are plentiful: never a reclaim or a vCPU's request for a
 // guess. The PSP merges adjacent reads into one device command
 // (docs/paging-service.md); faults on these pages share them.
+//
+// The window is half the request pool (at least 64 pages, at most 1024),
+// so that a larger pool keeps more of a stream in flight. A cursor per
+// partition remembers where the window ends, so a fault looks only at the
+// pages it adds, and the window is topped up only once the stream has used
+// a quarter of it: the PSP then gets runs of adjacent pages to merge, not
+// one page per fault.
+u32 Pager::read_ahead_window() const {
+    constexpr u32 kMin = 64, kMax = 1024;
+    u32 w = requests_.capacity() / 2;
+    return w < kMin ? kMin : w > kMax ? kMax : w;
+}
+
 void Pager::read_ahead(Partition& p, LogicalPage lp) {
-    constexpr u32 kWindow = 64, kRequestsKept = 4;  // requests kept beyond the page-out reserve
+    // Requests kept beyond the page-out reserve for the faults of other vCPUs
+    // and partitions: a guess never takes the last of them.
+    const u32 kept = 4 + requests_.capacity() / 8;
     const PageInfo* prev = lp.value ? pool_.page(p.slot, LogicalPage{lp.value - 1}) : nullptr;
     if (!prev || prev->state == PageState::NotResident) return;
+    const u64 window = read_ahead_window();
+    u64& end = read_ahead_end_[p.slot];
+    u64 from = lp.value + 1;
+    if (end > from && end <= lp.value + window) {
+        if (end - from > window - window / 4) return;  // most of the window is still ahead
+        from = end;
+    }
+    end = from;
     // The window ahead of the fault: pages already in (or coming) are passed over.
-    for (u32 k = 1; k <= kWindow; ++k) {
-        LogicalPage q{lp.value + k};
+    for (LogicalPage q{from}; q.value <= lp.value + window; ++q.value, end = q.value) {
         const PageInfo* info = pool_.page(p.slot, q);
         if (!info) return;
         if (info->state != PageState::NotResident) continue;
@@ -102,7 +136,7 @@ void Pager::read_ahead(Partition& p, LogicalPage lp) {
         PagingRequest* r = nullptr;
         {
             Guard rl(requests_.lock());
-            if (requests_.waiting() || requests_.free_count() <= kRequestsKept + requests_.reserve() ||
+            if (requests_.waiting() || requests_.free_count() <= kept + requests_.reserve() ||
                 requests_.find(p.slot, q))
                 return;
             r = requests_.alloc(PagingRequest::Kind::PageIn, p.slot, q, arch::timebase());

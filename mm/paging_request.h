@@ -106,10 +106,12 @@ public:
     SpinLock& lock() { return lock_; }
 
 private:
-    // Allocated requests by (partition, page): find() is on every fault's path.
-    static constexpr u32 kBuckets = 64;
+    // Allocated requests by (partition, page): find() is on every fault's
+    // path and on every page a read-ahead window passes over, so chains stay
+    // short with thousands of requests in flight.
+    static constexpr u32 kBucketsLog2 = 10, kBuckets = 1u << kBucketsLog2;
     static u32 bucket_of(u32 slot, LogicalPage lp) {
-        return static_cast<u32>(((lp.value ^ (u64{slot} << 40)) * 0x9E3779B97F4A7C15ULL) >> 58);
+        return static_cast<u32>(((lp.value ^ (u64{slot} << 40)) * 0x9E3779B97F4A7C15ULL) >> (64 - kBucketsLog2));
     }
     void unlink(PagingRequest& r);
 

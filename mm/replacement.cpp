@@ -55,22 +55,39 @@ struct TriedSlots {
     void add(u32 s) { bits[s / 64] |= u64{1} << (s % 64); }
 };
 
-// The partition to take a frame from: the one furthest above its target
+// The partition to take frames from: the one furthest above its target
 // among those that can give one; lowest slot on ties. `tried` excludes
-// partitions whose sweep already failed.
-std::optional<u32> pick_partition(const SharedPool& pool, const TriedSlots& tried) {
+// partitions whose sweep already failed. `run` is how many frames it can
+// give before another partition would be the choice (at least 1): a
+// reclaim takes that many from it for one pass over the partitions.
+struct Pick {
+    u32 slot;
+    u64 run;
+};
+
+std::optional<Pick> pick_partition(const SharedPool& pool, const TriedSlots& tried) {
     std::optional<u32> best;
-    i64 best_excess = 0;
+    i64 best_excess = 0, second_excess = 0;
+    bool second = false;
     PoolShares sh = pool_shares(pool);
     for (u32 s = 0; s < pool.slot_end(); ++s) {
         if (tried.has(s) || !pool.has_partition(s) || !can_give_frame(pool, s)) continue;
         i64 e = excess(pool, s, sh);
         if (!best || e > best_excess) {
+            if (best) second_excess = best_excess, second = true;
             best = s;
             best_excess = e;
+        } else if (!second || e > second_excess) {
+            second_excess = e;
+            second = true;
         }
     }
-    return best;
+    if (!best) return std::nullopt;
+    PoolPartitionStats st = pool.stats(*best);
+    u64 give = st.held - st.out_pending - st.pinned - pool.entitled(*best);  // > 0: can_give_frame
+    u64 run = second ? static_cast<u64>(best_excess - second_excess) : give;
+    if (run < 1) run = 1;
+    return Pick{*best, run < give ? run : give};
 }
 
 // ---- step 2: which page, inside the partition ----
@@ -194,15 +211,34 @@ std::optional<Victim> sweep(SharedPool& pool, RcAccess rc, u32 slot) {
 
 u64 residency_target(const SharedPool& pool, u32 slot) { return residency_target(pool, slot, pool_shares(pool)); }
 
-Result<Victim> choose_victim(SharedPool& pool, RcAccess rc) {
+u32 choose_victims(SharedPool& pool, RcAccess rc, u32 max, VictimSink sink) {
     TriedSlots tried;
-    for (u32 attempt = 0; attempt < pool.slot_end(); ++attempt) {
-        std::optional<u32> slot = pick_partition(pool, tried);
-        if (!slot) break;
-        if (std::optional<Victim> v = sweep(pool, rc, *slot)) return Result<Victim>::success(*v);
-        tried.add(*slot);
+    u32 n = 0;
+    for (u32 attempt = 0; n < max && attempt < pool.slot_end(); ++attempt) {
+        std::optional<Pick> pick = pick_partition(pool, tried);
+        if (!pick) break;
+        u64 run = pick->run < max - n ? pick->run : max - n, got = 0;
+        for (; got < run; ++got) {
+            std::optional<Victim> v = sweep(pool, rc, pick->slot);
+            if (!v) break;
+            ++n;
+            if (!sink.take(sink.ctx, *v)) return n;
+        }
+        if (got < run) tried.add(pick->slot);  // its sweep failed: the others are asked
+        else attempt = 0;                      // a full run: every partition may be asked again
     }
-    return Result<Victim>::failure(Err::NotFound);
+    return n;
+}
+
+Result<Victim> choose_victim(SharedPool& pool, RcAccess rc) {
+    Victim v{};
+    VictimSink keep{[](void* ctx, const Victim& found) {
+                        *static_cast<Victim*>(ctx) = found;
+                        return true;
+                    },
+                    &v};
+    if (choose_victims(pool, rc, 1, keep) == 0) return Result<Victim>::failure(Err::NotFound);
+    return Result<Victim>::success(v);
 }
 
 }  // namespace pv

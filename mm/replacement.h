@@ -42,4 +42,15 @@ u64 residency_target(const SharedPool& pool, u32 slot);
 // (all at their entitlement, or only pinned pages).
 [[nodiscard]] Result<Victim> choose_victim(SharedPool& pool, RcAccess rc);
 
+// What a reclaim does with each victim (as choose_victim's caller does, up to
+// begin_page_out) before the next is chosen; false: stop choosing.
+struct VictimSink {
+    bool (*take)(void* ctx, const Victim& v);
+    void* ctx;
+};
+// Up to max victims, as max calls of choose_victim would choose them, with
+// one pass over the partitions per run taken from one partition (not one per
+// victim: that pass was a quarter of a victim's cost). Returns how many.
+u32 choose_victims(SharedPool& pool, RcAccess rc, u32 max, VictimSink sink);
+
 }  // namespace pv

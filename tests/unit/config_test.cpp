@@ -795,8 +795,8 @@ TEST(ConfigAmsError, PagingVios) {
 
 TEST(ConfigAmsError, PagingRequestsAndFaultThreshold) {
     auto with = [](const std::string& kv) { return psp() + pool(kv + "\n"); };
-    expect_error(with("paging_requests = 1"), 9, "paging_requests", "'1' is out of range (2..256)");
-    expect_error(with("paging_requests = 257"), 9, "paging_requests", "'257' is out of range (2..256)");
+    expect_error(with("paging_requests = 1"), 9, "paging_requests", "'1' is out of range (2..4096)");
+    expect_error(with("paging_requests = 4097"), 9, "paging_requests", "'4097' is out of range (2..4096)");
     expect_error(with("paging_requests = many"), 9, "paging_requests", "'many' is not a number");
     expect_error(with("paging_requests = 4294967328"), 9, "paging_requests", "out of range");  // 2^32 + 32
     expect_error(with("paging_requests ="), 9, "paging_requests", "missing value");

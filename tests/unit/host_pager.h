@@ -42,6 +42,7 @@ protected:
         frames_ = static_cast<u8*>(std::aligned_alloc(kPageSize, frames * kPageSize));
         frame_info_.assign(frames, FrameInfo{});
         page_info_.assign(pages, PageInfo{});
+        requests_.assign(8, PagingRequest{});
         Hypervisor& h = hv();
         h.partition_count = 1;
         h.live_partitions = 1;
@@ -60,7 +61,7 @@ protected:
         for (u32 i = 0; i < vcpus; ++i) p->vcpus[i].part = p, p->vcpus[i].id = VcpuId{i}, p->vcpus[i].state = VcpuState::Running;
         ASSERT_EQ(p->radix.init(tables_.pool()), Err::Ok);
         PagingTransport t{HostDisk::send, HostDisk::failed, disk_.get()};
-        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames_)), frame_info_, 8,
+        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames_)), frame_info_, requests_,
                                 std::span<Partition>(h.partitions, kMaxPartitions), t));
         ASSERT_EQ(pager->add_partition(*p, page_info_, 0, 128, 2), Err::Ok);
         frame_count_ = frames;
@@ -124,6 +125,7 @@ private:
     u64 frame_count_ = 0;
     std::vector<FrameInfo> frame_info_;
     std::vector<PageInfo> page_info_;
+    std::vector<PagingRequest> requests_;
     HostTables tables_;
 };
 

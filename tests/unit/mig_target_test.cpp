@@ -59,6 +59,7 @@ struct MigTargetTest : ::testing::Test {
     std::unique_ptr<Pager> pager = std::make_unique<Pager>();
     u8* frames = nullptr;
     std::vector<FrameInfo> frame_info = std::vector<FrameInfo>(kFrames);
+    std::vector<PagingRequest> requests = std::vector<PagingRequest>(8);
     std::vector<PageInfo> page_info = std::vector<PageInfo>(kPages);
     std::vector<u8> states = std::vector<u8>(kPages);
     std::vector<PartitionTableEntry> ptable = std::vector<PartitionTableEntry>(16);
@@ -137,7 +138,7 @@ struct MigTargetTest : ::testing::Test {
         run_queued();
         hv_pager = pager.get();
         PagingTransport tr{send, failed, this};
-        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames)), frame_info, 8,
+        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames)), frame_info, requests,
                                 std::span<Partition>(h.partitions, kMaxPartitions), tr));
         MigTargetIo io;
         io.create = create, io.write_page = write_page, io.pin = pin, io.unpin = unpin, io.destroy = destroy;

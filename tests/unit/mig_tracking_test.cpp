@@ -51,6 +51,7 @@ struct MigTrackingTest : ::testing::Test {
     Disk disk;
     u8* frames = nullptr;
     std::vector<FrameInfo> frame_info = std::vector<FrameInfo>(kFrames);
+    std::vector<PagingRequest> requests = std::vector<PagingRequest>(8);
     std::vector<PageInfo> page_info = std::vector<PageInfo>(kPages);
     std::vector<u8> states = std::vector<u8>(kPages);
     MigSourcePages src;
@@ -77,7 +78,7 @@ struct MigTrackingTest : ::testing::Test {
         for (u32 i = 0; i < 2; ++i) p->vcpus[i].part = p, p->vcpus[i].id = VcpuId{i}, p->vcpus[i].state = VcpuState::Running;
         ASSERT_EQ(p->radix.init(tables.pool()), Err::Ok);
         PagingTransport t{Disk::send, Disk::failed, &disk};
-        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames)), frame_info, 8,
+        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames)), frame_info, requests,
                                 std::span<Partition>(h.partitions, kMaxPartitions), t));
         ASSERT_EQ(pager->add_partition(*p, page_info, 0, 128, 2), Err::Ok);
         ASSERT_EQ(src.init(states), Err::Ok);

@@ -52,6 +52,7 @@ struct PagerTest : ::testing::Test {
     FakePsp psp;
     u8* frames = nullptr;
     std::vector<FrameInfo> frame_info;
+    std::vector<PagingRequest> requests;
     std::vector<PageInfo> page_info;
     test::HostTables tables;
     Partition* p = nullptr;
@@ -61,6 +62,7 @@ struct PagerTest : ::testing::Test {
     void set_up(u64 pool_frames = kFrames, u32 nreq = 8, u32 vcpus = 2) {
         frames = static_cast<u8*>(std::aligned_alloc(kPageSize, pool_frames * kPageSize));
         frame_info.resize(pool_frames);
+        requests.assign(nreq, PagingRequest{});
         psp.disk.assign(kPages * kPageSize, 0);
         Hypervisor& h = hv();
         h.partition_count = 1;
@@ -78,7 +80,7 @@ struct PagerTest : ::testing::Test {
         p->vcpu_count = vcpus;
         for (u32 i = 0; i < vcpus; ++i) p->vcpus[i].part = p, p->vcpus[i].id = VcpuId{i}, p->vcpus[i].state = VcpuState::Running;
         ASSERT_EQ(p->radix.init(tables.pool()), Err::Ok);
-        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames)), frame_info, nreq,
+        ASSERT_TRUE(pager->init(frame_of(arch::host_real(frames)), frame_info, requests,
                                 std::span<Partition>(h.partitions, kMaxPartitions), psp.transport()));
         page_info.resize(kPages);
         ASSERT_EQ(pager->add_partition(*p, page_info, 0, 128, 2), Err::Ok);

@@ -38,7 +38,7 @@ namespace {
 
 constexpr const char* kNodePath = "/poolvisor-paging";
 constexpr const char* kCompatible = "poolvisor,paging-service-v1";
-constexpr u64 kQueueBytes = 4096;              // one page: 256 entries
+constexpr u64 kQueueBytes = 64 * 1024;         // 4096 entries: one for each request the hypervisor can have out
 constexpr u64 kBenchBufferBytes = 256 * KiB;   // one read command's worth
 constexpr u64 kDefaultBenchMiB = 8, kMaxBenchMiB = 64;
 constexpr u64 kDefaultBenchTrials = 5;  // bench_trials: raw reads at the end (bench_end=on)
@@ -605,7 +605,7 @@ extern "C" [[noreturn]] void pv_main(const void* fdt) {
         s.pause = pause_us;
         log("fail_delay_ms=%lu: a failed page-in is answered that late", s.fail_delay_us / 1000);
     }
-    static PagingService svc(s);  // static: ~25 KiB of request state, no guard variable (-fno-threadsafe-statics)
+    static PagingService svc(s);  // static: ~420 KiB of request state (4096 ids), no guard variable (-fno-threadsafe-statics)
     if (s.dev.submit)
         log("paging I/O: asynchronous, up to %u transfers in flight", drv.max_in_flight());
     else

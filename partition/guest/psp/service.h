@@ -165,7 +165,7 @@ public:
     bool progress();
     // Requests taken and not yet answered.
     u32 in_flight() const { return in_flight_; }
-    static constexpr u32 kMaxTracked = 256;  // request ids served asynchronously (the hypervisor's pool: ≤ 256)
+    static constexpr u32 kMaxTracked = 4096;  // request ids served asynchronously (the hypervisor's pool: ≤ 4096)
 
     // One device transfer outside the paging protocol (the mover's Read and
     // Write, docs/mover.md): the same checks of the device, retries and
