@@ -400,3 +400,64 @@ TEST(Replacement, ChangeBitClearedBySweepIsNotLost) {
     EXPECT_FALSE(p3.c);  // cleared by a sweep...
     EXPECT_FALSE(sim.pool.page(0, LogicalPage{3})->on_device_valid);  // ...but remembered
 }
+
+// A reclaim takes victims in runs (choose_victims): the same victims, in the
+// same order, as one choose_victim call each, with partitions of different
+// excess (runs of several from one) and of equal excess (alternating).
+TEST(Replacement, VictimsInRunsAreThoseChosenOneByOne) {
+    auto fill = [](Sim& sim) {
+        sim.add(0, 64, 2, 128);
+        sim.add(1, 64, 2, 128);
+        sim.add(2, 64, 0, 64);
+        for (u64 lp = 0; lp < 30; ++lp) sim.access(0, lp, lp % 3 == 0);
+        for (u64 lp = 0; lp < 20; ++lp) sim.access(1, lp, false);
+        for (u64 lp = 0; lp < 14; ++lp) sim.access(2, lp, lp % 2 == 0);
+        for (u64 lp = 0; lp < 30; lp += 4) sim.access(0, lp, false);  // some referenced again
+    };
+    Sim one(64), runs(64);
+    fill(one);
+    fill(runs);
+    constexpr u32 kVictims = 40;
+    std::vector<Victim> singly;
+    for (u32 i = 0; i < kVictims; ++i) {
+        Result<Victim> v = choose_victim(one.pool, one.rc());
+        ASSERT_TRUE(v.ok());
+        one.ptes[v.value.slot][v.value.lp.value] = Sim::Pte{};
+        ASSERT_EQ(one.pool.begin_page_out(v.value.slot, v.value.lp), Err::Ok);
+        singly.push_back(v.value);
+    }
+    struct Taken {
+        Sim* sim;
+        std::vector<Victim> v;
+    } taken{&runs, {}};
+    VictimSink sink{[](void* ctx, const Victim& v) {
+                        auto& t = *static_cast<Taken*>(ctx);
+                        t.sim->ptes[v.slot][v.lp.value] = Sim::Pte{};
+                        EXPECT_EQ(t.sim->pool.begin_page_out(v.slot, v.lp), Err::Ok);
+                        t.v.push_back(v);
+                        return true;
+                    },
+                    &taken};
+    EXPECT_EQ(choose_victims(runs.pool, runs.rc(), kVictims, sink), kVictims);
+    ASSERT_EQ(taken.v.size(), singly.size());
+    u32 switches = 0;
+    for (size_t i = 0; i < singly.size(); ++i) {
+        EXPECT_EQ(taken.v[i].slot, singly[i].slot) << i;
+        EXPECT_EQ(taken.v[i].lp.value, singly[i].lp.value) << i;
+        EXPECT_EQ(taken.v[i].frame.value, singly[i].frame.value) << i;
+        switches += i && singly[i].slot != singly[i - 1].slot;
+    }
+    EXPECT_GT(switches, 2u);  // the choice moved between partitions, so runs ended and began again
+    EXPECT_TRUE(runs.pool.check_invariants());
+}
+
+// A sink that stops the choice: no more victims are chosen after it says so.
+TEST(Replacement, VictimSinkStopsTheChoice) {
+    Sim sim(16);
+    sim.add(0, 64, 0, 128);
+    for (u64 lp = 0; lp < 16; ++lp) sim.access(0, lp, false);
+    u32 calls = 0;
+    VictimSink sink{[](void* ctx, const Victim&) { return ++*static_cast<u32*>(ctx) < 3; }, &calls};
+    EXPECT_EQ(choose_victims(sim.pool, sim.rc(), 10, sink), 3u);
+    EXPECT_EQ(calls, 3u);
+}
