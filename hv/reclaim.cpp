@@ -95,9 +95,9 @@ void Pager::reclaim_batch(u64 at_least) {
 }
 
 // A page-in of lp that follows a resident (or arriving) lp-1 also starts
-// page-ins of the next pages that are on the device, as long as requests and
-// free frames are plentiful: never a reclaim or a vCPU's request for a
-// guess. The PSP merges adjacent reads into one device command
+// page-ins of the next pages that are on the device, as long as requests
+// are plentiful (never a vCPU's request for a guess) and reclaim can keep
+// frames free. The PSP merges adjacent reads into one device command
 // (docs/paging-service.md); faults on these pages share them.
 //
 // The window is half the request pool (at least 64 pages, at most 1024),
@@ -116,6 +116,8 @@ void Pager::read_ahead(Partition& p, LogicalPage lp) {
     // Requests kept beyond the page-out reserve for the faults of other vCPUs
     // and partitions: a guess never takes the last of them.
     const u32 kept = 4 + requests_.capacity() / 8;
+    constexpr u32 kMaxReclaims = 16;  // per call: a window's worth of frames at 64 a reclaim
+    u32 reclaims = 0;
     const PageInfo* prev = lp.value ? pool_.page(p.slot, LogicalPage{lp.value - 1}) : nullptr;
     if (!prev || prev->state == PageState::NotResident) return;
     const u64 window = read_ahead_window();
@@ -132,7 +134,14 @@ void Pager::read_ahead(Partition& p, LogicalPage lp) {
         if (!info) return;
         if (info->state != PageState::NotResident) continue;
         if (!info->on_device || info->bad_block || info->error) return;  // not a page to guess at
-        if (pool_.free_frames() <= pool_.low_watermark()) return;
+        if (pool_.free_frames() <= pool_.low_watermark()) {
+            // A stream makes room for itself: the pages it has read are
+            // the cold ones now. Without this the window only moved as
+            // fast as faults triggered reclaims of 64 frames.
+            if (reclaims++ == kMaxReclaims) return;
+            reclaim();
+            if (pool_.free_frames() <= pool_.low_watermark()) return;
+        }
         PagingRequest* r = nullptr;
         {
             Guard rl(requests_.lock());
