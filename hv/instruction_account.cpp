@@ -14,6 +14,15 @@ namespace {
 // counted as discarded, never added.
 constexpr u64 kMaxInterval = u64{1} << 31;
 
+// The PMU is the partition's while it runs (POWER9 has no counter of the
+// hypervisor's own), and Linux freezes it (MMCR0[FC]) when no perf event
+// uses it. A run with PMC5 frozen ends a few instructions *before* it began:
+// the entry's tail is counted after the partition's MMCR0 is loaded, the
+// exit's head before the hypervisor's is. Its length is unknown, so it is
+// counted as such, neither added nor taken for a bad count.
+constexpr u64 kFrozenSlack = 4096;
+bool frozen_run(u64 d) { return d > 0xffffffffu - kFrozenSlack; }
+
 void add(u64& to, u64 n, PartitionStats& s) {
     if (n < kMaxInterval) __atomic_add_fetch(&to, n, __ATOMIC_RELAXED);
     else __atomic_add_fetch(&s.instructions_discarded, 1, __ATOMIC_RELAXED);
@@ -23,7 +32,11 @@ void add(u64& to, u64 n, PartitionStats& s) {
 
 void account_exit(Vcpu& v, u64 exit_i) {
     PartitionStats& s = v.part->stats;
-    if (v.entry_instructions_valid) add(s.guest_instructions, pmc_delta(v.entry_instructions, exit_i), s);
+    if (v.entry_instructions_valid) {
+        u64 d = pmc_delta(v.entry_instructions, exit_i);
+        if (frozen_run(d)) __atomic_add_fetch(&s.instructions_uncounted, 1, __ATOMIC_RELAXED);
+        else add(s.guest_instructions, d, s);
+    }
     v.entry_instructions_valid = false;
 }
 

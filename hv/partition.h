@@ -23,6 +23,7 @@ struct PartitionStats {
     // PMC5: instructions its vCPUs ran, and the hypervisor ran for them (hv/instruction_account.h).
     u64 guest_instructions = 0, hv_instructions = 0;
     u64 instructions_discarded = 0;  // intervals too long to be real (not added)
+    u64 instructions_uncounted = 0;  // runs its own PMU setting kept PMC5 from counting (hv/instruction_account.cpp)
 };
 
 // A range handed out front to back (page-table pages of one partition).

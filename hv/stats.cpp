@@ -75,11 +75,13 @@ void print_stats() {
         log_raw("PV-STAT {\"type\":\"partition\",\"name\":\"%s\",\"lpid\":%u,\"vcpus\":%u,\"mem_mode\":\"%s\","
                 "\"mem_mib\":%lu,\"hcalls\":%lu,\"hv_exits\":%lu,\"threads_used\":%u,\"guest_tb\":%lu,"
                 "\"guest_instructions\":%lu,\"hv_instructions\":%lu,\"instructions_discarded\":%lu,"
+                "\"instructions_uncounted\":%lu,"
                 "\"vpa_cmo_faults\":%lu,\"vpa_cmo_fault_time\":%lu,\"worst_wait_us\":%lu,\"restarts\":%u,\"state\":\"%s\",\"reason\":\"%s\"%s%s}",
                 p.name, p.lpid.value, p.vcpu_count, p.mem_mode == MemMode::Shared ? "shared" : "dedicated",
                 p.mem_bytes >> 20, p.stats.hcalls, p.stats.hv_exits,
                 static_cast<u32>(__builtin_popcountll(p.stats.threads_used)), guest_tb, p.stats.guest_instructions,
-                p.stats.hv_instructions, p.stats.instructions_discarded, vpa_cmo_faults, vpa_cmo_fault_time,
+                p.stats.hv_instructions, p.stats.instructions_discarded, p.stats.instructions_uncounted, vpa_cmo_faults,
+                vpa_cmo_fault_time,
                 tb_to_us(worst_wait), p.restarts,
                 p.migrated_to[0] ? "migrated" : state_name(p.state), reason, moved, paging);
     }

@@ -68,4 +68,22 @@ TEST_F(InstructionAccountTest, AVcpuTakenByAnotherThreadDuringItsExitIsCountedOn
 }
 
 }  // namespace
+// A partition that froze its PMU (MMCR0[FC], as Linux does): PMC5 stood
+// still while it ran, so its run ends a few instructions before it began
+// (the entry's tail, the exit's head). Unknown, not nonsense: counted as
+// uncounted, nothing added; the hypervisor's part still counts.
+TEST_F(InstructionAccountTest, ARunWithTheCounterFrozenIsUncountedNotDiscarded) {
+    Vcpu& v = p.vcpus[0];
+    account_first_entry(v, 10000 + 40);  // PMC5 10000, frozen from here; 40 entry-tail instructions
+    account_exit(v, 10000 - 19);          // the same count, less the exit's head
+    account_instructions(v, v, 10000 - 19, 10300, 0);
+    EXPECT_EQ(p.stats.guest_instructions, 0u);
+    EXPECT_EQ(p.stats.instructions_uncounted, 1u);
+    EXPECT_EQ(p.stats.instructions_discarded, 0u);
+    EXPECT_EQ(p.stats.hv_instructions, 319u);
+    account_exit(v, 10300 + 2500);  // counting again (the partition unfroze it): a real run
+    EXPECT_EQ(p.stats.guest_instructions, 2500u);
+    EXPECT_EQ(p.stats.instructions_uncounted, 1u);
+}
+
 }  // namespace pv
