@@ -7,12 +7,15 @@ namespace {
 
 // Frames the partition keeps that are neither pinned nor already on their
 // way out: only those can be robbed, and only down to the entitlement.
-bool can_give_frame(const SharedPool& pool, u32 slot) {
+// How many it can give (0: none).
+u64 frames_to_give(const SharedPool& pool, u32 slot) {
     PoolPartitionStats s = pool.stats(slot);
-    if (s.resident <= s.pinned) return false;  // nothing evictable
+    if (s.resident <= s.pinned) return 0;  // nothing evictable
     u64 unpinned_kept = s.held - s.out_pending - s.pinned;
-    return unpinned_kept > pool.entitled(slot);
+    return unpinned_kept > pool.entitled(slot) ? unpinned_kept - pool.entitled(slot) : 0;
 }
+
+bool can_give_frame(const SharedPool& pool, u32 slot) { return frames_to_give(pool, slot) > 0; }
 
 // What every partition's target shares: taken once per choice, not once per
 // partition asked (each is a pass over the partitions; with 1000 slots that
@@ -83,8 +86,7 @@ std::optional<Pick> pick_partition(const SharedPool& pool, const TriedSlots& tri
         }
     }
     if (!best) return std::nullopt;
-    PoolPartitionStats st = pool.stats(*best);
-    u64 give = st.held - st.out_pending - st.pinned - pool.entitled(*best);  // > 0: can_give_frame
+    u64 give = frames_to_give(pool, *best);  // > 0: it passed can_give_frame
     u64 run = second ? static_cast<u64>(best_excess - second_excess) : give;
     if (run < 1) run = 1;
     return Pick{*best, run < give ? run : give};
