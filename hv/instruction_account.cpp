@@ -20,8 +20,15 @@ constexpr u64 kMaxInterval = u64{1} << 31;
 // the entry's tail is counted after the partition's MMCR0 is loaded, the
 // exit's head before the hypervisor's is. Its length is unknown, so it is
 // counted as such, neither added nor taken for a bad count.
+// QEMU's PMC5 is exact only to a few instructions around an interrupt: a
+// run of (almost) nothing, an exit taken right at the entry's hrfid, may end
+// a few instructions before it began too. The frozen run's signature is
+// larger, the entry's tail plus the exit's head (73 today): anything closer
+// to 0 than kCountJitter is such an empty run, counted as 0 instructions.
 constexpr u64 kFrozenSlack = 4096;
-bool frozen_run(u64 d) { return d > 0xffffffffu - kFrozenSlack; }
+constexpr u64 kCountJitter = 16;
+bool frozen_run(u64 d) { return d > 0xffffffffu - kFrozenSlack && d <= 0xffffffffu - kCountJitter; }
+bool empty_run(u64 d) { return d > 0xffffffffu - kCountJitter; }
 
 void add(u64& to, u64 n, PartitionStats& s) {
     if (n < kMaxInterval) __atomic_add_fetch(&to, n, __ATOMIC_RELAXED);
@@ -35,7 +42,7 @@ void account_exit(Vcpu& v, u64 exit_i) {
     if (v.entry_instructions_valid) {
         u64 d = pmc_delta(v.entry_instructions, exit_i);
         if (frozen_run(d)) __atomic_add_fetch(&s.instructions_uncounted, 1, __ATOMIC_RELAXED);
-        else add(s.guest_instructions, d, s);
+        else if (!empty_run(d)) add(s.guest_instructions, d, s);
     }
     v.entry_instructions_valid = false;
 }

@@ -86,4 +86,18 @@ TEST_F(InstructionAccountTest, ARunWithTheCounterFrozenIsUncountedNotDiscarded) 
     EXPECT_EQ(p.stats.instructions_uncounted, 1u);
 }
 
+// A run of nothing (an exit at the entry's hrfid) that the counter's jitter
+// shows a few instructions short is neither frozen nor nonsense: 0 instructions.
+TEST_F(InstructionAccountTest, AnEmptyRunAFewInstructionsShortCountsAsNothing) {
+    Vcpu& v = p.vcpus[0];
+    account_first_entry(v, 20000);
+    account_exit(v, 20000 - 3);
+    EXPECT_EQ(p.stats.guest_instructions, 0u);
+    EXPECT_EQ(p.stats.instructions_uncounted, 0u);
+    EXPECT_EQ(p.stats.instructions_discarded, 0u);
+    account_first_entry(v, 20000);
+    account_exit(v, 20000 - 73);  // the frozen signature: the entry's tail and the exit's head
+    EXPECT_EQ(p.stats.instructions_uncounted, 1u);
+}
+
 }  // namespace pv
