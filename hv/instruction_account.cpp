@@ -27,8 +27,8 @@ constexpr u64 kMaxInterval = u64{1} << 31;
 // to 0 than kCountJitter is such an empty run, counted as 0 instructions.
 constexpr u64 kFrozenSlack = 4096;
 constexpr u64 kCountJitter = 16;
-bool frozen_run(u64 d) { return d > 0xffffffffu - kFrozenSlack && d <= 0xffffffffu - kCountJitter; }
 bool empty_run(u64 d) { return d > 0xffffffffu - kCountJitter; }
+bool frozen_run(u64 d) { return d > 0xffffffffu - kFrozenSlack; }  // once empty_run(d) is ruled out
 
 void add(u64& to, u64 n, PartitionStats& s) {
     if (n < kMaxInterval) __atomic_add_fetch(&to, n, __ATOMIC_RELAXED);
@@ -41,8 +41,13 @@ void account_exit(Vcpu& v, u64 exit_i) {
     PartitionStats& s = v.part->stats;
     if (v.entry_instructions_valid) {
         u64 d = pmc_delta(v.entry_instructions, exit_i);
-        if (frozen_run(d)) __atomic_add_fetch(&s.instructions_uncounted, 1, __ATOMIC_RELAXED);
-        else if (!empty_run(d)) add(s.guest_instructions, d, s);
+        if (empty_run(d)) {
+            // 0 instructions: nothing to add
+        } else if (frozen_run(d)) {
+            __atomic_add_fetch(&s.instructions_uncounted, 1, __ATOMIC_RELAXED);
+        } else {
+            add(s.guest_instructions, d, s);
+        }
     }
     v.entry_instructions_valid = false;
 }
